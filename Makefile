@@ -1,0 +1,45 @@
+# The two commands of the README: `make demo` and `make test`. Each creates .venv from the
+# repo's own files on first use (and again whenever pyproject.toml changes).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: demo test check lint types layers schema bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## Start the gateway with its embedded demo (sandboxes + in-memory store): GraphiQL at :8000/graphql
+demo: $(STAMP)
+	$(BIN)/omnigate demo $(ARGS)
+
+## Run the whole test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+## Guard rails: lint, types, layer contract
+check: lint types layers
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
+schema: $(STAMP)
+	$(BIN)/omnigate schema --output docs/schema.graphql
+
+bench: $(STAMP)
+	$(BIN)/python bench/customer360.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

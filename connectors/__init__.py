@@ -1,0 +1,2 @@
+"""Connectors: one package per vendor (client, mapping, webhooks, sandbox) plus the shared
+HTTP base. Nothing here imports ``resolvers``, ``schema`` or ``gateway``."""

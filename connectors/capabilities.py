@@ -1,0 +1,129 @@
+"""Capability protocols: what resolvers depend on, instead of vendors.
+
+A vendor connector implements the capabilities it can (Shopify: customers, orders,
+locations, inventory; Klaviyo: marketing). Resolvers ask the registry for "every enabled
+``CustomerSource``" and never name a vendor, so enabling or disabling one is a setting.
+
+Every method is batched: it takes many keys and returns a mapping, because resolvers call
+them from DataLoaders that collect one event-loop tick of requests into one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from connectors.records import (
+    CustomerRecord,
+    Engagement,
+    InventoryLevel,
+    LocationRecord,
+    MarketingProfile,
+    OrderRecord,
+    ProfileUpdate,
+    Source,
+)
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """What the gateway needs from every connector: a name, a lifecycle and its health."""
+
+    source: Source
+
+    async def start(self) -> None:
+        """Open the connector's HTTP session. Called once by the app lifespan."""
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+
+    def circuit_state(self) -> str:
+        """``closed``, ``open`` or ``half_open``."""
+        ...
+
+
+@runtime_checkable
+class CustomerSource(Protocol):
+    source: Source
+
+    async def get_customers(self, ids: Sequence[str]) -> Mapping[str, CustomerRecord]:
+        """Customers by the vendor's id; ids that do not exist are absent from the result."""
+        ...
+
+    async def search_customers(
+        self,
+        *,
+        emails: Sequence[str] = (),
+        phones: Sequence[str] = (),
+        name: str | None = None,
+    ) -> list[CustomerRecord]:
+        """Customers matching any of the given emails or phones (exact), or a name prefix."""
+        ...
+
+    def list_customers(self, *, updated_since: datetime | None = None) -> AsyncIterator[
+        list[CustomerRecord]
+    ]:
+        """Pages of customers, oldest update first, for backfill and incremental sync."""
+        ...
+
+
+@runtime_checkable
+class OrderSource(Protocol):
+    source: Source
+
+    async def orders_for_customers(
+        self, customer_ids: Sequence[str]
+    ) -> Mapping[str, list[OrderRecord]]:
+        """Every order of each customer, keyed by the vendor's customer id."""
+        ...
+
+    async def get_orders(self, ids: Sequence[str]) -> Mapping[str, OrderRecord]:
+        ...
+
+
+@runtime_checkable
+class LocationSource(Protocol):
+    source: Source
+
+    async def list_locations(self) -> list[LocationRecord]:
+        ...
+
+
+@runtime_checkable
+class InventorySource(Protocol):
+    source: Source
+
+    async def inventory_levels(
+        self, skus: Sequence[str], location_ids: Sequence[str] | None = None
+    ) -> list[InventoryLevel]:
+        """Levels for many SKUs at many (unified) locations; all locations when ``None``."""
+        ...
+
+
+@runtime_checkable
+class MarketingSource(Protocol):
+    source: Source
+
+    async def profiles(
+        self,
+        *,
+        emails: Sequence[str] = (),
+        phones: Sequence[str] = (),
+        ids: Sequence[str] = (),
+    ) -> list[MarketingProfile]:
+        ...
+
+    async def engagement(self, profile_ids: Sequence[str]) -> Mapping[str, Engagement]:
+        ...
+
+
+@runtime_checkable
+class MarketingSink(Protocol):
+    source: Source
+
+    async def update_profiles(self, updates: Sequence[ProfileUpdate]) -> None:
+        """Write properties to many profiles (one PATCH for one, a bulk job for many)."""
+
+    async def request_deletion(self, *, email: str | None, phone: str | None) -> None:
+        """Ask the vendor to erase a person (privacy request)."""

@@ -1,0 +1,103 @@
+"""The Starlette application: GraphQL (HTTP and WebSocket), health probes and webhooks.
+
+Everything with a connection (the store's client, one aiohttp session per connector) is
+opened and closed by the lifespan, so a test can boot and stop the app cleanly and nothing
+is created at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route, WebSocketRoute
+
+from gateway import __version__
+from gateway.auth import Authenticator
+from gateway.examples import load_examples
+from gateway.graphql_view import GraphQLView
+from gateway.limits import BodySizeLimit
+from gateway.runtime import build_services, webhook_endpoints
+from gateway.settings import Settings
+from gateway.webhooks import WebhookRoute
+from resolvers.context import Services
+from resolvers.health import health_report
+from resolvers.webhook_events import WebhookDispatcher
+from schema.build import Limits, build_schema
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
+    settings = settings or Settings()
+    services = services or build_services(settings, version=__version__)
+    schema = build_schema(
+        Limits(
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            introspection=settings.introspection_enabled,
+        )
+    )
+    authenticator = Authenticator(
+        settings.token_grants(), settings.customer_token_secret.get_secret_value()
+    )
+    graphql = GraphQLView(
+        schema=schema,
+        services=services,
+        authenticator=authenticator,
+        examples=load_examples() if settings.graphiql_enabled else [],
+        graphiql=settings.graphiql_enabled,
+    )
+    dispatcher = WebhookDispatcher(services)
+    webhooks = WebhookRoute(
+        services,
+        webhook_endpoints(services.connectors),
+        dispatcher,
+        public_urls={"square": settings.square_webhook_url} if settings.square_webhook_url else None,
+    )
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    async def readyz(request: Request) -> JSONResponse:
+        report = await health_report(services)
+        body = {
+            "ready": report.ready,
+            "store": {"kind": report.store_kind, "reachable": report.store_reachable},
+            "connectors": {c.name: c.circuit for c in report.connectors},
+        }
+        return JSONResponse(body, status_code=200 if report.ready else 503)
+
+    async def root(request: Request) -> RedirectResponse:
+        return RedirectResponse("/graphql")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await services.store.init()
+        await services.connectors.start()
+        try:
+            yield
+        finally:
+            await services.connectors.close()
+            await services.store.close()
+
+    app = Starlette(
+        routes=[
+            Route("/", root),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/webhooks/{vendor}", webhooks.handle, methods=["POST"]),
+        ],
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.settings = settings
+    app.state.authenticator = authenticator
+    app.state.dispatcher = dispatcher
+    return app

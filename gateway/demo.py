@@ -1,0 +1,100 @@
+"""The embedded demo: the three vendor sandboxes on loopback ports, fed by one generated
+dataset, and the gateway pointed at them with demo credentials and demo tokens.
+
+Everything runs in one event loop, so ``omnigate demo`` is one process a newcomer can start
+and stop with Ctrl-C. The same function boots the stack for end-to-end tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+
+from pydantic import SecretStr
+
+from connectors.demo import DemoWorld, generate
+from connectors.klaviyo.sandbox import create_sandbox as klaviyo_sandbox
+from connectors.sandbox.server import run_app
+from connectors.shopify.sandbox import create_sandbox as shopify_sandbox
+from connectors.square.sandbox import create_sandbox as square_sandbox
+from gateway.settings import DEMO_TOKENS, Settings
+
+#: Credentials the sandboxes accept. They only ever guard loopback fakes.
+SHOPIFY_TOKEN = "shpat_demo_token"
+SHOPIFY_SECRET = "demo-shopify-webhook-secret"
+SQUARE_TOKEN = "EAAAdemo_square_token"
+SQUARE_SIGNATURE_KEY = "demo-square-signature-key"
+KLAVIYO_KEY = "pk_demo_klaviyo_key"
+
+
+@dataclass(slots=True)
+class DemoStack:
+    world: DemoWorld
+    settings: Settings
+    sandboxes: dict[str, str] = field(default_factory=dict)
+    apps: dict[str, object] = field(default_factory=dict)
+
+
+@asynccontextmanager
+async def sandboxes(
+    settings: Settings, *, people: int | None = None, gateway_url: str | None = None
+) -> AsyncIterator[DemoStack]:
+    """Start the sandboxes and yield settings that point the gateway at them.
+
+    ``gateway_url`` (e.g. ``http://127.0.0.1:8000``) is where sandboxes deliver webhooks.
+    """
+    world = generate(people=people or settings.demo_people, seed=settings.demo_seed)
+    hooks = (gateway_url or f"http://{settings.host}:{settings.port}").rstrip("/") + "/webhooks"
+    apps = {
+        "shopify": shopify_sandbox(
+            world,
+            access_token=SHOPIFY_TOKEN,
+            webhook_secret=SHOPIFY_SECRET,
+            webhook_url=f"{hooks}/shopify",
+        ),
+        "square": square_sandbox(
+            world,
+            access_token=SQUARE_TOKEN,
+            signature_key=SQUARE_SIGNATURE_KEY,
+            webhook_url=f"{hooks}/square",
+        ),
+        "klaviyo": klaviyo_sandbox(world, api_key=KLAVIYO_KEY),
+    }
+    async with AsyncExitStack() as stack:
+        urls = {name: await stack.enter_async_context(run_app(app)) for name, app in apps.items()}
+        demo_settings = settings.model_copy(
+            update={
+                "demo": True,
+                "shopify_shop": "omnigate-demo.myshopify.com",
+                "shopify_base_url": urls["shopify"],
+                "shopify_access_token": SecretStr(SHOPIFY_TOKEN),
+                "shopify_webhook_secret": SecretStr(SHOPIFY_SECRET),
+                "square_base_url": urls["square"],
+                "square_access_token": SecretStr(SQUARE_TOKEN),
+                "square_webhook_signature_key": SecretStr(SQUARE_SIGNATURE_KEY),
+                "square_webhook_url": f"{hooks}/square",
+                "klaviyo_base_url": urls["klaviyo"],
+                "klaviyo_api_key": SecretStr(KLAVIYO_KEY),
+            }
+        )
+        yield DemoStack(world=world, settings=demo_settings, sandboxes=urls, apps=dict(apps))
+
+
+def banner(stack: DemoStack, gateway_url: str) -> str:
+    world = stack.world
+    lines = [
+        "",
+        "Omnigate demo is running.",
+        f"  GraphiQL:  {gateway_url}/graphql",
+        f"  Dataset:   {len(world.people)} people, {len(world.locations)} locations, "
+        f"seed {stack.settings.demo_seed}",
+        "  Tokens (Authorization: Bearer <token>):",
+    ]
+    for token, grant in DEMO_TOKENS.items():
+        lines.append(f"    {token:<17} role {grant['role']}")
+    lines.append("  Sandboxes (control API under /_sandbox/, see docs/demo.md):")
+    for name, url in stack.sandboxes.items():
+        lines.append(f"    {name:<8} {url}   control: {url}/_sandbox/")
+    lines.append("  Ctrl-C to stop.")
+    return "\n".join(lines)

@@ -1,0 +1,168 @@
+"""The one settings object. Nothing else in the code base reads ``os.environ``.
+
+Every field maps to an environment variable ``OMNIGATE_<FIELD>`` (also read from ``.env``),
+except ``MONGODB_URI``, which keeps the name every MongoDB tool uses. The README's
+configuration reference is generated from this class (see ``tests/gateway/test_settings.py``
+which keeps them in step).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: The tokens demo mode accepts, printed at start. Not secrets: the demo has no real data.
+DEMO_TOKENS: dict[str, dict[str, Any]] = {
+    "demo-storefront": {"role": "storefront"},
+    "demo-staff": {"role": "staff", "locations": ["*"]},
+    "demo-internal": {"role": "internal"},
+}
+
+
+class TokenGrant(BaseModel):
+    """What one bearer token may do. ``locations`` (staff only) lists unified location ids;
+    ``"*"`` means every location."""
+
+    role: Literal["storefront", "staff", "internal"]
+    locations: list[str] = Field(default_factory=list)
+    name: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OMNIGATE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- serving ------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Interface the server binds to.")
+    port: int = Field(8000, description="Port the server listens on.")
+    environment: Literal["development", "production"] = Field(
+        "development", description="`production` turns GraphiQL and introspection off by default."
+    )
+    graphiql: bool | None = Field(None, description="Serve GraphiQL (default: on outside production).")
+    introspection: bool | None = Field(
+        None, description="Allow introspection (default: on outside production)."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="`auto`: readable on a terminal, JSON otherwise."
+    )
+
+    # --- auth ---------------------------------------------------------------------------------
+    tokens: Annotated[dict[str, TokenGrant], NoDecode] = Field(
+        default_factory=dict,
+        description='Bearer tokens as JSON: `{"<token>": {"role": "staff", "locations": ["…"]}}`.',
+    )
+    customer_token_secret: SecretStr = Field(
+        SecretStr("demo-customer-secret-change-me-0123456789"),
+        description="HS256 secret that signs storefront customer tokens (JWT).",
+    )
+
+    # --- GraphQL limits -----------------------------------------------------------------------
+    max_depth: int = Field(12, description="Deepest selection allowed.")
+    max_aliases: int = Field(30, description="Most aliases in one document.")
+    max_tokens: int = Field(5000, description="Most lexical tokens in one document.")
+    max_page_size: int = Field(100, description="Largest `first` any list field accepts.")
+    max_body_bytes: int = Field(1_000_000, description="Largest request body, in bytes.")
+
+    # --- store --------------------------------------------------------------------------------
+    mongodb_uri: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("MONGODB_URI", "OMNIGATE_MONGODB_URI"),
+        description="MongoDB connection string; unset: in-memory store.",
+    )
+    mongodb_database: str = Field("omnigate", description="Database name.")
+
+    # --- identity and cache -------------------------------------------------------------------
+    default_phone_region: str = Field("US", description="Region for phones without a country code.")
+    profile_ttl_seconds: int = Field(300, description="A cached profile is fresh this long.")
+    webhook_receipt_ttl_days: int = Field(7, description="How long webhook ids are kept for dedupe.")
+
+    # --- connectors: shared HTTP --------------------------------------------------------------
+    http_connect_timeout: float = Field(2.0, description="Seconds to open an upstream connection.")
+    http_total_timeout: float = Field(10.0, description="Seconds for one upstream attempt.")
+    http_max_retries: int = Field(3, description="Retries of an idempotent upstream call.")
+    breaker_failures: int = Field(5, description="Consecutive failures that open a circuit.")
+    breaker_reset_seconds: float = Field(30.0, description="How long a circuit stays open.")
+
+    # --- Shopify ------------------------------------------------------------------------------
+    shopify_shop: str | None = Field(None, description="Shop domain, e.g. `acme.myshopify.com`.")
+    shopify_base_url: str | None = Field(
+        None, description="Override of `https://{shop}` (the demo points it at the sandbox)."
+    )
+    shopify_access_token: SecretStr | None = Field(None, description="Admin API access token.")
+    shopify_api_version: str = Field("2026-01", description="Admin GraphQL API version.")
+    shopify_webhook_secret: SecretStr | None = Field(
+        None, description="App client secret that signs webhooks."
+    )
+
+    # --- Square -------------------------------------------------------------------------------
+    square_base_url: str = Field("https://connect.squareup.com", description="Square API base URL.")
+    square_access_token: SecretStr | None = Field(None, description="Square access token.")
+    square_version: str = Field("2025-08-20", description="`Square-Version` header.")
+    square_webhook_signature_key: SecretStr | None = Field(
+        None, description="Signature key of the webhook subscription."
+    )
+    square_webhook_url: str | None = Field(
+        None, description="Notification URL exactly as registered with Square (it is signed)."
+    )
+    square_location_map: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="JSON map of Square location id to unified location id.",
+    )
+
+    # --- Klaviyo ------------------------------------------------------------------------------
+    klaviyo_base_url: str = Field("https://a.klaviyo.com", description="Klaviyo API base URL.")
+    klaviyo_api_key: SecretStr | None = Field(None, description="Private API key.")
+    klaviyo_revision: str = Field("2026-07-15", description="`revision` header.")
+
+    # --- demo ---------------------------------------------------------------------------------
+    demo: bool | None = Field(
+        None, description="Demo mode (sandboxes, demo tokens); default: on without credentials."
+    )
+    demo_people: int = Field(200, description="People in the demo dataset.")
+    demo_seed: int = Field(7, description="Seed of the demo dataset.")
+
+    @field_validator("tokens", mode="before")
+    @classmethod
+    def _parse_tokens(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("square_location_map", mode="before")
+    @classmethod
+    def _parse_map(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @property
+    def demo_mode(self) -> bool:
+        """Explicit ``demo``, else on when no vendor credentials are set at all."""
+        if self.demo is not None:
+            return self.demo
+        return not (
+            self.shopify_access_token or self.square_access_token or self.klaviyo_api_key
+        )
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.environment != "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.introspection is not None:
+            return self.introspection
+        return self.environment != "production"
+
+    def token_grants(self) -> dict[str, TokenGrant]:
+        """Configured tokens, plus the demo tokens in demo mode."""
+        grants = dict(self.tokens)
+        if self.demo_mode:
+            for token, grant in DEMO_TOKENS.items():
+                grants.setdefault(token, TokenGrant(**grant, name=token))
+        return grants

@@ -1,0 +1,1 @@
+"""The logic behind the fields: identity resolution, profiles, stock, holds, loyalty."""

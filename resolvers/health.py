@@ -1,0 +1,67 @@
+"""The gateway's own health: what ``health`` (GraphQL) and ``/readyz`` report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connectors.capabilities import (
+    CustomerSource,
+    InventorySource,
+    LocationSource,
+    MarketingSink,
+    MarketingSource,
+    OrderSource,
+)
+from resolvers.context import Services
+
+_CAPABILITIES: tuple[tuple[str, type], ...] = (
+    ("customers", CustomerSource),
+    ("orders", OrderSource),
+    ("locations", LocationSource),
+    ("inventory", InventorySource),
+    ("marketing", MarketingSource),
+    ("marketing_sink", MarketingSink),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorStatus:
+    name: str
+    circuit: str
+    capabilities: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    version: str
+    demo_mode: bool
+    store_kind: str
+    store_reachable: bool
+    connectors: tuple[ConnectorStatus, ...]
+
+    @property
+    def ready(self) -> bool:
+        """Ready to serve: the store answers. An open circuit degrades one source's fields but
+        does not make the gateway unready (it still serves cached profiles)."""
+        return self.store_reachable
+
+
+def connector_statuses(services: Services) -> tuple[ConnectorStatus, ...]:
+    return tuple(
+        ConnectorStatus(
+            name=str(c.source),
+            circuit=c.circuit_state(),
+            capabilities=tuple(name for name, cap in _CAPABILITIES if isinstance(c, cap)),
+        )
+        for c in services.connectors
+    )
+
+
+async def health_report(services: Services) -> HealthReport:
+    return HealthReport(
+        version=services.version,
+        demo_mode=services.demo_mode,
+        store_kind=services.store.kind,
+        store_reachable=await services.store.ping(),
+        connectors=connector_statuses(services),
+    )

@@ -1,0 +1,61 @@
+"""What Omnigate does when a vendor says something changed.
+
+The gateway verifies and dedupes deliveries, then hands each parsed event here. Handlers are
+registered per event type; features add theirs (profile invalidation, loyalty accrual) with
+:meth:`WebhookDispatcher.on`. Every event is also published on the bus as
+``webhook.<EventType>`` so subscriptions and background tasks can react.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from connectors.records import InventoryChanged, WebhookEvent
+from resolvers.context import Services
+from resolvers.model import StockLevel
+
+log = logging.getLogger("omnigate.webhooks")
+
+E = TypeVar("E", bound=WebhookEvent)
+Handler = Callable[[Services, Any], Awaitable[None]]
+
+STOCK_TOPIC = "stock"
+
+
+class WebhookDispatcher:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._handlers: dict[type[WebhookEvent], list[Handler]] = defaultdict(list)
+        self.on(InventoryChanged, apply_inventory_change)
+
+    def on(self, event_type: type[E], handler: Callable[[Services, E], Awaitable[None]]) -> None:
+        self._handlers[event_type].append(handler)
+
+    async def handle(self, event: WebhookEvent) -> None:
+        for event_type in type(event).__mro__:
+            for handler in self._handlers.get(event_type, ()):  # type: ignore[call-overload]
+                await handler(self.services, event)
+        self.services.events.publish(f"webhook.{type(event).__name__}", event)
+
+
+async def apply_inventory_change(services: Services, event: InventoryChanged) -> None:
+    """Store a reported level unless a newer one is already there; out-of-order deliveries
+    are expected (vendors retry), so the store's timestamp check decides, not arrival order."""
+    if event.level is None:
+        log.info("inventory event %s names no SKU yet; left to reconciliation", event.event_id)
+        return
+    level = event.level
+    applied = await services.store.apply_stock_level(
+        StockLevel(
+            sku=level.sku,
+            location_id=level.location_id,
+            quantities=dict(level.quantities),
+            updated_at=level.updated_at,
+            source=level.source,
+        )
+    )
+    if applied:
+        services.events.publish(STOCK_TOPIC, level)

@@ -1,0 +1,1 @@
+"""Strawberry types, inputs and enums, and the assembled schema. Declarations only."""

@@ -1,0 +1,68 @@
+"""Assembles the schema with its limits.
+
+A ``strawberry.federation.Schema`` from the start, so Omnigate can later be composed into an
+Apollo Federation 2 supergraph without changing a type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.federation import Schema
+from strawberry.tools import merge_types
+from strawberry.types.execution import ExecutionContext
+
+from schema.errors import classify
+from schema.health import HealthQuery
+from schema.viewer import ViewerQuery
+
+Query = merge_types("Query", (HealthQuery, ViewerQuery))
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    introspection: bool = True
+
+
+class OmnigateSchema(Schema):
+    """Routes every error, whatever stage produced it, through the error policy."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            classify(error)
+
+
+def build_schema(limits: Limits | None = None) -> OmnigateSchema:
+    limits = limits or Limits()
+    extensions: list[Any] = [
+        MaxTokensLimiter(max_token_count=limits.max_tokens),
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+        QueryDepthLimiter(max_depth=limits.max_depth),
+        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+    ]
+    if not limits.introspection:
+        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return OmnigateSchema(query=Query, extensions=extensions)
+
+
+def export_sdl() -> str:
+    """The SDL as `omnigate schema` prints it and docs/schema.graphql stores it."""
+    return build_schema().as_str() + "\n"
+

@@ -1,0 +1,65 @@
+"""The error policy: every error a client sees has a message and an ``extensions.code``.
+
+Errors raised on purpose (:class:`resolvers.errors.OmnigateError`, the connectors'
+``UpstreamError``, permission denials) keep their message and code. Parse and validation
+errors keep graphql-core's message, which describes the document, not the server. Anything
+else is an unexpected exception: its message may hold internals, so the client gets
+``Internal server error`` and the log gets the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+
+from connectors.errors import UpstreamError
+from resolvers.errors import OmnigateError
+
+log = logging.getLogger("omnigate.graphql")
+
+INTERNAL_MESSAGE = "Internal server error."
+
+#: Validation messages of the limit rules, by their wording (strawberry/graphql-core).
+_LIMIT_CODES: tuple[tuple[str, str], ...] = (
+    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
+    ("aliases found", "TOO_MANY_ALIASES"),
+    ("max tokens", "TOO_MANY_TOKENS"),
+    ("maximum number of tokens", "TOO_MANY_TOKENS"),
+)
+
+
+def classify(error: GraphQLError) -> None:
+    """Set ``extensions.code`` on ``error`` in place and mask what must not leak."""
+    original = error.original_error
+    extensions = dict(error.extensions or {})
+    if isinstance(original, OmnigateError):
+        extensions.update(original.extensions)
+        extensions["code"] = original.code
+    elif isinstance(original, UpstreamError):
+        extensions["code"] = original.code
+        extensions["source"] = str(original.source)
+    elif "code" in extensions:
+        pass  # e.g. permission classes set their own code
+    elif original is None and error.path is None:
+        extensions["code"] = _document_error_code(error.message)
+    else:
+        log.error(
+            "unexpected error in resolver at %s",
+            ".".join(str(p) for p in error.path or ()),
+            exc_info=original,
+        )
+        error.message = INTERNAL_MESSAGE
+        error.original_error = None
+        extensions = {"code": "INTERNAL_SERVER_ERROR"}
+    error.extensions = extensions
+
+
+def _document_error_code(message: str) -> str:
+    if message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    lowered = message.lower()
+    for fragment, code in _LIMIT_CODES:
+        if fragment in lowered:
+            return code
+    return "GRAPHQL_VALIDATION_FAILED"

@@ -1,0 +1,62 @@
+"""``health``: the one field an anonymous caller may read."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+
+from resolvers.context import RequestContext
+from resolvers.health import health_report
+
+
+@strawberry.enum(description="State of a connector's circuit breaker.")
+class CircuitState(enum.Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+@strawberry.type
+class ConnectorHealth:
+    name: str = strawberry.field(description="Vendor name, e.g. `shopify`.")
+    circuit: CircuitState
+    capabilities: list[str] = strawberry.field(
+        description="What this connector provides: customers, orders, inventory, ..."
+    )
+
+
+@strawberry.type
+class StoreHealth:
+    kind: str = strawberry.field(description="`mongo` or `memory`.")
+    reachable: bool
+
+
+@strawberry.type
+class Health:
+    version: str
+    demo_mode: bool = strawberry.field(
+        description="True when the gateway serves its embedded sandboxes, not real vendors."
+    )
+    store: StoreHealth
+    connectors: list[ConnectorHealth]
+
+
+@strawberry.type
+class HealthQuery:
+    @strawberry.field(description="Liveness and the state of each dependency. Open to anyone.")
+    async def health(self, info: strawberry.Info[RequestContext, None]) -> Health:
+        report = await health_report(info.context.services)
+        return Health(
+            version=report.version,
+            demo_mode=report.demo_mode,
+            store=StoreHealth(kind=report.store_kind, reachable=report.store_reachable),
+            connectors=[
+                ConnectorHealth(
+                    name=c.name,
+                    circuit=CircuitState(c.circuit),
+                    capabilities=list(c.capabilities),
+                )
+                for c in report.connectors
+            ],
+        )

@@ -1,0 +1,39 @@
+"""Field permissions. Anonymous callers may read ``health`` and nothing else."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import strawberry
+from strawberry.permission import BasePermission
+
+from resolvers.context import RequestContext
+from resolvers.viewer import Role
+
+
+class IsAuthenticated(BasePermission):
+    message = "A bearer token is required."
+    error_extensions: ClassVar[dict[str, Any]] = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(
+        self, source: Any, info: strawberry.Info[RequestContext, None], **kwargs: Any
+    ) -> bool:
+        return info.context.viewer.authenticated
+
+
+class HasRole(BasePermission):
+    message = "This token may not read this field."
+    error_extensions: ClassVar[dict[str, Any]] = {"code": "FORBIDDEN"}
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    def has_permission(
+        self, source: Any, info: strawberry.Info[RequestContext, None], **kwargs: Any
+    ) -> bool:
+        return info.context.viewer.role in self.roles
+
+
+def requires(*roles: Role) -> list[BasePermission]:
+    """Permissions for a field: authenticated first (so a missing token says so), then role."""
+    return [IsAuthenticated(), HasRole(*roles)] if roles else [IsAuthenticated()]

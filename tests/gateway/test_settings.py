@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.settings import DEMO_TOKENS, Settings
+from tests.support import make_settings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_no_credentials_means_demo_mode_with_demo_tokens() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.demo_mode
+    grants = settings.token_grants()
+    assert set(DEMO_TOKENS) <= set(grants)
+    assert grants["demo-staff"].locations == ["*"]
+
+
+def test_credentials_turn_demo_off_and_demo_tokens_are_refused() -> None:
+    settings = make_settings(demo=None, shopify_access_token="shpat_x", shopify_shop="a.b")
+    assert not settings.demo_mode
+    assert "demo-internal" not in settings.token_grants()
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONGODB_URI", "mongodb://db.example:27017")
+    monkeypatch.setenv("OMNIGATE_TOKENS", '{"t1": {"role": "staff", "locations": ["store-1"]}}')
+    monkeypatch.setenv("OMNIGATE_SQUARE_LOCATION_MAP", '{"LSQ1": "shopify:1"}')
+    monkeypatch.setenv("OMNIGATE_MAX_DEPTH", "7")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.mongodb_uri is not None
+    assert settings.mongodb_uri.get_secret_value() == "mongodb://db.example:27017"
+    assert settings.tokens["t1"].locations == ["store-1"]
+    assert settings.square_location_map == {"LSQ1": "shopify:1"}
+    assert settings.max_depth == 7
+
+
+def test_secrets_never_appear_in_repr() -> None:
+    settings = make_settings(shopify_access_token="shpat_supersecret")
+    assert "shpat_supersecret" not in repr(settings)
+    assert "shpat_supersecret" not in str(settings.model_dump())
+
+
+def test_production_turns_graphiql_and_introspection_off() -> None:
+    settings = make_settings(environment="production")
+    assert not settings.graphiql_enabled
+    assert not settings.introspection_enabled
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = README.read_text()
+    for name, field in Settings.model_fields.items():
+        env = "MONGODB_URI" if name == "mongodb_uri" else f"OMNIGATE_{name.upper()}"
+        assert f"`{env}`" in readme, f"README's configuration reference lacks {env}"
+        assert field.description, f"setting {name} has no description"

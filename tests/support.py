@@ -1,0 +1,72 @@
+"""Shared test helpers: serve an ASGI app on a real loopback socket, talk GraphQL to it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import uvicorn
+
+from gateway.settings import Settings
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings isolated from the developer's environment and .env file."""
+    base: dict[str, Any] = {"demo": False, "log_format": "text"}
+    base.update(overrides)
+    return Settings(_env_file=None, **base)  # type: ignore[call-arg]
+
+
+@asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    """Run ``app`` under uvicorn on 127.0.0.1:<free port>; yields the base URL.
+
+    The socket is bound and listening before the server starts, so a client may connect at
+    once: the kernel queues the connection until uvicorn (after the lifespan) accepts it.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, lifespan="on", log_config=None, ws="websockets-sansio", access_log=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+async def gql(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    query: str,
+    *,
+    token: str | None = None,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    all_headers = dict(headers or {})
+    if token:
+        all_headers["Authorization"] = f"Bearer {token}"
+    async with session.post(
+        f"{base_url}/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers=all_headers,
+    ) as resp:
+        text = await resp.text()
+        return resp.status, json.loads(text)
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]

@@ -1,0 +1,533 @@
+"""The one HTTP client every vendor connector uses.
+
+Every vendor call shares the same failure handling so that the gateway degrades the same way
+whichever upstream misbehaves: timeouts per attempt, retries with full-jitter exponential
+backoff that honour ``Retry-After``, a circuit breaker, a small error taxonomy
+(:mod:`connectors.errors`) and a request counter that tests and benchmarks read.
+
+Retries only ever repeat idempotent calls. GET/HEAD/PUT/DELETE/OPTIONS are idempotent by HTTP's
+definition; a POST is repeated only when the caller says so (``idempotent=True``), which vendor
+*read* endpoints that happen to use POST do (Shopify GraphQL queries, Square searches and batch
+retrieves). A 500 is not retried by default: unlike 502/503/504 it usually reports a bug that the
+same request will hit again, but it still counts against the circuit.
+
+Vendors that report errors inside a 200 (Shopify answers ``THROTTLED`` with HTTP 200 too) plug in
+a ``classify`` callable, or override :meth:`HttpClient.classify`, to turn such a body into an
+:class:`UpstreamRateLimited` (retried, honouring its ``retry_after``) or another error.
+
+Logs carry method, operation, outcome and timing only: paths, headers and bodies hold tokens
+and personal data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json as jsonlib
+import logging
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+from aiohttp.typedefs import Query
+from yarl import URL
+
+from connectors.breaker import CircuitBreaker, CircuitState
+from connectors.errors import (
+    UpstreamAuthError,
+    UpstreamBadResponse,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamUnavailable,
+)
+from connectors.metrics import DEFAULT_COUNTER, RequestCounter
+from connectors.records import Source
+
+log = logging.getLogger("omnigate.connectors.http")
+
+#: Methods HTTP defines as idempotent: repeating them cannot apply a change twice.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+#: Statuses that mean "try again shortly": rate limiting and the gateway-ish 5xx family.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+Sleep = Callable[[float], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpConfig:
+    """Transport settings of one connector. Timeouts are per attempt, in seconds."""
+
+    base_url: str
+    connect_timeout: float = 2.0
+    total_timeout: float = 10.0
+    max_retries: int = 3
+    backoff_base: float = 0.2
+    backoff_max: float = 5.0
+    max_connections: int = 50
+    default_headers: dict[str, str] = field(default_factory=dict)
+    breaker_failures: int = 5
+    breaker_reset: float = 30.0
+    #: Upper bound on a server's ``Retry-After``, so one header cannot park a request for hours.
+    retry_after_max: float = 30.0
+    retry_statuses: frozenset[int] = RETRY_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A completed exchange. ``json`` is the parsed body (``None`` when empty or not asked for);
+    ``elapsed`` is wall time of the attempt in seconds."""
+
+    status: int
+    headers: Mapping[str, str]
+    text: str
+    json: Any
+    elapsed: float
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+Classifier = Callable[[HttpResponse], Exception | None]
+
+
+class _Health(enum.Enum):
+    """What an attempt says about the upstream, for the circuit breaker."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    NEUTRAL = "neutral"
+
+
+@dataclass(slots=True)
+class _Failure:
+    error: Exception
+    retry: bool
+    health: _Health
+    retry_after: float | None = None
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delay-seconds or an HTTP-date.
+
+    Returns ``None`` when absent or unreadable (then plain backoff applies) and ``0.0`` for a
+    date already past. Fractional seconds are accepted because some servers (and our
+    sandboxes) send them.
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    reference = now if now is not None else datetime.now(UTC)
+    return max(0.0, (when - reference).total_seconds())
+
+
+def backoff_delay(
+    retry: int,
+    *,
+    base: float,
+    cap: float,
+    retry_after: float | None = None,
+    retry_after_max: float = 30.0,
+    rand: Callable[[], float] = random.random,
+) -> float:
+    """Seconds to wait before retry number ``retry`` (0 for the first).
+
+    Full jitter (a uniform draw in ``[0, min(cap, base * 2**retry))``) keeps many clients that
+    failed together from retrying together. A server's ``Retry-After`` (capped at
+    ``retry_after_max``) is the minimum wait, and the jitter is added on top of it for the same
+    reason: everyone rate-limited in one window receives the same hint.
+    """
+    ceiling = min(cap, base * (2**retry))
+    jitter = rand() * ceiling
+    if retry_after is None:
+        return jitter
+    return min(max(retry_after, 0.0), retry_after_max) + jitter
+
+
+class HttpClient:
+    """One pooled ``aiohttp.ClientSession`` per connector, with retries, breaker and counting.
+
+    ``sleep``, ``clock`` (the breaker's), ``now`` (for HTTP-date ``Retry-After``) and ``rand``
+    (jitter) are injectable so tests can check timing decisions without waiting.
+    """
+
+    def __init__(
+        self,
+        config: HttpConfig,
+        *,
+        source: Source | str,
+        counter: RequestCounter | None = None,
+        breaker: CircuitBreaker | None = None,
+        classify: Classifier | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.config = config
+        self.source = source
+        self.name = str(source)
+        self.counter = counter if counter is not None else DEFAULT_COUNTER
+        self.breaker = breaker or CircuitBreaker(
+            config.breaker_failures, config.breaker_reset, clock=clock
+        )
+        self._classifier = classify
+        self._sleep = sleep
+        self._now = now
+        self._rand = rand
+        self._base_url = config.base_url.rstrip("/")
+        self._origin = URL(self._base_url).origin()
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        """Open the session; its connector pools connections to the vendor."""
+        if self._session is not None:
+            return
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.config.max_connections),
+            headers=self.config.default_headers,
+            timeout=aiohttp.ClientTimeout(
+                total=self.config.total_timeout,
+                connect=self.config.connect_timeout,
+            ),
+        )
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def __aenter__(self) -> HttpClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def circuit_state(self) -> str:
+        """``closed``, ``open`` or ``half_open``."""
+        return self.breaker.state.value
+
+    def classify(self, response: HttpResponse) -> Exception | None:
+        """Vendor hook: an error hidden in an otherwise fine-looking response, or ``None``.
+
+        Runs on every response before the status-based rules. Returning
+        :class:`UpstreamRateLimited` retries (idempotent calls) after its ``retry_after``;
+        :class:`UpstreamUnavailable` retries and counts against the circuit; anything else is
+        raised as is.
+        """
+        return self._classifier(response) if self._classifier is not None else None
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        json: Any = None,
+        params: Query = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        expect_json: bool = True,
+    ) -> HttpResponse:
+        """Send one logical call, retrying as the policy allows; raise an ``UpstreamError``.
+
+        ``path`` is relative to the base URL, or an absolute URL on the same origin (the
+        ``links.next`` of a paginated answer); another origin is refused so default headers
+        (credentials) never leave for a host the configuration did not name.
+        """
+        session = self._session
+        if session is None:
+            raise RuntimeError(f"{self.name} HTTP client used before start()")
+        method = method.upper()
+        retryable = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
+        url = self._url(path)
+        retry = 0
+        while True:
+            if not self.breaker.allow():
+                self.counter.record_rejected(self.name, operation)
+                log.debug(
+                    "%s %s %s rejected: circuit open",
+                    self.name,
+                    method,
+                    operation,
+                    extra={"connector": self.name, "operation": operation, "method": method},
+                )
+                raise UpstreamUnavailable(
+                    f"{self.name} is unavailable (circuit open)",
+                    source=self.source,
+                    operation=operation,
+                )
+            response, failure = await self._attempt(
+                session,
+                method,
+                url,
+                operation=operation,
+                json=json,
+                params=params,
+                headers=headers,
+                expect_json=expect_json,
+                attempt=retry + 1,
+            )
+            if failure is None:
+                assert response is not None
+                return response
+            if not (retryable and failure.retry and retry < self.config.max_retries):
+                raise failure.error
+            if self.breaker.state is CircuitState.OPEN:
+                # This failure opened the circuit: waiting out a backoff only to be rejected
+                # would hide the real error behind "circuit open".
+                raise failure.error
+            delay = backoff_delay(
+                retry,
+                base=self.config.backoff_base,
+                cap=self.config.backoff_max,
+                retry_after=failure.retry_after,
+                retry_after_max=self.config.retry_after_max,
+                rand=self._rand,
+            )
+            self.counter.record_retry(self.name, operation)
+            log.info(
+                "%s %s %s retry %d in %.3fs",
+                self.name,
+                method,
+                operation,
+                retry + 1,
+                delay,
+                extra={"connector": self.name, "operation": operation, "delay": delay},
+            )
+            await self._sleep(delay)
+            retry += 1
+
+    async def _attempt(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str | URL,
+        *,
+        operation: str,
+        json: Any,
+        params: Query,
+        headers: Mapping[str, str] | None,
+        expect_json: bool,
+        attempt: int,
+    ) -> tuple[HttpResponse | None, _Failure | None]:
+        """One attempt on the wire; always counted and always reported to the breaker, even
+        when cancelled, so a half-open circuit never waits for a trial that was abandoned."""
+        outcome = "cancelled"
+        health = _Health.NEUTRAL
+        started = time.perf_counter()
+        response: HttpResponse | None = None
+        failure: _Failure | None = None
+        try:
+            try:
+                response, malformed = await self._send(
+                    session,
+                    method,
+                    url,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    expect_json=expect_json,
+                    started=started,
+                )
+            except TimeoutError:
+                outcome = "timeout"
+                failure = self._unavailable(
+                    operation, f"timed out after {self.config.total_timeout:g}s"
+                )
+            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError):
+                outcome = "connection_error"
+                failure = self._unavailable(operation, "connection failed")
+            except aiohttp.ClientError as exc:
+                outcome = "client_error"
+                failure = _Failure(
+                    UpstreamBadResponse(
+                        f"{self.name} {operation}: request failed ({type(exc).__name__})",
+                        source=self.source,
+                        operation=operation,
+                    ),
+                    retry=False,
+                    health=_Health.NEUTRAL,
+                )
+            else:
+                outcome = str(response.status)
+                failure = self._judge(response, operation, malformed=malformed)
+            health = failure.health if failure is not None else _Health.SUCCESS
+        finally:
+            elapsed = time.perf_counter() - started
+            self._report(health)
+            self.counter.record(self.name, operation, outcome)
+            log.log(
+                logging.DEBUG if failure is None and outcome != "cancelled" else logging.WARNING,
+                "%s %s %s -> %s in %.3fs (attempt %d)",
+                self.name,
+                method,
+                operation,
+                outcome,
+                elapsed,
+                attempt,
+                extra={
+                    "connector": self.name,
+                    "operation": operation,
+                    "method": method,
+                    "status": outcome,
+                    "elapsed_ms": round(elapsed * 1000, 1),
+                    "attempt": attempt,
+                },
+            )
+        return response, failure
+
+    async def _send(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str | URL,
+        *,
+        json: Any,
+        params: Query,
+        headers: Mapping[str, str] | None,
+        expect_json: bool,
+        started: float,
+    ) -> tuple[HttpResponse, bool]:
+        # asyncio.timeout backs up aiohttp's own timeout so reading a slow body is bounded too.
+        async with (
+            asyncio.timeout(self.config.total_timeout),
+            session.request(method, url, json=json, params=params, headers=headers) as resp,
+        ):
+            body = await resp.read()
+            charset = resp.charset or "utf-8"
+            status, response_headers = resp.status, resp.headers
+        text = body.decode(charset, errors="replace")
+        parsed: Any = None
+        malformed = False
+        if expect_json and body.strip():
+            try:
+                parsed = jsonlib.loads(body)
+            except ValueError:
+                malformed = True
+        response = HttpResponse(
+            status=status,
+            headers=response_headers,
+            text=text,
+            json=parsed,
+            elapsed=time.perf_counter() - started,
+        )
+        return response, malformed
+
+    def _judge(self, response: HttpResponse, operation: str, *, malformed: bool) -> _Failure | None:
+        """Map a response to ``None`` (usable) or a failure with its retry and health verdict."""
+        custom = self.classify(response)
+        if custom is not None:
+            if isinstance(custom, UpstreamRateLimited):
+                return _Failure(
+                    custom, retry=True, health=_Health.NEUTRAL, retry_after=custom.retry_after
+                )
+            if isinstance(custom, UpstreamUnavailable):
+                return _Failure(custom, retry=True, health=_Health.FAILURE)
+            return _Failure(custom, retry=False, health=_Health.NEUTRAL)
+        status = response.status
+        if 200 <= status < 300:
+            if malformed:
+                return _Failure(
+                    self._error(UpstreamBadResponse, operation, "malformed JSON body", status),
+                    retry=False,
+                    health=_Health.NEUTRAL,
+                )
+            return None
+        retry = status in self.config.retry_statuses
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._wall())
+        if status in (401, 403):
+            return _Failure(
+                self._error(UpstreamAuthError, operation, f"HTTP {status} (credentials)", status),
+                retry=False,
+                health=_Health.SUCCESS,
+            )
+        if status == 429:
+            return _Failure(
+                UpstreamRateLimited(
+                    f"{self.name} {operation}: rate limited (HTTP 429)",
+                    source=self.source,
+                    operation=operation,
+                    status=status,
+                    retry_after=retry_after,
+                ),
+                retry=retry,
+                health=_Health.NEUTRAL,
+                retry_after=retry_after,
+            )
+        if status >= 500:
+            return _Failure(
+                self._error(UpstreamUnavailable, operation, f"HTTP {status}", status),
+                retry=retry,
+                health=_Health.FAILURE,
+                retry_after=retry_after,
+            )
+        return _Failure(
+            self._error(UpstreamBadResponse, operation, f"HTTP {status}", status),
+            retry=retry,
+            health=_Health.SUCCESS,
+        )
+
+    def _unavailable(self, operation: str, reason: str) -> _Failure:
+        return _Failure(
+            self._error(UpstreamUnavailable, operation, reason, None),
+            retry=True,
+            health=_Health.FAILURE,
+        )
+
+    def _error(
+        self, kind: type[UpstreamError], operation: str, detail: str, status: int | None
+    ) -> UpstreamError:
+        message = f"{self.name} {operation}: {detail}"
+        return kind(message, source=self.source, operation=operation, status=status)
+
+    def _report(self, health: _Health) -> None:
+        before = self.breaker.state
+        if health is _Health.SUCCESS:
+            self.breaker.record_success()
+        elif health is _Health.FAILURE:
+            self.breaker.record_failure()
+        else:
+            self.breaker.release()
+        after = self.breaker.state
+        if after is not before:
+            # Transitions are rare and what an operator needs; rejections are logged at debug.
+            log.log(
+                logging.WARNING if after is CircuitState.OPEN else logging.INFO,
+                "%s circuit %s -> %s",
+                self.name,
+                before.value,
+                after.value,
+                extra={"connector": self.name, "circuit": after.value},
+            )
+
+    def _wall(self) -> datetime:
+        return self._now() if self._now is not None else datetime.now(UTC)
+
+    def _url(self, path: str) -> str | URL:
+        if path.startswith(("http://", "https://")):
+            url = URL(path, encoded=True)
+            if url.origin() != self._origin:
+                raise ValueError(f"{self.name}: refusing a URL outside {self._origin}")
+            return url
+        return f"{self._base_url}/{path.lstrip('/')}"

@@ -119,6 +119,19 @@ class MarketingSource(Protocol):
 
 
 @runtime_checkable
+class MarketingDirectory(Protocol):
+    """Listing every marketing profile, for backfill: the email tool knows people who never
+    bought anywhere (subscribers), and sync must find them."""
+
+    source: Source
+
+    def list_profiles(
+        self, *, updated_since: datetime | None = None
+    ) -> AsyncIterator[list[MarketingProfile]]:
+        ...
+
+
+@runtime_checkable
 class MarketingSink(Protocol):
     source: Source
 

@@ -7,7 +7,9 @@ is created at import time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -25,12 +27,20 @@ from gateway.runtime import build_services, webhook_endpoints
 from gateway.settings import Settings
 from gateway.webhooks import WebhookRoute
 from resolvers.context import Services
+from resolvers.customers.sync import sync_customers
 from resolvers.health import health_report
 from resolvers.webhook_events import WebhookDispatcher
 from schema.build import Limits, build_schema
 
+log = logging.getLogger("omnigate.app")
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    on_started: Callable[[], None] | None = None,
+) -> Starlette:
     settings = settings or Settings()
     services = services or build_services(settings, version=__version__)
     schema = build_schema(
@@ -56,7 +66,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         services,
         webhook_endpoints(services.connectors),
         dispatcher,
-        public_urls={"square": settings.square_webhook_url} if settings.square_webhook_url else None,
+        public_urls={"square": settings.square_webhook_url}
+        if settings.square_webhook_url
+        else None,
     )
 
     async def healthz(request: Request) -> JSONResponse:
@@ -74,13 +86,37 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     async def root(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
+    seeded = asyncio.Event()
+
+    async def seed() -> None:
+        try:
+            summary = await sync_customers(services)
+            log.info("customers synced: %s", "; ".join(summary.lines()))
+        except Exception:
+            log.exception("initial customer sync failed")
+        finally:
+            seeded.set()
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.store.init()
         await services.connectors.start()
+        seeding = None
+        sync_on_start = settings.sync_on_start
+        if sync_on_start is None:
+            sync_on_start = settings.demo_mode and len(services.connectors) > 0
+        if sync_on_start:
+            seeding = asyncio.create_task(seed())
+        else:
+            seeded.set()
+        if on_started is not None:
+            on_started()
         try:
             yield
         finally:
+            if seeding is not None and not seeding.done():
+                seeding.cancel()
+            await services.customers.wait_idle()
             await services.connectors.close()
             await services.store.close()
 
@@ -100,4 +136,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.settings = settings
     app.state.authenticator = authenticator
     app.state.dispatcher = dispatcher
+    #: Set once the start-up sync (demo) has finished, or at once when there is none.
+    app.state.seeded = seeded
     return app

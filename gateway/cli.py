@@ -29,6 +29,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--port", type=int, default=None)
     demo.add_argument("--people", type=int, default=None, help="people in the demo dataset")
 
+    sync = sub.add_parser("sync", help="backfill the store from the vendors")
+    sync.add_argument("what", choices=["customers"], help="what to sync")
+    sync.add_argument(
+        "--since", default=None, help="only records updated since (ISO date or datetime)"
+    )
+
     schema = sub.add_parser("schema", help="print the GraphQL SDL")
     schema.add_argument("--output", "-o", default=None, help="write to a file instead")
 
@@ -50,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     configure_logging(settings.log_level, settings.log_format)
+    if args.command == "sync":
+        return asyncio.run(_sync(settings, args.since))
     if args.command == "demo" or settings.demo_mode:
         people = getattr(args, "people", None)
         return asyncio.run(_run_demo(settings, people))
@@ -70,14 +78,38 @@ async def _run_demo(settings: Settings, people: int | None) -> int:
 
     gateway_url = f"http://{settings.host}:{settings.port}"
     async with sandboxes(settings, people=people, gateway_url=gateway_url) as stack:
-        server = uvicorn.Server(_uvicorn_config(create_app(stack.settings), stack.settings))
-        started = asyncio.create_task(server.serve())
-        while not server.started and not started.done():
-            await asyncio.sleep(0.05)
-        if server.started:
-            print(banner(stack, gateway_url), flush=True)
-        await started
+        app = create_app(
+            stack.settings, on_started=lambda: print(banner(stack, gateway_url), flush=True)
+        )
+        await uvicorn.Server(_uvicorn_config(app, stack.settings)).serve()
     return 0
+
+
+async def _sync(settings: Settings, since_text: str | None) -> int:
+    from datetime import UTC, datetime
+
+    from gateway import __version__
+    from gateway.progress import ProgressBars
+    from gateway.runtime import build_services
+    from resolvers.customers.sync import sync_customers
+
+    since = None
+    if since_text:
+        since = datetime.fromisoformat(since_text)
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+    services = build_services(settings, version=__version__)
+    await services.store.init()
+    await services.connectors.start()
+    try:
+        with ProgressBars() as bars:
+            summary = await sync_customers(services, since=since, progress=bars.update)
+    finally:
+        await services.connectors.close()
+        await services.store.close()
+    for line in summary.lines():
+        print(line)
+    return 1 if summary.failed_sources else 0
 
 
 def _uvicorn_config(app: object, settings: Settings) -> uvicorn.Config:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cross_web import HTTPException  # strawberry raises it for bad requests
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import StrawberryGraphQLError
-from strawberry.http.exceptions import HTTPException
 
 from gateway.auth import CUSTOMER_TOKEN_HEADER, Authenticator
 from gateway.examples import Example
@@ -22,7 +21,10 @@ from resolvers.viewer import ANONYMOUS
 
 
 def error_response(message: str, code: str, status: int) -> JSONResponse:
-    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+    )
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
@@ -35,7 +37,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         graphiql: bool,
         **kwargs: Any,
     ) -> None:
-        super().__init__(kwargs.pop("schema"), graphql_ide="graphiql" if graphiql else None, **kwargs)
+        super().__init__(
+            kwargs.pop("schema"), graphql_ide="graphiql" if graphiql else None, **kwargs
+        )
         self.services = services
         self.authenticator = authenticator
         self.examples = examples
@@ -70,10 +74,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
             request.headers.get("authorization"), request.headers.get(CUSTOMER_TOKEN_HEADER)
         )
         return RequestContext(
-            viewer=viewer, services=self.services, loaders=Loaders(), request=request, response=response
+            viewer=viewer,
+            services=self.services,
+            loaders=Loaders(),
+            request=request,
+            response=response,
         )
 
-    async def on_ws_connect(self, context: RequestContext) -> dict[str, object] | None:  # type: ignore[override]
+    async def on_ws_connect(self, context: RequestContext) -> dict[str, object] | None:
         """Browsers cannot set headers on a WebSocket, so the token may come in the
         ``connection_init`` payload instead (``{"Authorization": "Bearer …"}``)."""
         params = context.connection_params or {}
@@ -117,4 +125,4 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return HTMLResponse(html)
 
 
-__all__ = ["GraphQLView", "StrawberryGraphQLError", "error_response"]
+__all__ = ["GraphQLView", "error_response"]

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from connectors.shopify.connector import ShopifyConfig, ShopifyConnector
+
 from connectors.capabilities import Connector
 from connectors.http import HttpConfig
 from connectors.klaviyo.connector import KlaviyoConfig, KlaviyoConnector
 from connectors.metrics import RequestCounter
 from connectors.registry import ConnectorSet
-from connectors.shopify.connector import ShopifyConfig, ShopifyConnector
 from connectors.square.connector import SquareConfig, SquareConnector
 from connectors.webhooks import WebhookEndpoint
 from gateway.settings import Settings
@@ -98,6 +99,10 @@ def build_services(
             max_page_size=settings.max_page_size,
             default_phone_region=settings.default_phone_region,
             profile_ttl_seconds=settings.profile_ttl_seconds,
+            placeholder_emails=tuple(v for v in settings.placeholder_emails if "@" in v),
+            placeholder_phones=tuple(v for v in settings.placeholder_emails if "@" not in v),
+            placeholder_threshold=settings.placeholder_threshold,
+            identity_limits=tuple(sorted(settings.identity_limits.items())),
         ),
         version=version,
         demo_mode=settings.demo_mode,

@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = Field(
         "development", description="`production` turns GraphiQL and introspection off by default."
     )
-    graphiql: bool | None = Field(None, description="Serve GraphiQL (default: on outside production).")
+    graphiql: bool | None = Field(
+        None, description="Serve GraphiQL (default: on outside production)."
+    )
     introspection: bool | None = Field(
         None, description="Allow introspection (default: on outside production)."
     )
@@ -83,7 +85,9 @@ class Settings(BaseSettings):
     # --- identity and cache -------------------------------------------------------------------
     default_phone_region: str = Field("US", description="Region for phones without a country code.")
     profile_ttl_seconds: int = Field(300, description="A cached profile is fresh this long.")
-    webhook_receipt_ttl_days: int = Field(7, description="How long webhook ids are kept for dedupe.")
+    webhook_receipt_ttl_days: int = Field(
+        7, description="How long webhook ids are kept for dedupe."
+    )
 
     # --- connectors: shared HTTP --------------------------------------------------------------
     http_connect_timeout: float = Field(2.0, description="Seconds to open an upstream connection.")
@@ -123,6 +127,21 @@ class Settings(BaseSettings):
     klaviyo_api_key: SecretStr | None = Field(None, description="Private API key.")
     klaviyo_revision: str = Field("2026-07-15", description="`revision` header.")
 
+    sync_on_start: bool | None = Field(
+        None, description="Backfill customers when the app starts (default: on in demo mode)."
+    )
+    placeholder_emails: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Extra placeholder emails/phones that never merge anyone (comma-separated).",
+    )
+    placeholder_threshold: int = Field(
+        5, description="A contact value shared by more people than this is a placeholder."
+    )
+    identity_limits: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=lambda: {"shopify": 1, "square": 10, "klaviyo": 3},
+        description="JSON: most records of one source in one profile.",
+    )
+
     # --- demo ---------------------------------------------------------------------------------
     demo: bool | None = Field(
         None, description="Demo mode (sandboxes, demo tokens); default: on without credentials."
@@ -135,7 +154,14 @@ class Settings(BaseSettings):
     def _parse_tokens(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
 
-    @field_validator("square_location_map", mode="before")
+    @field_validator("placeholder_emails", mode="before")
+    @classmethod
+    def _parse_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("square_location_map", "identity_limits", mode="before")
     @classmethod
     def _parse_map(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
@@ -145,9 +171,7 @@ class Settings(BaseSettings):
         """Explicit ``demo``, else on when no vendor credentials are set at all."""
         if self.demo is not None:
             return self.demo
-        return not (
-            self.shopify_access_token or self.square_access_token or self.klaviyo_api_key
-        )
+        return not (self.shopify_access_token or self.square_access_token or self.klaviyo_api_key)
 
     @property
     def graphiql_enabled(self) -> bool:

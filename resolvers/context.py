@@ -8,10 +8,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from connectors.records import Source
 from connectors.registry import ConnectorSet
+from resolvers.customers.admin import ProfileAdmin
+from resolvers.customers.linking import Linker
+from resolvers.customers.service import CustomerService, utcnow
 from resolvers.events import EventBus
+from resolvers.identity.normalize import normalize_email, normalize_phone
+from resolvers.identity.placeholders import Placeholders
 from resolvers.loaders import Loaders
 from resolvers.store import Store
 from resolvers.viewer import Viewer
@@ -25,6 +32,10 @@ class ResolverConfig:
     max_page_size: int = 100
     default_phone_region: str = "US"
     profile_ttl_seconds: int = 300
+    placeholder_emails: tuple[str, ...] = ()
+    placeholder_phones: tuple[str, ...] = ()
+    placeholder_threshold: int = 5
+    identity_limits: tuple[tuple[str, int], ...] = (("shopify", 1), ("square", 10), ("klaviyo", 3))
 
 
 @dataclass(slots=True)
@@ -35,6 +46,39 @@ class Services:
     config: ResolverConfig = field(default_factory=ResolverConfig)
     version: str = "0.0.0"
     demo_mode: bool = False
+    customers: CustomerService = field(init=False)
+    linker: Linker = field(init=False)
+    admin: ProfileAdmin = field(init=False)
+
+    def __post_init__(self) -> None:
+        region = self.config.default_phone_region
+        placeholders = Placeholders()
+        placeholders.add(
+            v
+            for v in (
+                *(normalize_email(e) for e in self.config.placeholder_emails),
+                *(normalize_phone(p, region) for p in self.config.placeholder_phones),
+            )
+            if v
+        )
+        self.customers = CustomerService(
+            self.store,
+            self.connectors,
+            ttl=timedelta(seconds=self.config.profile_ttl_seconds),
+            region=region,
+            placeholders=placeholders,
+        )
+        self.linker = Linker(
+            self.store,
+            region=self.config.default_phone_region,
+            limits={Source(s): n for s, n in self.config.identity_limits},
+            placeholders=placeholders,
+            placeholder_threshold=self.config.placeholder_threshold,
+            clock=utcnow,
+        )
+        self.admin = ProfileAdmin(
+            self.store, self.connectors, clock=utcnow, placeholders=placeholders
+        )
 
 
 @dataclass(slots=True)

@@ -45,6 +45,8 @@ class Identity:
     profile_id: str
     emails: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()
+    #: Folded "first last", kept so a later record can be re-resolved against this one.
+    name: str | None = None
     linked_at: datetime | None = None
     reason: str | None = None
 

@@ -98,10 +98,25 @@ class Store(Protocol):
 
     async def delete_identities(self, profile_id: str) -> int: ...
 
+    async def delete_identity(self, source: Source, source_id: str) -> Identity | None:
+        """Remove one identity (its upstream record was deleted); returns what was removed."""
+        ...
+
     async def append_merge_log(self, entry: MergeLogEntry) -> None: ...
 
     async def merge_log(self, profile_id: str) -> list[MergeLogEntry]:
         """Entries naming the profile, oldest first."""
+        ...
+
+    async def delete_merge_log(self, profile_id: str) -> int:
+        """Remove every entry naming the profile (erasure)."""
+        ...
+
+    async def add_tombstones(self, digests: Sequence[str]) -> None:
+        """Remember digests of erased identifiers, so a sync never re-imports the person."""
+
+    async def tombstoned(self, digests: Sequence[str]) -> set[str]:
+        """The subset of ``digests`` that were erased."""
         ...
 
     # --- stock and pickup holds -------------------------------------------------------------
@@ -135,9 +150,7 @@ class Store(Protocol):
 
     # --- loyalty ledger -----------------------------------------------------------------------
 
-    async def apply_ledger_entry(
-        self, entry: LedgerEntry
-    ) -> tuple[LedgerResult, LoyaltyAccount]:
+    async def apply_ledger_entry(self, entry: LedgerEntry) -> tuple[LedgerResult, LoyaltyAccount]:
         """Append the entry and move the account balance, atomically.
 
         A repeated ``key`` has no second effect (``DUPLICATE``); a negative entry that would

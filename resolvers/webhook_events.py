@@ -13,8 +13,16 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from connectors.records import InventoryChanged, WebhookEvent
+from connectors.records import (
+    CustomerChanged,
+    InventoryChanged,
+    OrderChanged,
+    PrivacyRequest,
+    RefundCreated,
+    WebhookEvent,
+)
 from resolvers.context import Services
+from resolvers.customers import events as customer_events
 from resolvers.model import StockLevel
 
 log = logging.getLogger("omnigate.webhooks")
@@ -30,13 +38,17 @@ class WebhookDispatcher:
         self.services = services
         self._handlers: dict[type[WebhookEvent], list[Handler]] = defaultdict(list)
         self.on(InventoryChanged, apply_inventory_change)
+        self.on(CustomerChanged, customer_events.on_customer_changed)
+        self.on(OrderChanged, customer_events.on_order_changed)
+        self.on(RefundCreated, customer_events.on_refund_created)
+        self.on(PrivacyRequest, customer_events.on_privacy_request)
 
     def on(self, event_type: type[E], handler: Callable[[Services, E], Awaitable[None]]) -> None:
         self._handlers[event_type].append(handler)
 
     async def handle(self, event: WebhookEvent) -> None:
         for event_type in type(event).__mro__:
-            for handler in self._handlers.get(event_type, ()):  # type: ignore[call-overload]
+            for handler in self._handlers.get(event_type, ()):
                 await handler(self.services, event)
         self.services.events.publish(f"webhook.{type(event).__name__}", event)
 

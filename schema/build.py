@@ -23,11 +23,15 @@ from strawberry.federation import Schema
 from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
 
+from schema.customer_admin import CustomerMutation
+from schema.customers import CustomerQuery
 from schema.errors import classify
 from schema.health import HealthQuery
+from schema.partial import PartialErrors
 from schema.viewer import ViewerQuery
 
-Query = merge_types("Query", (HealthQuery, ViewerQuery))
+Query = merge_types("Query", (HealthQuery, ViewerQuery, CustomerQuery))
+Mutation = merge_types("Mutation", (CustomerMutation,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +60,13 @@ def build_schema(limits: Limits | None = None) -> OmnigateSchema:
         ValidationCache(maxsize=256),
         QueryDepthLimiter(max_depth=limits.max_depth),
         MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        PartialErrors,
     ]
     if not limits.introspection:
         extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return OmnigateSchema(query=Query, extensions=extensions)
+    return OmnigateSchema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 def export_sdl() -> str:
     """The SDL as `omnigate schema` prints it and docs/schema.graphql stores it."""
     return build_schema().as_str() + "\n"
-

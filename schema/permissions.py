@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import strawberry
-from strawberry.permission import BasePermission
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import BasePermission, PermissionExtension
 
 from resolvers.context import RequestContext
 from resolvers.viewer import Role
@@ -13,7 +14,7 @@ from resolvers.viewer import Role
 
 class IsAuthenticated(BasePermission):
     message = "A bearer token is required."
-    error_extensions: ClassVar[dict[str, Any]] = {"code": "UNAUTHENTICATED"}
+    error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(
         self, source: Any, info: strawberry.Info[RequestContext, None], **kwargs: Any
@@ -23,7 +24,7 @@ class IsAuthenticated(BasePermission):
 
 class HasRole(BasePermission):
     message = "This token may not read this field."
-    error_extensions: ClassVar[dict[str, Any]] = {"code": "FORBIDDEN"}
+    error_extensions = {"code": "FORBIDDEN"}
 
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
@@ -37,3 +38,9 @@ class HasRole(BasePermission):
 def requires(*roles: Role) -> list[BasePermission]:
     """Permissions for a field: authenticated first (so a missing token says so), then role."""
     return [IsAuthenticated(), HasRole(*roles)] if roles else [IsAuthenticated()]
+
+
+def guarded(*roles: Role) -> list[FieldExtension]:
+    """Field extensions for ``requires(*roles)``. No schema directives: they would leak into
+    the SDL, and a federation gateway would have to know them."""
+    return [PermissionExtension(requires(*roles), use_directives=False)]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import enum
 
 import strawberry
-from strawberry.permission import PermissionExtension
 
 from resolvers.context import RequestContext
-from schema.permissions import requires
+from resolvers.customers.queries import get_customer
+from resolvers.errors import Unauthenticated
+from schema.customers import Customer
+from schema.permissions import guarded
 
 
 @strawberry.enum
@@ -26,12 +28,27 @@ class ViewerType:
         description='Stores a staff token is bound to; `["*"]` for every store.'
     )
 
+    @strawberry.field(
+        description="The storefront's own customer, named by a signed customer token "
+        "(`X-Customer-Token`). Null without one."
+    )
+    async def customer(self, info: strawberry.Info[RequestContext, None]) -> Customer | None:
+        viewer = info.context.viewer
+        if viewer.customer_token_presented and viewer.customer_id is None:
+            raise Unauthenticated("the customer token is invalid or expired")
+        if viewer.customer_id is None:
+            return None
+        served = await get_customer(
+            info.context, viewer.customer_id, path=tuple(info.path.as_list())
+        )
+        return Customer.of(served) if served else None
+
 
 @strawberry.type
 class ViewerQuery:
     @strawberry.field(
         description="The caller as the bearer token identifies it.",
-        extensions=[PermissionExtension(requires())],
+        extensions=guarded(),
     )
     def viewer(self, info: strawberry.Info[RequestContext, None]) -> ViewerType:
         viewer = info.context.viewer

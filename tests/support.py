@@ -22,17 +22,25 @@ def make_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **base)  # type: ignore[call-arg]
 
 
+def listening_socket() -> tuple[socket.socket, str]:
+    """A loopback socket already listening, and its URL: a server can be started on it later,
+    while others (sandboxes that deliver webhooks) already know where it will be."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
 @asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
+async def serve(app: Any, sock: socket.socket | None = None) -> AsyncIterator[str]:
     """Run ``app`` under uvicorn on 127.0.0.1:<free port>; yields the base URL.
 
     The socket is bound and listening before the server starts, so a client may connect at
     once: the kernel queues the connection until uvicorn (after the lifespan) accepts it.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
+    if sock is None:
+        sock, _ = listening_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app, lifespan="on", log_config=None, ws="websockets-sansio", access_log=False

@@ -154,7 +154,9 @@ def build_profile(
     profile.email_consent = _latest_consent(
         [(p.source, p.email_consent) for p in people if p.email_consent]
     )
-    profile.sms_consent = _latest_consent([(p.source, p.sms_consent) for p in people if p.sms_consent])
+    profile.sms_consent = _latest_consent(
+        [(p.source, p.sms_consent) for p in people if p.sms_consent]
+    )
 
     _order_stats(profile, orders)
     for e in engagement:
@@ -172,18 +174,16 @@ def _order_stats(profile: UnifiedProfile, orders: Iterable[OrderRecord]) -> None
     currencies = Counter(o.total.currency for o in ordered)
     profile.currency = currencies.most_common(1)[0][0]
     counted = [o for o in ordered if o.total.currency == profile.currency]
-    stats = {Channel.ONLINE: [0, Decimal(0)], Channel.IN_STORE: [0, Decimal(0)]}
+    counts: Counter[Channel] = Counter()
+    spend: dict[Channel, Decimal] = {Channel.ONLINE: Decimal(0), Channel.IN_STORE: Decimal(0)}
     stores: Counter[str] = Counter()
     for order in counted:
-        entry = stats[order.channel]
-        entry[0] += 1
-        entry[1] += order.net.amount
+        counts[order.channel] += 1
+        spend[order.channel] += order.net.amount
         if order.channel is Channel.IN_STORE and order.location_id:
             stores[order.location_id] += 1
-    profile.online = ChannelStats(int(stats[Channel.ONLINE][0]), Decimal(stats[Channel.ONLINE][1]))
-    profile.in_store = ChannelStats(
-        int(stats[Channel.IN_STORE][0]), Decimal(stats[Channel.IN_STORE][1])
-    )
+    profile.online = ChannelStats(counts[Channel.ONLINE], spend[Channel.ONLINE])
+    profile.in_store = ChannelStats(counts[Channel.IN_STORE], spend[Channel.IN_STORE])
     profile.lifetime_value = profile.online.spend + profile.in_store.spend
     profile.first_order_at = ordered[-1].created_at
     profile.last_order_at = ordered[0].created_at

@@ -48,7 +48,7 @@ def name_key(first: str | None, last: str | None) -> str | None:
     parts = [_fold(p) for p in (first, last)]
     if not all(parts):
         return None
-    return " ".join(parts)  # type: ignore[arg-type]
+    return " ".join(parts)
 
 
 def name_tokens(*names: str | None) -> list[str]:

@@ -95,6 +95,7 @@ def resolve(
     placeholders: Placeholders | None = None,
     placeholder_threshold: int = 5,
     keep_apart: Iterable[tuple[Key, Key]] = (),
+    keep_together: Iterable[tuple[Key, Key]] = (),
 ) -> Resolution:
     records = sorted(facts, key=lambda f: (f.source.value, f.source_id))
     placeholders = placeholders or Placeholders()
@@ -122,7 +123,9 @@ def resolve(
             apart[index[b]].add(index[a])
 
     comps = _Components(records)
-    result = Resolution(clusters=[], placeholders_found={v: placeholders.detected[v] for v in found})
+    result = Resolution(
+        clusters=[], placeholders_found={v: placeholders.detected[v] for v in found}
+    )
 
     def join(i: int, j: int, reason: str) -> None:
         ri, rj = comps.find(i), comps.find(j)
@@ -136,6 +139,14 @@ def resolve(
         comps.union(ri, rj)
         result.links.append(link)
 
+    for a, b in keep_together:
+        # An operator's merge: joined first and without limits, because a person decided.
+        if a in index and b in index:
+            ra, rb = comps.find(index[a]), comps.find(index[b])
+            if ra != rb:
+                comps.union(ra, rb)
+                result.links.append(Link(a, b, "merged by an operator"))
+
     for email in sorted(by_email):
         holders = by_email[email]
         for j in holders[1:]:
@@ -145,8 +156,9 @@ def resolve(
         holders = by_phone[phone]
         by_name: dict[str, list[int]] = defaultdict(list)
         for i in holders:
-            if records[i].name:
-                by_name[records[i].name].append(i)
+            name = records[i].name
+            if name:
+                by_name[name].append(i)
         for same in by_name.values():
             for j in same[1:]:
                 join(same[0], j, "same phone and full name")
@@ -178,7 +190,9 @@ def _detect(
     people: dict[str, set[str]] = {}
     for value, indices in holders.items():
         if len(indices) > threshold:
-            people[value] = {records[i].name or f"{records[i].source}:{records[i].source_id}" for i in indices}
+            people[value] = {
+                records[i].name or f"{records[i].source}:{records[i].source_id}" for i in indices
+            }
     return placeholders.detect(people, threshold)
 
 

@@ -25,7 +25,8 @@ def test_tokens_map_to_roles_and_locations() -> None:
     assert auth.viewer("Bearer sf").role is Role.STOREFRONT
     staff = auth.viewer("Bearer st")
     assert staff.role is Role.STAFF
-    assert staff.works_at("loc-1") and not staff.works_at("loc-3")
+    assert staff.works_at("loc-1")
+    assert not staff.works_at("loc-3")
     assert auth.viewer("bearer in").role is Role.INTERNAL
 
 

@@ -9,7 +9,9 @@ from tests.support import codes, gql
 HEALTH = "{ health { version demoMode store { kind reachable } connectors { name } } }"
 
 
-async def test_anonymous_may_read_health_only(gateway_url: str, http: aiohttp.ClientSession) -> None:
+async def test_anonymous_may_read_health_only(
+    gateway_url: str, http: aiohttp.ClientSession
+) -> None:
     status, body = await gql(http, gateway_url, HEALTH)
     assert status == 200
     assert body["data"]["health"]["store"] == {"kind": "memory", "reachable": True}
@@ -28,7 +30,9 @@ async def test_tokens_reach_the_viewer(gateway_url: str, http: aiohttp.ClientSes
     assert codes(body) == ["UNAUTHENTICATED"]
 
 
-async def test_malformed_graphql_is_a_parse_error(gateway_url: str, http: aiohttp.ClientSession) -> None:
+async def test_malformed_graphql_is_a_parse_error(
+    gateway_url: str, http: aiohttp.ClientSession
+) -> None:
     status, body = await gql(http, gateway_url, "{ health { version ")
     assert status in (200, 400)
     assert codes(body) == ["GRAPHQL_PARSE_FAILED"]
@@ -110,7 +114,8 @@ async def test_get_queries_and_graphiql(gateway_url: str, http: aiohttp.ClientSe
         assert r.status == 200
         html = await r.text()
     assert "OMNIGATE_TABS" in html
-    assert "demo-staff" in html and "query StoreTablet" in html
+    assert "demo-staff" in html
+    assert "query StoreTablet" in html
 
 
 async def test_probes(gateway_url: str, http: aiohttp.ClientSession) -> None:

@@ -12,7 +12,11 @@ SHOP, SQ, KL = Source.SHOPIFY, Source.SQUARE, Source.KLAVIYO
 
 
 def facts(
-    source: Source, sid: str, emails: tuple[str, ...] = (), phones: tuple[str, ...] = (), name: str | None = None
+    source: Source,
+    sid: str,
+    emails: tuple[str, ...] = (),
+    phones: tuple[str, ...] = (),
+    name: str | None = None,
 ) -> IdentityFacts:
     return IdentityFacts(source, sid, emails, phones, name)
 
@@ -29,7 +33,13 @@ def test_email_normalisation() -> None:
 
 
 def test_phone_normalisation_in_any_local_format() -> None:
-    for raw in ("(212) 555-0134", "212.555.0134", "2125550134", "+1 212 555 0134", "1-212-555-0134"):
+    for raw in (
+        "(212) 555-0134",
+        "212.555.0134",
+        "2125550134",
+        "+1 212 555 0134",
+        "1-212-555-0134",
+    ):
         assert normalize_phone(raw, "US") == "+12125550134", raw
     assert normalize_phone("020 7946 0958", "GB") == "+442079460958"
     for junk in (None, "", "0000000000", "555-0134", "n/a"):
@@ -131,4 +141,6 @@ def test_resolution_is_deterministic_whatever_the_input_order() -> None:
     ]
     first = resolve(records)
     second = resolve(list(reversed(records)))
-    assert [[m.key for m in c] for c in first.clusters] == [[m.key for m in c] for c in second.clusters]
+    assert [[m.key for m in c] for c in first.clusters] == [
+        [m.key for m in c] for c in second.clusters
+    ]

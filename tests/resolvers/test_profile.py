@@ -24,7 +24,13 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def order(
-    source: Source, oid: str, channel: Channel, day: int, total: str, refunded: str | None = None, loc: str | None = None
+    source: Source,
+    oid: str,
+    channel: Channel,
+    day: int,
+    total: str,
+    refunded: str | None = None,
+    loc: str | None = None,
 ) -> OrderRecord:
     return OrderRecord(
         source=source,
@@ -41,14 +47,28 @@ def order(
 def sample():  # type: ignore[no-untyped-def]
     customers = [
         CustomerRecord(
-            Source.SQUARE, "SQ1", "JANE", "DOE", ("JANE@EXAMPLE.COM", "none@none.com"), ("(212) 555-0134",),
+            Source.SQUARE,
+            "SQ1",
+            "JANE",
+            "DOE",
+            ("JANE@EXAMPLE.COM", "none@none.com"),
+            ("(212) 555-0134",),
             email_consent=Consent(ConsentState.SUBSCRIBED, True, T0),
         ),
-        CustomerRecord(Source.SHOPIFY, "gid://shopify/Customer/1", "Jane", "Doe", ("jane@example.com",), ("+12125550134",)),
+        CustomerRecord(
+            Source.SHOPIFY,
+            "gid://shopify/Customer/1",
+            "Jane",
+            "Doe",
+            ("jane@example.com",),
+            ("+12125550134",),
+        ),
     ]
     marketing = [
         MarketingProfile(
-            Source.KLAVIYO, "01K", email="jane@example.com",
+            Source.KLAVIYO,
+            "01K",
+            email="jane@example.com",
             email_consent=Consent(ConsentState.UNSUBSCRIBED, False, T0.replace(month=6)),
         )
     ]
@@ -59,16 +79,24 @@ def sample():  # type: ignore[no-untyped-def]
         order(Source.SQUARE, "s3", Channel.IN_STORE, 9, "10.00", loc="shopify:9"),
         order(Source.SQUARE, "s3", Channel.IN_STORE, 9, "10.00", loc="shopify:9"),  # duplicate
     ]
-    engagement = [Engagement("01K", last_opened_at=T0.replace(day=20), last_event_at=T0.replace(day=21))]
+    engagement = [
+        Engagement("01K", last_opened_at=T0.replace(day=20), last_event_at=T0.replace(day=21))
+    ]
     return build_profile(
-        "cus_1", customers=customers, orders=orders, marketing=marketing, engagement=engagement,
-        refreshed_at=T0.replace(month=7), placeholder=Placeholders(),
+        "cus_1",
+        customers=customers,
+        orders=orders,
+        marketing=marketing,
+        engagement=engagement,
+        refreshed_at=T0.replace(month=7),
+        placeholder=Placeholders(),
     )
 
 
 def test_contact_data_is_normalised_deduplicated_and_free_of_placeholders() -> None:
     p = sample()
-    assert p.first_name == "Jane" and p.last_name == "Doe"  # Shopify's spelling wins
+    assert p.first_name == "Jane"
+    assert p.last_name == "Doe"
     assert p.emails == ["jane@example.com"]
     assert p.phones == ["+12125550134"]
     assert p.display_name == "Jane Doe"
@@ -77,12 +105,15 @@ def test_contact_data_is_normalised_deduplicated_and_free_of_placeholders() -> N
 
 def test_stats_per_channel_net_of_refunds() -> None:
     p = sample()
-    assert p.online.order_count == 1 and p.online.spend == Decimal("70.00")
-    assert p.in_store.order_count == 3 and p.in_store.spend == Decimal("80.00")
+    assert p.online.order_count == 1
+    assert p.online.spend == Decimal("70.00")
+    assert p.in_store.order_count == 3
+    assert p.in_store.spend == Decimal("80.00")
     assert p.lifetime_value == Decimal("150.00")
     assert p.is_omnichannel
     assert p.favourite_location_id == "shopify:9"
-    assert p.first_order_at == T0.replace(day=3) and p.last_order_at == T0.replace(day=9)
+    assert p.first_order_at == T0.replace(day=3)
+    assert p.last_order_at == T0.replace(day=9)
     assert [o.id for o in p.orders] == ["s3", "s2", "s1", "o1"]
 
 

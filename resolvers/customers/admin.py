@@ -1,0 +1,157 @@
+"""Operator actions on profiles: merge, unmerge, erase.
+
+Each is logged in the merge log with what was there before; merges and splits made by a
+person are decisions the resolver respects afterwards (see ``Linker._decisions``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from connectors.capabilities import MarketingSink
+from connectors.errors import UpstreamError
+from connectors.records import Source
+from connectors.registry import ConnectorSet
+from resolvers.customers.linking import new_profile_id
+from resolvers.errors import BadUserInput, NotFound
+from resolvers.identity.placeholders import Placeholders
+from resolvers.model import Identity, MergeLogEntry
+from resolvers.store import Store
+
+log = logging.getLogger("omnigate.customers")
+
+
+def _keys(identities: list[Identity]) -> list[list[str]]:
+    return [[i.source.value, i.source_id] for i in identities]
+
+
+class ProfileAdmin:
+    def __init__(
+        self,
+        store: Store,
+        connectors: ConnectorSet,
+        *,
+        clock: Callable[[], datetime],
+        placeholders: Placeholders | None = None,
+    ) -> None:
+        self.store = store
+        self.connectors = connectors
+        self.clock = clock
+        self.placeholders = placeholders or Placeholders()
+
+    async def merge(self, profile_ids: list[str], *, actor: str | None) -> str:
+        """Join profiles into the first one. Returns the surviving id."""
+        ids = list(dict.fromkeys(profile_ids))
+        if len(ids) < 2:
+            raise BadUserInput("name at least two different customers to merge")
+        grouped = await self.store.identities_of(ids)
+        missing = [pid for pid in ids if not grouped.get(pid)]
+        if missing:
+            raise NotFound(f"no customer {missing[0]}", extensions={"id": missing[0]})
+        target, others = ids[0], ids[1:]
+        await self.store.append_merge_log(
+            MergeLogEntry(
+                id=new_profile_id().replace("cus_", "mrg_"),
+                action="merge",
+                profile_ids=tuple(ids),
+                reason="merged by an operator",
+                at=self.clock(),
+                actor=actor or "operator",
+                before={pid: _keys(grouped[pid]) for pid in ids},
+            )
+        )
+        moved = [
+            replace(i, profile_id=target, reason="merged by an operator")
+            for pid in others
+            for i in grouped[pid]
+        ]
+        await self.store.link_identities(moved)
+        for pid in others:
+            await self.store.delete_profile(pid)
+        return target
+
+    async def unmerge(self, profile_id: str, *, actor: str | None) -> list[str]:
+        """Undo the latest merge into ``profile_id``: every identity goes back to the profile
+        it had before, and the split is remembered so the resolver does not join them again.
+        Returns the restored profile ids (the surviving one first)."""
+        log = await self.store.merge_log(profile_id)
+        merge = next(
+            (e for e in reversed(log) if e.action == "merge" and e.profile_ids[0] == profile_id),
+            None,
+        )
+        if merge is None:
+            raise BadUserInput("this customer has no merge to undo", extensions={"id": profile_id})
+        current = {
+            (i.source.value, i.source_id): i
+            for i in (await self.store.identities_of([profile_id])).get(profile_id, [])
+        }
+        relinked: list[Identity] = []
+        for pid, keys in merge.before.items():
+            if pid == profile_id:
+                continue
+            for source, source_id in keys:
+                identity = current.get((source, source_id))
+                if identity is not None:
+                    relinked.append(replace(identity, profile_id=pid, reason="unmerged"))
+        await self.store.link_identities(relinked)
+        await self.store.append_merge_log(
+            MergeLogEntry(
+                id=new_profile_id().replace("cus_", "mrg_"),
+                action="unmerge",
+                profile_ids=merge.profile_ids,
+                reason=f"undid merge {merge.id}",
+                at=self.clock(),
+                actor=actor or "operator",
+                before={pid: keys for pid, keys in merge.before.items()},
+            )
+        )
+        return list(merge.profile_ids)
+
+    async def erase(self, profile_id: str) -> list[Identity]:
+        """Remove a person everywhere we hold them: identities, cached profile, merge log;
+        ask the email tool to delete them; keep loyalty history only anonymised. Returns the
+        erased identities (the caller records tombstones so a sync does not bring them back)."""
+        identities = (await self.store.identities_of([profile_id])).get(profile_id, [])
+        cached = (await self.store.get_profiles([profile_id])).get(profile_id)
+        if not identities and cached is None:
+            raise NotFound(f"no customer {profile_id}", extensions={"id": profile_id})
+        emails = sorted(
+            {e for i in identities for e in i.emails} | set(cached.emails if cached else [])
+        )
+        phones = sorted(
+            {p for i in identities for p in i.phones} | set(cached.phones if cached else [])
+        )
+        for sink in self.connectors.of(MarketingSink):
+            targets: list[str | None] = list(emails) or [None]
+            for email in targets:
+                try:
+                    await sink.request_deletion(email=email, phone=phones[0] if phones else None)
+                except UpstreamError as exc:
+                    # Our side of the erasure must not wait for the vendor; the operator
+                    # re-sends the request (docs/runbooks.md) when this is logged.
+                    log.warning(
+                        "deletion request to %s failed (%s); re-send it", sink.source, exc.code
+                    )
+        anonymous = "anon_" + hashlib.sha256(profile_id.encode()).hexdigest()[:16]
+        await self.store.anonymise_account(profile_id, anonymous)
+        await self.store.delete_identities(profile_id)
+        await self.store.delete_profile(profile_id)
+        await self.store.delete_merge_log(profile_id)
+        # Source ids and real emails only: a phone is shared by families and a placeholder by
+        # strangers, and neither may keep someone else out.
+        await self.store.add_tombstones(
+            [tombstone(i.source, i.source_id) for i in identities]
+            + [tombstone(None, e) for e in emails if not self.placeholders.is_placeholder_email(e)]
+        )
+        return identities
+
+
+def tombstone(source: Source | None, value: str) -> str:
+    """A one-way digest of an erased identifier, so a sync can skip the person without the
+    store keeping who they were."""
+    prefix = source.value if source else "contact"
+    return hashlib.sha256(f"{prefix}:{value}".encode()).hexdigest()

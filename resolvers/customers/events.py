@@ -1,0 +1,98 @@
+"""Keeping profiles right when a vendor says a customer, order or refund changed."""
+
+from __future__ import annotations
+
+import logging
+
+from connectors.capabilities import CustomerSource, OrderSource
+from connectors.records import (
+    CustomerChanged,
+    OrderChanged,
+    PrivacyRequest,
+    PrivacyRequestKind,
+    RefundCreated,
+    Source,
+)
+from resolvers.context import Services
+from resolvers.identity.normalize import normalize_email
+
+log = logging.getLogger("omnigate.customers")
+
+
+async def on_customer_changed(services: Services, event: CustomerChanged) -> None:
+    store = services.store
+    if event.deleted:
+        removed = await store.delete_identity(event.source, event.customer_id)
+        if removed is not None:
+            await _rebuild_or_drop(services, removed.profile_id)
+        return
+    record = event.customer
+    if record is None:
+        connector = services.connectors.get(event.source)
+        if isinstance(connector, CustomerSource):
+            record = (await connector.get_customers([event.customer_id])).get(event.customer_id)
+    if record is None:
+        return
+    report = await services.linker.link([record])
+    for profile_id in report.emptied:
+        await store.delete_profile(profile_id)
+    for profile_id in sorted(report.touched):
+        await services.customers.refresh(profile_id)
+
+
+async def on_order_changed(services: Services, event: OrderChanged) -> None:
+    customer_id = event.customer_id or (event.order.customer_id if event.order else None)
+    email = event.order.email if event.order else None
+    if customer_id is None and email is None:
+        connector = services.connectors.get(event.source)
+        if isinstance(connector, OrderSource):
+            order = (await connector.get_orders([event.order_id])).get(event.order_id)
+            if order is not None:
+                customer_id, email = order.customer_id, order.email
+    await _refresh_for(services, event.source, customer_id, email)
+
+
+async def on_refund_created(services: Services, event: RefundCreated) -> None:
+    connector = services.connectors.get(event.source)
+    if not isinstance(connector, OrderSource):
+        return
+    order = (await connector.get_orders([event.order_id])).get(event.order_id)
+    if order is not None:
+        await _refresh_for(services, event.source, order.customer_id, order.email)
+
+
+async def on_privacy_request(services: Services, event: PrivacyRequest) -> None:
+    if event.kind is not PrivacyRequestKind.REDACT_CUSTOMER:
+        log.info("privacy request %s acknowledged", event.kind.value)
+        return
+    profile_ids: set[str] = set()
+    if event.customer_id:
+        found = await services.store.get_identities([(event.source, event.customer_id)])
+        profile_ids |= {i.profile_id for i in found.values()}
+    email = normalize_email(event.email)
+    if email:
+        profile_ids |= {d.id for d in await services.store.find_profiles(email=email, limit=5)}
+    for profile_id in sorted(profile_ids):
+        await services.admin.erase(profile_id)
+
+
+async def _refresh_for(
+    services: Services, source: Source, customer_id: str | None, email: str | None
+) -> None:
+    profile_ids: set[str] = set()
+    if customer_id:
+        found = await services.store.get_identities([(source, customer_id)])
+        profile_ids |= {i.profile_id for i in found.values()}
+    normalized = normalize_email(email)
+    if not profile_ids and normalized:
+        profile_ids |= {d.id for d in await services.store.find_profiles(email=normalized, limit=5)}
+    for profile_id in sorted(profile_ids):
+        await services.customers.refresh(profile_id)
+
+
+async def _rebuild_or_drop(services: Services, profile_id: str) -> None:
+    remaining = (await services.store.identities_of([profile_id])).get(profile_id, [])
+    if remaining:
+        await services.customers.refresh(profile_id)
+    else:
+        await services.store.delete_profile(profile_id)

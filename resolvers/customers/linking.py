@@ -1,0 +1,219 @@
+"""Writing identity resolution into the store: which unified profile each record belongs to.
+
+New records are resolved together with every stored identity that shares an email or phone
+with them (and the rest of those identities' profiles), so a webhook about one customer and a
+full backfill apply exactly the same rules. Profile ids are stable: a cluster keeps the id its
+identities already had; when a cluster joins two stored profiles, the older id survives and
+the merge is logged with what each side held before, so it can be undone.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from connectors.records import CustomerRecord, MarketingProfile, Source
+from resolvers.identity.normalize import name_key, normalize_email, normalize_phone
+from resolvers.identity.placeholders import Placeholders
+from resolvers.identity.resolve import DEFAULT_LIMITS, IdentityFacts, Key, Link, resolve
+from resolvers.model import Identity, MergeLogEntry
+from resolvers.store import Store
+
+#: Stores take lists of values in one query; keep each list a sane size.
+_CHUNK = 500
+
+
+def new_profile_id() -> str:
+    return "cus_" + secrets.token_hex(8)
+
+
+def facts_of(record: CustomerRecord | MarketingProfile, region: str) -> IdentityFacts:
+    raw_emails: tuple[str | None, ...]
+    raw_phones: tuple[str | None, ...]
+    if isinstance(record, CustomerRecord):
+        raw_emails, raw_phones = record.emails, record.phones
+    else:
+        raw_emails, raw_phones = (record.email,), (record.phone,)
+    emails = tuple(dict.fromkeys(e for e in map(normalize_email, raw_emails) if e))
+    phones = tuple(dict.fromkeys(p for p in (normalize_phone(r, region) for r in raw_phones) if p))
+    return IdentityFacts(
+        record.source, record.id, emails, phones, name_key(record.first_name, record.last_name)
+    )
+
+
+def _facts_of_identity(identity: Identity) -> IdentityFacts:
+    return IdentityFacts(
+        identity.source, identity.source_id, identity.emails, identity.phones, identity.name
+    )
+
+
+@dataclass(slots=True)
+class LinkReport:
+    #: Profiles whose identities changed: they need a rebuild.
+    touched: set[str] = field(default_factory=set)
+    created: set[str] = field(default_factory=set)
+    merged: list[tuple[str, list[str]]] = field(default_factory=list)
+    conflicts: list[Link] = field(default_factory=list)
+    possible_duplicates: list[Link] = field(default_factory=list)
+    placeholders_found: dict[str, int] = field(default_factory=dict)
+    #: Profiles left with no identity (merged away): their cached documents must go.
+    emptied: set[str] = field(default_factory=set)
+
+
+class Linker:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        region: str = "US",
+        limits: dict[Source, int] | None = None,
+        placeholders: Placeholders | None = None,
+        placeholder_threshold: int = 5,
+        clock: Callable[[], datetime],
+        new_id: Callable[[], str] = new_profile_id,
+    ) -> None:
+        self.store = store
+        self.region = region
+        self.limits = limits or dict(DEFAULT_LIMITS)
+        self.placeholders = placeholders or Placeholders()
+        self.placeholder_threshold = placeholder_threshold
+        self.clock = clock
+        self.new_id = new_id
+
+    async def link(self, records: Iterable[CustomerRecord | MarketingProfile]) -> LinkReport:
+        incoming = {f.key: f for f in (facts_of(r, self.region) for r in records)}
+        existing = await self._neighbourhood(list(incoming.values()))
+        facts = {i_key: _facts_of_identity(i) for i_key, i in existing.items()}
+        facts.update(incoming)  # a changed record replaces what we stored of it
+        keep_apart, keep_together = await self._decisions({i.profile_id for i in existing.values()})
+        result = resolve(
+            facts.values(),
+            limits=self.limits,
+            placeholders=self.placeholders,
+            placeholder_threshold=self.placeholder_threshold,
+            keep_apart=keep_apart,
+            keep_together=keep_together,
+        )
+        report = LinkReport(
+            conflicts=result.conflicts,
+            possible_duplicates=result.possible_duplicates,
+            placeholders_found=result.placeholders_found,
+        )
+        now = self.clock()
+        to_link: list[Identity] = []
+        reasons: dict[Key, str] = {}
+        for link in result.links:
+            reasons.setdefault(link.a, link.reason)
+            reasons.setdefault(link.b, link.reason)
+        claimed: set[str] = set()
+        for cluster in result.clusters:
+            before: dict[str, list[Key]] = {}
+            for member in cluster:
+                old = existing.get(member.key)
+                if old is not None:
+                    before.setdefault(old.profile_id, []).append(member.key)
+            # The id held by most members survives (ties: the smallest id, so it is stable);
+            # an id already given to another cluster (a split) is not reused.
+            candidates = sorted(
+                (pid for pid in before if pid not in claimed),
+                key=lambda pid: (-len(before[pid]), pid),
+            )
+            profile_id = candidates[0] if candidates else self.new_id()
+            claimed.add(profile_id)
+            if not candidates:
+                report.created.add(profile_id)
+            if len(before) > 1:
+                report.merged.append((profile_id, sorted(before)))
+                await self.store.append_merge_log(
+                    MergeLogEntry(
+                        id=self.new_id().replace("cus_", "mrg_"),
+                        action="merge",
+                        profile_ids=(profile_id, *sorted(p for p in before if p != profile_id)),
+                        reason=_cluster_reason(cluster, reasons),
+                        at=now,
+                        actor="resolver",
+                        before={pid: [list(k) for k in keys] for pid, keys in before.items()},
+                    )
+                )
+            for member in cluster:
+                old = existing.get(member.key)
+                if old is None or old.profile_id != profile_id or member.key in incoming:
+                    to_link.append(
+                        Identity(
+                            source=member.source,
+                            source_id=member.source_id,
+                            profile_id=profile_id,
+                            emails=member.emails,
+                            phones=member.phones,
+                            name=member.name,
+                            linked_at=now,
+                            reason=reasons.get(member.key),
+                        )
+                    )
+                    report.touched.add(profile_id)
+                    if old is not None and old.profile_id != profile_id:
+                        report.touched.add(old.profile_id)
+        for start in range(0, len(to_link), _CHUNK):
+            await self.store.link_identities(to_link[start : start + _CHUNK])
+        previous = {i.profile_id for i in existing.values()}
+        report.emptied = previous - claimed
+        report.touched -= report.emptied
+        return report
+
+    async def _neighbourhood(self, facts: Sequence[IdentityFacts]) -> dict[Key, Identity]:
+        """Stored identities that share a value with the incoming records, plus every other
+        identity of their profiles (a profile is resolved whole or not at all)."""
+        emails = sorted({e for f in facts for e in f.emails})
+        phones = sorted({p for f in facts for p in f.phones})
+        found: dict[Key, Identity] = {}
+        for start in range(0, max(len(emails), len(phones)), _CHUNK):
+            for identity in await self.store.find_identities(
+                emails=emails[start : start + _CHUNK], phones=phones[start : start + _CHUNK]
+            ):
+                found[(identity.source, identity.source_id)] = identity
+        keys = [f.key for f in facts]
+        for start in range(0, len(keys), _CHUNK):
+            for key, identity in (
+                await self.store.get_identities(keys[start : start + _CHUNK])
+            ).items():
+                found[key] = identity
+        profile_ids = sorted({i.profile_id for i in found.values()})
+        for start in range(0, len(profile_ids), _CHUNK):
+            grouped = await self.store.identities_of(profile_ids[start : start + _CHUNK])
+            for identities in grouped.values():
+                for identity in identities:
+                    found[(identity.source, identity.source_id)] = identity
+        return found
+
+    async def _decisions(
+        self, profile_ids: set[str]
+    ) -> tuple[list[tuple[Key, Key]], list[tuple[Key, Key]]]:
+        """What operators decided for these profiles: pairs split with ``unmergeCustomer``
+        stay apart, pairs joined with ``mergeCustomers`` stay together, whatever the data
+        says later. The newest decision about a pair wins."""
+        decided: dict[frozenset[Key], tuple[datetime, bool]] = {}
+        for profile_id in sorted(profile_ids):
+            for entry in await self.store.merge_log(profile_id):
+                if entry.actor == "resolver" or entry.action not in ("merge", "unmerge"):
+                    continue
+                groups = [[(Source(s), i) for s, i in keys] for keys in entry.before.values()]
+                for gi, group in enumerate(groups):
+                    for other in groups[gi + 1 :]:
+                        for a in group:
+                            for b in other:
+                                pair = frozenset((a, b))
+                                if pair not in decided or decided[pair][0] <= entry.at:
+                                    decided[pair] = (entry.at, entry.action == "merge")
+        apart: list[tuple[Key, Key]] = []
+        together: list[tuple[Key, Key]] = []
+        for pair, (_, joined) in decided.items():
+            a, b = sorted(pair, key=lambda k: (k[0].value, k[1]))
+            (together if joined else apart).append((a, b))
+        return apart, together
+
+
+def _cluster_reason(cluster: Sequence[IdentityFacts], reasons: dict[Key, str]) -> str:
+    found = sorted({reasons[m.key] for m in cluster if m.key in reasons})
+    return ", ".join(found) or "resolution"

@@ -1,0 +1,184 @@
+"""Serving unified profiles from the cache, and keeping the cache right.
+
+- Fresh (younger than the TTL): served as stored, no upstream call.
+- Stale: served at once with ``stale: true`` and refreshed in the background. However many
+  requests see it stale, one refresh per profile runs at a time (single flight).
+- Missing body (a profile whose identities are known but never built): built now, in the
+  request, from every source in parallel.
+- A refresh that cannot reach a source keeps the cached body and records which source failed
+  and why, so that later answers say ``stale: true`` with an error naming the source.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from connectors.registry import ConnectorSet
+from resolvers.customers.profile import (
+    SourceStatus,
+    UnifiedProfile,
+    build_profile,
+    from_body,
+    to_body,
+)
+from resolvers.customers.sources import load_sources
+from resolvers.identity.placeholders import Placeholders
+from resolvers.loaders import Loaders
+from resolvers.model import ProfileDoc
+from resolvers.store import Store
+
+log = logging.getLogger("omnigate.customers")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """A profile as served: its data, whether it is stale, and failing sources."""
+
+    profile: UnifiedProfile
+    stale: bool
+
+    @property
+    def failed_sources(self) -> list[SourceStatus]:
+        return [s for s in self.profile.sources if not s.ok]
+
+
+class CustomerService:
+    def __init__(
+        self,
+        store: Store,
+        connectors: ConnectorSet,
+        *,
+        ttl: timedelta = timedelta(minutes=5),
+        region: str = "US",
+        placeholders: Placeholders | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.connectors = connectors
+        self.ttl = ttl
+        self.region = region
+        self.placeholders = placeholders or Placeholders()
+        self.clock = clock
+        self._inflight: dict[str, asyncio.Task[ProfileDoc | None]] = {}
+        self._background: set[asyncio.Task[ProfileDoc | None]] = set()
+        self._bg_loaders: Loaders | None = None
+
+    # --- serving ----------------------------------------------------------------------------
+
+    def is_stale(self, doc: ProfileDoc) -> bool:
+        if doc.refreshed_at is None:
+            return True
+        if any(not s.get("ok", True) for s in doc.body.get("sources", [])):
+            return True
+        return self.clock() - doc.refreshed_at > self.ttl
+
+    async def serve(
+        self, doc: ProfileDoc | None, profile_id: str, loaders: Loaders
+    ) -> Served | None:
+        """The profile for a cached document (``None`` if it was not cached)."""
+        if doc is None or not doc.body:
+            doc = await self.refresh(profile_id, loaders)
+            if doc is None or not doc.body:
+                return None
+            return Served(from_body(doc.body), stale=self.is_stale(doc))
+        stale = self.is_stale(doc)
+        if stale:
+            self.refresh_in_background(profile_id)
+        return Served(from_body(doc.body), stale=stale)
+
+    # --- refreshing -------------------------------------------------------------------------
+
+    async def refresh(self, profile_id: str, loaders: Loaders | None = None) -> ProfileDoc | None:
+        """Rebuild one profile from its sources; concurrent calls share one rebuild."""
+        task = self._inflight.get(profile_id)
+        if task is None:
+            task = asyncio.create_task(self._rebuild(profile_id, loaders or Loaders()))
+            self._inflight[profile_id] = task
+            task.add_done_callback(lambda _: self._inflight.pop(profile_id, None))
+        return await asyncio.shield(task)
+
+    def refresh_in_background(self, profile_id: str) -> None:
+        if profile_id in self._inflight:
+            return
+        # Refreshes scheduled in the same tick share loaders, so they batch upstream calls.
+        if self._bg_loaders is None:
+            self._bg_loaders = Loaders()
+            asyncio.get_running_loop().call_soon(self._reset_bg_loaders)
+        task = asyncio.create_task(self.refresh(profile_id, self._bg_loaders))
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _reset_bg_loaders(self) -> None:
+        self._bg_loaders = None
+
+    def _background_done(self, task: asyncio.Task[ProfileDoc | None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background profile refresh failed", exc_info=task.exception())
+
+    async def wait_idle(self) -> None:
+        """Wait for every background refresh (tests, benchmarks, shutdown)."""
+        while self._background or self._inflight:
+            await asyncio.gather(
+                *self._background, *self._inflight.values(), return_exceptions=True
+            )
+
+    async def _rebuild(self, profile_id: str, loaders: Loaders) -> ProfileDoc | None:
+        identities = (await self.store.identities_of([profile_id])).get(profile_id, [])
+        cached = (await self.store.get_profiles([profile_id])).get(profile_id)
+        if not identities:
+            return cached
+        data = await load_sources(
+            [(i.source, i.source_id) for i in identities], self.connectors, loaders
+        )
+        now = self.clock()
+        statuses = list(data.statuses.values())
+        if data.failed and cached is not None and cached.body:
+            # Keep what we had; only record that these sources are failing.
+            body = dict(cached.body)
+            body["sources"] = to_body(_with_sources(from_body(body), statuses))["sources"]
+            doc = ProfileDoc(
+                id=profile_id,
+                body=body,
+                emails=cached.emails,
+                phones=cached.phones,
+                names=cached.names,
+                refreshed_at=cached.refreshed_at,
+            )
+            return await self.store.put_profile(doc)
+        profile = build_profile(
+            profile_id,
+            customers=data.customers,
+            orders=data.orders,
+            marketing=data.marketing,
+            engagement=data.engagement,
+            region=self.region,
+            refreshed_at=now,
+            sources=statuses,
+            placeholder=self.placeholders,
+        )
+        return await self.store.put_profile(self.document(profile, partial=bool(data.failed)))
+
+    def document(self, profile: UnifiedProfile, *, partial: bool = False) -> ProfileDoc:
+        return ProfileDoc(
+            id=profile.id,
+            body=to_body(profile),
+            emails=list(profile.emails),
+            phones=list(profile.phones),
+            names=profile.lookup_names(),
+            # A profile built without some source is served, but stays due for a rebuild.
+            refreshed_at=None if partial else profile.refreshed_at,
+        )
+
+
+def _with_sources(profile: UnifiedProfile, statuses: list[SourceStatus]) -> UnifiedProfile:
+    profile.sources = statuses
+    return profile

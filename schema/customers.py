@@ -1,0 +1,407 @@
+"""Customer 360 types and the fields that reach them."""
+
+from __future__ import annotations
+
+import base64
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from connectors.records import Address as AddressRecord
+from connectors.records import Channel as ChannelRecord
+from connectors.records import OrderRecord
+from resolvers.context import RequestContext
+from resolvers.customers.profile import ConsentView, UnifiedProfile
+from resolvers.customers.queries import get_customer, lookup_customers
+from resolvers.customers.service import Served
+from resolvers.errors import BadUserInput, Forbidden, check_page_size
+from resolvers.viewer import Role, Viewer
+from schema.permissions import guarded
+
+Info = strawberry.Info[RequestContext, None]
+
+
+@strawberry.enum
+class Channel(enum.Enum):
+    ONLINE = "online"
+    IN_STORE = "in_store"
+
+
+@strawberry.enum(name="Source")
+class SourceName(enum.Enum):
+    SHOPIFY = "shopify"
+    SQUARE = "square"
+    KLAVIYO = "klaviyo"
+
+
+@strawberry.enum
+class ConsentState(enum.Enum):
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+    NEVER_SUBSCRIBED = "never_subscribed"
+    PENDING = "pending"
+    UNKNOWN = "unknown"
+
+
+@strawberry.enum
+class RefundState(enum.Enum):
+    NONE = "none"
+    PARTIAL = "partial"
+    FULL = "full"
+
+
+@strawberry.type(description="An amount in a currency. `amount` is a decimal string.")
+class Money:
+    amount: Decimal
+    currency_code: str
+
+
+@strawberry.type
+class Address:
+    line1: str | None
+    line2: str | None
+    city: str | None
+    region: str | None
+    postal_code: str | None
+    country_code: str | None
+
+    @classmethod
+    def of(cls, a: AddressRecord) -> Address:
+        return cls(
+            line1=a.line1,
+            line2=a.line2,
+            city=a.city,
+            region=a.region,
+            postal_code=a.postal_code,
+            country_code=a.country_code,
+        )
+
+
+@strawberry.type(description="One upstream record that belongs to this customer.")
+class SourceIdentity:
+    source: SourceName
+    id: str
+
+
+@strawberry.type
+class ChannelConsent:
+    state: ConsentState
+    can_receive: bool
+    updated_at: datetime | None
+    source: SourceName | None
+
+    @classmethod
+    def of(cls, c: ConsentView) -> ChannelConsent:
+        return cls(
+            state=ConsentState(c.state.value),
+            can_receive=c.can_receive,
+            updated_at=c.updated_at,
+            source=SourceName(c.source.value) if c.source else None,
+        )
+
+
+@strawberry.type
+class Consent:
+    email: ChannelConsent
+    sms: ChannelConsent
+
+
+@strawberry.type
+class ChannelStats:
+    order_count: int
+    spend: Money
+
+
+@strawberry.type
+class Location:
+    id: strawberry.ID
+
+
+@strawberry.type
+class CustomerStats:
+    lifetime_value: Money = strawberry.field(description="Spend net of refunds, all channels.")
+    order_count: int
+    online: ChannelStats
+    in_store: ChannelStats
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+    favourite_location: Location | None = strawberry.field(
+        description="The store this customer bought in most often."
+    )
+    is_omnichannel: bool = strawberry.field(description="Bought both online and in a store.")
+
+
+@strawberry.type
+class Marketing:
+    last_opened_at: datetime | None
+    last_clicked_at: datetime | None
+    last_event_at: datetime | None
+
+
+@strawberry.type
+class LineItem:
+    sku: str | None
+    title: str
+    quantity: int
+    unit_price: Money
+    refunded_quantity: int
+
+
+@strawberry.type
+class Order:
+    id: strawberry.ID
+    name: str | None
+    channel: Channel
+    source: SourceName
+    location: Location | None
+    created_at: datetime
+    total: Money
+    refunded: Money | None
+    net: Money
+    refund_state: RefundState
+    line_items: list[LineItem]
+
+    @classmethod
+    def of(cls, o: OrderRecord) -> Order:
+        return cls(
+            id=strawberry.ID(_encode(f"order:{o.source.value}:{o.id}")),
+            name=o.name,
+            channel=Channel(o.channel.value),
+            source=SourceName(o.source.value),
+            location=Location(id=strawberry.ID(o.location_id)) if o.location_id else None,
+            created_at=o.created_at,
+            total=Money(amount=o.total.amount, currency_code=o.total.currency),
+            refunded=Money(amount=o.refunded.amount, currency_code=o.refunded.currency)
+            if o.refunded
+            else None,
+            net=Money(amount=o.net.amount, currency_code=o.net.currency),
+            refund_state=RefundState(o.refund_state.value),
+            line_items=[
+                LineItem(
+                    sku=li.sku,
+                    title=li.title,
+                    quantity=li.quantity,
+                    unit_price=Money(
+                        amount=li.unit_price.amount, currency_code=li.unit_price.currency
+                    ),
+                    refunded_quantity=li.refunded_quantity,
+                )
+                for li in o.line_items
+            ],
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class OrderEdge:
+    cursor: str
+    node: Order
+
+
+@strawberry.type
+class OrderConnection:
+    edges: list[OrderEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class SourceHealth:
+    source: SourceName
+    ok: bool
+    code: str | None
+
+
+@strawberry.type
+class CacheInfo:
+    refreshed_at: datetime | None
+    stale: bool = strawberry.field(
+        description="Served from cache past its freshness, or while a source fails."
+    )
+    sources: list[SourceHealth]
+
+
+def _encode(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+def _decode(value: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadUserInput("malformed cursor", extensions={"argument": "after"}) from exc
+
+
+def _pii_allowed(viewer: Viewer, profile_id: str) -> bool:
+    return viewer.may_read_pii or (
+        viewer.role is Role.STOREFRONT and viewer.customer_id == profile_id
+    )
+
+
+@strawberry.federation.type(keys=["id"], description="One person, across every channel.")
+class Customer:
+    id: strawberry.ID
+    served: strawberry.Private[Served]
+
+    @property
+    def _p(self) -> UnifiedProfile:
+        return self.served.profile
+
+    def _guard(self, info: Info) -> None:
+        if not _pii_allowed(info.context.viewer, self._p.id):
+            raise Forbidden("personal data needs a staff or internal token")
+
+    @strawberry.field
+    def display_name(self) -> str:
+        return self._p.display_name
+
+    @strawberry.field(description="Normalised email addresses. Staff and internal only.")
+    def emails(self, info: Info) -> list[str]:
+        self._guard(info)
+        return list(self._p.emails)
+
+    @strawberry.field(description="Phones in E.164. Staff and internal only.")
+    def phones(self, info: Info) -> list[str]:
+        self._guard(info)
+        return list(self._p.phones)
+
+    @strawberry.field
+    def addresses(self, info: Info) -> list[Address]:
+        self._guard(info)
+        return [Address.of(a) for a in self._p.addresses]
+
+    @strawberry.field
+    def identities(self) -> list[SourceIdentity]:
+        return [SourceIdentity(source=SourceName(s.value), id=i) for s, i in self._p.identities]
+
+    @strawberry.field
+    def consent(self, info: Info) -> Consent:
+        self._guard(info)
+        return Consent(
+            email=ChannelConsent.of(self._p.email_consent),
+            sms=ChannelConsent.of(self._p.sms_consent),
+        )
+
+    @strawberry.field
+    def stats(self) -> CustomerStats:
+        p = self._p
+        cur = p.currency
+        return CustomerStats(
+            lifetime_value=Money(amount=p.lifetime_value, currency_code=cur),
+            order_count=p.order_count,
+            online=ChannelStats(
+                order_count=p.online.order_count,
+                spend=Money(amount=p.online.spend, currency_code=cur),
+            ),
+            in_store=ChannelStats(
+                order_count=p.in_store.order_count,
+                spend=Money(amount=p.in_store.spend, currency_code=cur),
+            ),
+            first_order_at=p.first_order_at,
+            last_order_at=p.last_order_at,
+            favourite_location=Location(id=strawberry.ID(p.favourite_location_id))
+            if p.favourite_location_id
+            else None,
+            is_omnichannel=p.is_omnichannel,
+        )
+
+    @strawberry.field
+    def marketing(self) -> Marketing:
+        p = self._p
+        return Marketing(
+            last_opened_at=p.last_opened_at,
+            last_clicked_at=p.last_clicked_at,
+            last_event_at=p.last_event_at,
+        )
+
+    @strawberry.field(description="Orders from every channel, newest first.")
+    def orders(
+        self,
+        info: Info,
+        first: int = 10,
+        after: str | None = None,
+        channel: Channel | None = None,
+    ) -> OrderConnection:
+        self._guard(info)
+        check_page_size(first, info.context.services.config.max_page_size)
+        orders = self._p.orders
+        if channel is not None:
+            orders = [o for o in orders if o.channel is ChannelRecord(channel.value)]
+        start = 0
+        if after:
+            kind, _, offset = _decode(after).partition(":")
+            if kind != "o" or not offset.isdigit():
+                raise BadUserInput("malformed cursor", extensions={"argument": "after"})
+            start = int(offset) + 1
+        page = orders[start : start + first]
+        edges = [
+            OrderEdge(cursor=_encode(f"o:{start + i}"), node=Order.of(o))
+            for i, o in enumerate(page)
+        ]
+        return OrderConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=start + first < len(orders),
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=len(orders),
+        )
+
+    @strawberry.field
+    def cache(self) -> CacheInfo:
+        return CacheInfo(
+            refreshed_at=self._p.refreshed_at,
+            stale=self.served.stale,
+            sources=[
+                SourceHealth(source=SourceName(s.source.value), ok=s.ok, code=s.code)
+                for s in self._p.sources
+            ],
+        )
+
+    @classmethod
+    def of(cls, served: Served) -> Customer:
+        return cls(id=strawberry.ID(served.profile.id), served=served)
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Customer | None:
+        if not info.context.viewer.may_read_pii:
+            raise Forbidden("customers need a staff or internal token")
+        served = await get_customer(info.context, str(id))
+        return cls.of(served) if served else None
+
+
+def _path(info: Info) -> tuple[str | int, ...]:
+    return tuple(info.path.as_list())
+
+
+STAFF = (Role.STAFF, Role.INTERNAL)
+
+
+@strawberry.type
+class CustomerQuery:
+    @strawberry.field(
+        description="One customer by unified id.",
+        extensions=guarded(*STAFF),
+    )
+    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
+        served = await get_customer(info.context, str(id), path=_path(info))
+        return Customer.of(served) if served else None
+
+    @strawberry.field(
+        description="Counter lookup by email, phone in any format, or name prefix; "
+        "exact matches first. Served from the cache.",
+        extensions=guarded(*STAFF),
+    )
+    async def customer_lookup(self, info: Info, query: str, first: int = 10) -> list[Customer]:
+        found = await lookup_customers(info.context, query, first, path=_path(info))
+        return [Customer.of(s) for s in found]
+
+
+__all__ = ["Customer", "CustomerQuery", "Location", "Money"]

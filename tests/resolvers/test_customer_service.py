@@ -1,0 +1,299 @@
+"""The customer 360 service over in-process fake connectors and the memory store:
+resolution into the store, the cache's freshness rules, failures, merge/unmerge, erase."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from connectors.records import (
+    Channel,
+    Consent,
+    ConsentState,
+    CustomerChanged,
+    CustomerRecord,
+    Engagement,
+    LineItem,
+    MarketingProfile,
+    Money,
+    OrderChanged,
+    OrderRecord,
+    Source,
+)
+from connectors.registry import ConnectorSet
+from gateway.store import MemoryStore
+from resolvers.context import ResolverConfig, Services
+from resolvers.customers.sync import sync_customers
+from resolvers.events import EventBus
+from resolvers.loaders import Loaders
+from resolvers.webhook_events import WebhookDispatcher
+from tests.resolvers.fakes import FakeCommerce, FakeMarketing
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def order(source: Source, oid: str, customer: str, channel: Channel, total: str) -> OrderRecord:
+    return OrderRecord(
+        source=source,
+        id=oid,
+        channel=channel,
+        created_at=T0,
+        total=Money.of(total, "USD"),
+        customer_id=customer,
+        location_id="shopify:1" if channel is Channel.IN_STORE else None,
+        line_items=(LineItem("SKU-1", "Thing", 1, Money.of(total, "USD")),),
+    )
+
+
+@pytest.fixture
+def world() -> dict[str, FakeCommerce | FakeMarketing]:
+    shopify = FakeCommerce(
+        Source.SHOPIFY,
+        customers=[
+            CustomerRecord(
+                Source.SHOPIFY, "S1", "Jane", "Doe", ("jane@example.com",), ("+12125550134",)
+            ),
+            CustomerRecord(
+                Source.SHOPIFY, "S2", "Ann", "Lee", ("ann@example.com",), ("+12125550199",)
+            ),
+            CustomerRecord(
+                Source.SHOPIFY, "S3", "Ben", "Lee", ("ben@example.com",), ("+12125550199",)
+            ),
+        ],
+        orders=[order(Source.SHOPIFY, "o1", "S1", Channel.ONLINE, "100")],
+    )
+    square = FakeCommerce(
+        Source.SQUARE,
+        customers=[
+            CustomerRecord(
+                Source.SQUARE, "Q1", "JANE", "DOE", ("JANE@EXAMPLE.COM",), ("(212) 555-0134",)
+            ),
+            CustomerRecord(Source.SQUARE, "Q2", "Jane", "Doe", ("Jane@Example.com",)),
+            *(
+                CustomerRecord(Source.SQUARE, f"N{i}", f"Stranger{i}", "X", ("none@none.com",))
+                for i in range(8)
+            ),
+        ],
+        orders=[order(Source.SQUARE, "q1", "Q1", Channel.IN_STORE, "40")],
+    )
+    klaviyo = FakeMarketing(
+        profiles=[
+            MarketingProfile(
+                Source.KLAVIYO,
+                "K1",
+                email="jane@example.com",
+                email_consent=Consent(ConsentState.SUBSCRIBED, True, T0),
+            ),
+            MarketingProfile(
+                Source.KLAVIYO, "K9", email="subscriber@example.com", first_name="Sub"
+            ),
+        ],
+        engagement=[Engagement("K1", last_opened_at=T0)],
+    )
+    return {"shopify": shopify, "square": square, "klaviyo": klaviyo}
+
+
+@pytest.fixture
+def services(world: dict[str, FakeCommerce | FakeMarketing]) -> Services:
+    return Services(
+        store=MemoryStore(),
+        connectors=ConnectorSet(world.values()),  # type: ignore[arg-type]
+        events=EventBus(),
+        config=ResolverConfig(profile_ttl_seconds=60),
+    )
+
+
+async def profile_of(services: Services, source: Source, sid: str) -> str:
+    found = await services.store.get_identities([(source, sid)])
+    return found[(source, sid)].profile_id
+
+
+async def test_sync_resolves_people_across_sources(services: Services) -> None:
+    summary = await sync_customers(services)
+    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    assert await profile_of(services, Source.SQUARE, "Q1") == jane
+    assert await profile_of(services, Source.SQUARE, "Q2") == jane  # POS duplicate
+    assert await profile_of(services, Source.KLAVIYO, "K1") == jane
+    # Family sharing a phone: two people, surfaced as possible duplicates.
+    assert await profile_of(services, Source.SHOPIFY, "S2") != await profile_of(
+        services, Source.SHOPIFY, "S3"
+    )
+    assert summary.possible_duplicates >= 1
+    # Placeholder email shared by strangers merges nobody.
+    strangers = {await profile_of(services, Source.SQUARE, f"N{i}") for i in range(8)}
+    assert len(strangers) == 8
+    # The email-only subscriber has a profile of their own.
+    assert await profile_of(services, Source.KLAVIYO, "K9") not in (jane, *strangers)
+
+    served = await services.customers.serve(
+        (await services.store.get_profiles([jane]))[jane], jane, Loaders()
+    )
+    assert served is not None
+    p = served.profile
+    assert p.emails == ["jane@example.com"]
+    assert p.lifetime_value == 140
+    assert p.is_omnichannel
+    assert p.last_opened_at == T0
+    assert not served.stale
+
+
+async def test_fresh_profile_makes_no_upstream_call(
+    services: Services, world: dict[str, FakeCommerce | FakeMarketing]
+) -> None:
+    await sync_customers(services)
+    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    for fake in world.values():
+        fake.calls.clear()
+    doc = (await services.store.get_profiles([jane]))[jane]
+    served = await services.customers.serve(doc, jane, Loaders())
+    assert served is not None and not served.stale
+    assert sum(sum(f.calls.values()) for f in world.values()) == 0
+
+
+async def test_stale_profile_is_served_at_once_and_refreshed_once(
+    services: Services, world: dict[str, FakeCommerce | FakeMarketing]
+) -> None:
+    await sync_customers(services)
+    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    services.customers.clock = lambda: T0 + timedelta(days=400)
+    shopify = world["shopify"]
+    shopify.calls.clear()
+    shopify.gate = asyncio.Event()  # hold the refresh in flight
+    doc = (await services.store.get_profiles([jane]))[jane]
+    served = await asyncio.gather(
+        *(services.customers.serve(doc, jane, Loaders()) for _ in range(20))
+    )
+    assert all(s is not None and s.stale for s in served)
+    shopify.gate.set()
+    await services.customers.wait_idle()
+    assert shopify.calls["get_customers"] == 1
+    fresh = (await services.store.get_profiles([jane]))[jane]
+    assert fresh.refreshed_at == T0 + timedelta(days=400)
+
+
+async def test_failing_source_keeps_cache_and_reports_stale_with_code(
+    services: Services, world: dict[str, FakeCommerce | FakeMarketing]
+) -> None:
+    await sync_customers(services)
+    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    before = (await services.store.get_profiles([jane]))[jane]
+    services.customers.clock = lambda: T0 + timedelta(days=400)
+    world["shopify"].failing = True
+    await services.customers.refresh(jane)
+    after = (await services.store.get_profiles([jane]))[jane]
+    served = await services.customers.serve(after, jane, Loaders())
+    assert served is not None and served.stale
+    assert [(s.source, s.code) for s in served.failed_sources] == [
+        (Source.SHOPIFY, "UPSTREAM_UNAVAILABLE")
+    ]
+    assert served.profile.lifetime_value == 140  # the cached data, not a partial rebuild
+    assert after.refreshed_at == before.refreshed_at
+
+
+async def test_cold_build_fetches_sources_once_for_many_profiles(
+    services: Services, world: dict[str, FakeCommerce | FakeMarketing]
+) -> None:
+    await sync_customers(services)
+    ids = sorted(
+        {
+            i.profile_id
+            for i in (
+                await services.store.find_identities(
+                    emails=["jane@example.com", "ann@example.com", "ben@example.com"]
+                )
+            )
+        }
+    )
+    for pid in ids:
+        await services.store.delete_profile(pid)
+    for fake in world.values():
+        fake.calls.clear()
+    loaders = Loaders()
+    served = await asyncio.gather(*(services.customers.serve(None, pid, loaders) for pid in ids))
+    assert all(s is not None for s in served)
+    assert world["shopify"].calls["get_customers"] == 1
+    assert world["shopify"].calls["orders_for_customers"] == 1
+    assert world["square"].calls["get_customers"] == 1
+
+
+async def test_merge_then_unmerge_restores_profiles(services: Services) -> None:
+    await sync_customers(services)
+    ann = await profile_of(services, Source.SHOPIFY, "S2")
+    ben = await profile_of(services, Source.SHOPIFY, "S3")
+    target = await services.admin.merge([ann, ben], actor="test")
+    assert target == ann
+    assert await profile_of(services, Source.SHOPIFY, "S3") == ann
+    restored = await services.admin.unmerge(ann, actor="test")
+    assert restored == [ann, ben]
+    assert await profile_of(services, Source.SHOPIFY, "S2") == ann
+    assert await profile_of(services, Source.SHOPIFY, "S3") == ben
+    # A later sync respects the split... and the family stays apart anyway.
+    await sync_customers(services)
+    assert await profile_of(services, Source.SHOPIFY, "S3") == ben
+
+
+async def test_operator_merge_survives_a_later_sync(services: Services) -> None:
+    await sync_customers(services)
+    ann = await profile_of(services, Source.SHOPIFY, "S2")
+    ben = await profile_of(services, Source.SHOPIFY, "S3")
+    await services.admin.merge([ann, ben], actor="test")
+    await sync_customers(services)
+    assert await profile_of(services, Source.SHOPIFY, "S3") == ann
+
+
+async def test_erase_removes_the_person_and_sync_does_not_bring_them_back(
+    services: Services, world: dict[str, FakeCommerce | FakeMarketing]
+) -> None:
+    await sync_customers(services)
+    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    await services.admin.erase(jane)
+    store = services.store
+    assert await store.get_profiles([jane]) == {}
+    assert await store.identities_of([jane]) in ({}, {jane: []})
+    assert await store.find_profiles(email="jane@example.com") == []
+    assert world["klaviyo"].deleted == ["jane@example.com"]  # type: ignore[union-attr]
+    summary = await sync_customers(services)
+    assert summary.skipped_erased >= 4
+    assert await store.find_profiles(email="jane@example.com") == []
+    assert await store.find_identities(emails=["jane@example.com"]) == []
+
+
+async def test_sync_resumes_without_duplicates(services: Services) -> None:
+    await sync_customers(services, stop_after=1)
+    profiles_after_stop = {
+        i.profile_id for i in await services.store.find_identities(emails=["jane@example.com"])
+    }
+    summary = await sync_customers(services)
+    assert summary.resumed
+    assert summary.profiles_skipped >= 1
+    jane_ids = {
+        i.profile_id for i in await services.store.find_identities(emails=["jane@example.com"])
+    }
+    assert jane_ids == profiles_after_stop
+    assert len(jane_ids) == 1
+
+
+async def test_webhooks_rebuild_the_profile(
+    services: Services, world: dict[str, FakeCommerce | FakeMarketing]
+) -> None:
+    await sync_customers(services)
+    dispatcher = WebhookDispatcher(services)
+    shopify = world["shopify"]
+    assert isinstance(shopify, FakeCommerce)
+    shopify.orders.append(order(Source.SHOPIFY, "o2", "S1", Channel.ONLINE, "60"))
+    await dispatcher.handle(
+        OrderChanged(Source.SHOPIFY, "evt-1", None, order_id="o2", customer_id="S1")
+    )
+    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    doc = (await services.store.get_profiles([jane]))[jane]
+    assert doc.body["lifetime_value"] == "200"
+
+    changed = CustomerRecord(Source.SHOPIFY, "S2", "Ann", "Lee", ("ann.new@example.com",))
+    shopify.customers["S2"] = changed
+    await dispatcher.handle(
+        CustomerChanged(Source.SHOPIFY, "evt-2", None, customer_id="S2", customer=changed)
+    )
+    ann = await profile_of(services, Source.SHOPIFY, "S2")
+    assert (await services.store.get_profiles([ann]))[ann].emails == ["ann.new@example.com"]

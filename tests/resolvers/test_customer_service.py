@@ -148,7 +148,8 @@ async def test_fresh_profile_makes_no_upstream_call(
         fake.calls.clear()
     doc = (await services.store.get_profiles([jane]))[jane]
     served = await services.customers.serve(doc, jane, Loaders())
-    assert served is not None and not served.stale
+    assert served is not None
+    assert not served.stale
     assert sum(sum(f.calls.values()) for f in world.values()) == 0
 
 
@@ -184,7 +185,8 @@ async def test_failing_source_keeps_cache_and_reports_stale_with_code(
     await services.customers.refresh(jane)
     after = (await services.store.get_profiles([jane]))[jane]
     served = await services.customers.serve(after, jane, Loaders())
-    assert served is not None and served.stale
+    assert served is not None
+    assert served.stale
     assert [(s.source, s.code) for s in served.failed_sources] == [
         (Source.SHOPIFY, "UPSTREAM_UNAVAILABLE")
     ]

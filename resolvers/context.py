@@ -20,6 +20,7 @@ from resolvers.events import EventBus
 from resolvers.identity.normalize import normalize_email, normalize_phone
 from resolvers.identity.placeholders import Placeholders
 from resolvers.loaders import Loaders
+from resolvers.locations import LocationDirectory
 from resolvers.store import Store
 from resolvers.viewer import Viewer
 
@@ -49,6 +50,7 @@ class Services:
     customers: CustomerService = field(init=False)
     linker: Linker = field(init=False)
     admin: ProfileAdmin = field(init=False)
+    locations: LocationDirectory = field(init=False)
 
     def __post_init__(self) -> None:
         region = self.config.default_phone_region
@@ -76,6 +78,7 @@ class Services:
             placeholder_threshold=self.config.placeholder_threshold,
             clock=utcnow,
         )
+        self.locations = LocationDirectory(self.connectors)
         self.admin = ProfileAdmin(
             self.store, self.connectors, clock=utcnow, placeholders=placeholders
         )

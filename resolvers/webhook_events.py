@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from connectors.records import (
     CustomerChanged,
     InventoryChanged,
+    LocationChanged,
     OrderChanged,
     PrivacyRequest,
     RefundCreated,
@@ -42,6 +43,7 @@ class WebhookDispatcher:
         self.on(OrderChanged, customer_events.on_order_changed)
         self.on(RefundCreated, customer_events.on_refund_created)
         self.on(PrivacyRequest, customer_events.on_privacy_request)
+        self.on(LocationChanged, forget_locations)
 
     def on(self, event_type: type[E], handler: Callable[[Services, E], Awaitable[None]]) -> None:
         self._handlers[event_type].append(handler)
@@ -71,3 +73,7 @@ async def apply_inventory_change(services: Services, event: InventoryChanged) ->
     )
     if applied:
         services.events.publish(STOCK_TOPIC, level)
+
+
+async def forget_locations(services: Services, event: LocationChanged) -> None:
+    services.locations.invalidate()

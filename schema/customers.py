@@ -11,7 +11,7 @@ import strawberry
 
 from connectors.records import Address as AddressRecord
 from connectors.records import Channel as ChannelRecord
-from connectors.records import OrderRecord
+from connectors.records import LocationRecord, OrderRecord
 from resolvers.context import RequestContext
 from resolvers.customers.profile import ConsentView, UnifiedProfile
 from resolvers.customers.queries import get_customer, lookup_customers
@@ -114,9 +114,38 @@ class ChannelStats:
     spend: Money
 
 
-@strawberry.type
+@strawberry.enum
+class LocationKind(enum.Enum):
+    STORE = "store"
+    WAREHOUSE = "warehouse"
+
+
+@strawberry.type(description="A store or warehouse, unified across systems.")
 class Location:
     id: strawberry.ID
+
+    async def _record(self, info: Info) -> LocationRecord | None:
+        return await info.context.services.locations.get(str(self.id))
+
+    @strawberry.field
+    async def name(self, info: Info) -> str | None:
+        record = await self._record(info)
+        return record.name if record else None
+
+    @strawberry.field
+    async def kind(self, info: Info) -> LocationKind | None:
+        record = await self._record(info)
+        return LocationKind(record.kind.value) if record else None
+
+    @strawberry.field
+    async def address(self, info: Info) -> Address | None:
+        record = await self._record(info)
+        return Address.of(record.address) if record else None
+
+    @strawberry.field
+    async def pickup_enabled(self, info: Info) -> bool | None:
+        record = await self._record(info)
+        return record.pickup_enabled if record else None
 
 
 @strawberry.type

@@ -1,0 +1,70 @@
+"""One list of locations across every connector, cached for a short while.
+
+Locations change rarely (a store opens, pickup is switched on) and every order, stock level
+and favourite store refers to one, so they are read once per TTL rather than per request,
+and dropped at once when a ``locations/update`` webhook arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from connectors.capabilities import LocationSource
+from connectors.errors import UpstreamError
+from connectors.records import LocationRecord, Source
+from connectors.registry import ConnectorSet
+
+#: Which source's description of a shared location wins: Shopify knows addresses and
+#: pickup settings; Square's copy of the same store usually says less.
+_PRECEDENCE = (Source.SHOPIFY, Source.SQUARE)
+
+
+class LocationDirectory:
+    def __init__(
+        self,
+        connectors: ConnectorSet,
+        *,
+        ttl_seconds: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.connectors = connectors
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self._cached: dict[str, LocationRecord] | None = None
+        self._loaded_at = 0.0
+        self._lock = asyncio.Lock()
+
+    def invalidate(self) -> None:
+        self._cached = None
+
+    async def all(self) -> dict[str, LocationRecord]:
+        if self._cached is not None and self.clock() - self._loaded_at < self.ttl:
+            return self._cached
+        async with self._lock:
+            if self._cached is not None and self.clock() - self._loaded_at < self.ttl:
+                return self._cached
+            sources = sorted(
+                self.connectors.of(LocationSource),
+                key=lambda c: _PRECEDENCE.index(c.source) if c.source in _PRECEDENCE else 99,
+            )
+            results = await asyncio.gather(
+                *(s.list_locations() for s in sources), return_exceptions=True
+            )
+            merged: dict[str, LocationRecord] = {}
+            complete = True
+            for result in results:
+                if isinstance(result, UpstreamError):
+                    complete = False
+                    continue
+                if isinstance(result, BaseException):
+                    raise result
+                for location in result:
+                    merged.setdefault(location.id, location)
+            if complete:
+                self._cached, self._loaded_at = merged, self.clock()
+            return merged
+
+    async def get(self, location_id: str) -> LocationRecord | None:
+        return (await self.all()).get(location_id)

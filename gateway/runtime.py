@@ -6,6 +6,7 @@ Only construction happens here; connecting is the app lifespan's job.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 from connectors.shopify.connector import ShopifyConfig, ShopifyConnector
 
@@ -92,7 +93,11 @@ def build_services(
 ) -> Services:
     uri = settings.mongodb_uri.get_secret_value() if settings.mongodb_uri else None
     return Services(
-        store=open_store(uri, settings.mongodb_database),
+        store=open_store(
+            uri,
+            settings.mongodb_database,
+            receipt_retention=timedelta(days=settings.webhook_receipt_ttl_days),
+        ),
         connectors=build_connectors(settings, counter or RequestCounter()),
         events=EventBus(),
         config=ResolverConfig(

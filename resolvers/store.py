@@ -122,7 +122,8 @@ class Store(Protocol):
     # --- stock and pickup holds -------------------------------------------------------------
 
     async def apply_stock_level(self, level: StockLevel) -> bool:
-        """Store the level unless a newer one (by ``updated_at``) is already there.
+        """Store the level unless one as new or newer (by ``updated_at``) is already there, so
+        a redelivered event is not applied, or published, twice.
 
         ``held`` of an existing document is kept: holds are owned by the store, not upstream.
         Returns whether the level was applied.

@@ -1,0 +1,120 @@
+"""One contract, three backends: every test that takes ``store`` runs against the memory
+store, against SecantusDB (a MongoDB-wire server started in-process, reached through the real
+``AsyncMongoClient``) and, when ``MONGODB_URI`` is set, against a real MongoDB. SecantusDB
+runs twice: with transactions, and with the ledger forced onto its standalone-server path.
+
+SecantusDB is GPL and test-only: it is imported here and nowhere in the product.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from gateway.store import MemoryStore, MongoStore
+from resolvers.store import Store
+from tests.store.builders import Doc, MongoStoreFactory
+
+
+@pytest.fixture(scope="session")
+def secantus_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One server for the whole session (start-up is the slow part); tests are isolated by
+    each using a fresh database."""
+    from secantus import SecantusDBServer
+
+    with SecantusDBServer(storage_path=str(tmp_path_factory.mktemp("secantus"))) as server:
+        yield server.uri
+
+
+@pytest.fixture
+def mongo_uri(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """``None`` for the memory backend. A sync fixture, so it may start the session server
+    on first use (async fixtures cannot request fixtures dynamically)."""
+    if backend == "memory":
+        return None
+    if backend in ("secantus", "secantus-no-txn"):
+        uri: str = request.getfixturevalue("secantus_uri")
+        return uri
+    from_env = os.environ.get("MONGODB_URI")
+    if not from_env:
+        pytest.skip("MONGODB_URI not set: real MongoDB contract run skipped")
+    return from_env
+
+
+@pytest.fixture
+async def mongo_client(mongo_uri: str | None) -> AsyncIterator[AsyncMongoClient[Doc] | None]:
+    """Created per test, inside the test's event loop: an async client is bound to the loop
+    it first runs in. Cheap against a local server."""
+    if mongo_uri is None:
+        yield None
+        return
+    client: AsyncMongoClient[Doc] = AsyncMongoClient(mongo_uri, serverSelectionTimeoutMS=5000)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def make_mongo_store(
+    mongo_client: AsyncMongoClient[Doc] | None,
+) -> AsyncIterator[MongoStoreFactory]:
+    """Builds initialised stores, each on a fresh database (dropped at teardown), so tests
+    sharing the session's server never see each other's documents."""
+    names: list[str] = []
+
+    async def make(**options: Any) -> MongoStore:
+        assert mongo_client is not None, "a MongoDB backend is needed"
+        name = f"omnigate_test_{uuid.uuid4().hex[:12]}"
+        names.append(name)
+        mongo = MongoStore(mongo_client, name, **options)
+        await mongo.init()
+        return mongo
+
+    yield make
+    for name in names:
+        assert mongo_client is not None
+        await mongo_client.drop_database(name)
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("secantus", marks=pytest.mark.mongo),
+        # The ledger's path for a standalone mongod, held to the same contract.
+        pytest.param("secantus-no-txn", marks=pytest.mark.mongo),
+        pytest.param("real-mongo", marks=pytest.mark.mongo),
+    ]
+)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def skip_on(backend: str) -> Callable[[str, str], None]:
+    """``skip_on("secantus", why)``: skip one check on one backend, with the reason shown,
+    where the test server lacks a feature the production code relies on."""
+
+    def skip(name: str, reason: str) -> None:
+        if backend == name:
+            pytest.skip(f"{name}: {reason}")
+
+    return skip
+
+
+@pytest.fixture
+async def store(backend: str, make_mongo_store: MongoStoreFactory) -> AsyncIterator[Store]:
+    if backend == "memory":
+        built: Store = MemoryStore()
+        await built.init()
+    else:
+        no_txn = backend == "secantus-no-txn"
+        built = await make_mongo_store(transactions=False if no_txn else None)  # initialised
+    yield built
+    await built.close()

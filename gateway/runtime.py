@@ -60,6 +60,7 @@ def build_connectors(settings: Settings, counter: RequestCounter) -> ConnectorSe
                     square_version=settings.square_version,
                     webhook_signature_key=_secret(settings.square_webhook_signature_key),
                     location_map=dict(settings.square_location_map),
+                    default_phone_region=settings.default_phone_region,
                 ),
                 counter=counter,
             )

@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test check lint types layers schema bench clean
+.PHONY: demo test check lint types layers docs bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,8 +35,10 @@ types: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
-schema: $(STAMP)
+## Regenerate docs/schema.graphql and the README's configuration reference
+docs: $(STAMP)
 	$(BIN)/omnigate schema --output docs/schema.graphql
+	$(BIN)/python scripts/readme_settings.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/customer360.py

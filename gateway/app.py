@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 
+from connectors.metrics import RequestCounter
 from gateway import __version__
 from gateway.auth import Authenticator
 from gateway.examples import load_examples
@@ -42,7 +43,8 @@ def create_app(
     on_started: Callable[[], None] | None = None,
 ) -> Starlette:
     settings = settings or Settings()
-    services = services or build_services(settings, version=__version__)
+    counter = RequestCounter()
+    services = services or build_services(settings, version=__version__, counter=counter)
     schema = build_schema(
         Limits(
             max_depth=settings.max_depth,
@@ -136,6 +138,8 @@ def create_app(
     app.state.settings = settings
     app.state.authenticator = authenticator
     app.state.dispatcher = dispatcher
+    #: Upstream calls by connector and operation (tests and benchmarks read it).
+    app.state.counter = counter
     #: Set once the start-up sync (demo) has finished, or at once when there is none.
     app.state.seeded = seeded
     return app

@@ -8,13 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from connectors.shopify.connector import ShopifyConfig, ShopifyConnector
-
 from connectors.capabilities import Connector
 from connectors.http import HttpConfig
 from connectors.klaviyo.connector import KlaviyoConfig, KlaviyoConnector
 from connectors.metrics import RequestCounter
 from connectors.registry import ConnectorSet
+from connectors.shopify.connector import ShopifyConfig, ShopifyConnector
 from connectors.square.connector import SquareConfig, SquareConnector
 from connectors.webhooks import WebhookEndpoint
 from gateway.settings import Settings

@@ -190,3 +190,21 @@ class Settings(BaseSettings):
             for token, grant in DEMO_TOKENS.items():
                 grants.setdefault(token, TokenGrant(**grant, name=token))
         return grants
+
+
+def reference_table() -> str:
+    """The README's configuration reference, generated so that it cannot drift."""
+    rows = ["| Variable | Default | What it does |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        env = "MONGODB_URI" if name == "mongodb_uri" else f"OMNIGATE_{name.upper()}"
+        default: Any = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
+        if isinstance(default, SecretStr):
+            shown = "(demo value)"
+        elif default is None:
+            shown = "unset"
+        elif isinstance(default, dict | list):
+            shown = f"`{json.dumps(default)}`"
+        else:
+            shown = f"`{default}`"
+        rows.append(f"| `{env}` | {shown} | {field.description} |")
+    return "\n".join(rows)

@@ -16,7 +16,6 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.federation import Schema
@@ -27,6 +26,7 @@ from schema.customer_admin import CustomerMutation
 from schema.customers import CustomerQuery
 from schema.errors import classify
 from schema.health import HealthQuery
+from schema.limits import max_depth_rule
 from schema.partial import PartialErrors
 from schema.viewer import ViewerQuery
 
@@ -54,16 +54,18 @@ class OmnigateSchema(Schema):
 
 def build_schema(limits: Limits | None = None) -> OmnigateSchema:
     limits = limits or Limits()
+    rules: list[Any] = [max_depth_rule(limits.max_depth)]
+    if not limits.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    # Factories, not instances: strawberry builds a fresh extension per operation.
     extensions: list[Any] = [
-        MaxTokensLimiter(max_token_count=limits.max_tokens),
-        ParserCache(maxsize=256),
-        ValidationCache(maxsize=256),
-        QueryDepthLimiter(max_depth=limits.max_depth),
-        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: AddValidationRules(rules),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         PartialErrors,
     ]
-    if not limits.introspection:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return OmnigateSchema(query=Query, mutation=Mutation, extensions=extensions)
 
 

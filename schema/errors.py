@@ -24,8 +24,7 @@ INTERNAL_MESSAGE = "Internal server error."
 _LIMIT_CODES: tuple[tuple[str, str], ...] = (
     ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
     ("aliases found", "TOO_MANY_ALIASES"),
-    ("max tokens", "TOO_MANY_TOKENS"),
-    ("maximum number of tokens", "TOO_MANY_TOKENS"),
+    ("tokens. parsing aborted", "TOO_MANY_TOKENS"),
 )
 
 
@@ -56,10 +55,10 @@ def classify(error: GraphQLError) -> None:
 
 
 def _document_error_code(message: str) -> str:
-    if message.startswith("Syntax Error"):
-        return "GRAPHQL_PARSE_FAILED"
     lowered = message.lower()
     for fragment, code in _LIMIT_CODES:
         if fragment in lowered:
             return code
+    if message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
     return "GRAPHQL_VALIDATION_FAILED"

@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from gateway.settings import DEMO_TOKENS, Settings
 from tests.support import make_settings
-
-README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_no_credentials_means_demo_mode_with_demo_tokens() -> None:
@@ -47,11 +43,3 @@ def test_production_turns_graphiql_and_introspection_off() -> None:
     settings = make_settings(environment="production")
     assert not settings.graphiql_enabled
     assert not settings.introspection_enabled
-
-
-def test_readme_documents_every_setting() -> None:
-    readme = README.read_text()
-    for name, field in Settings.model_fields.items():
-        env = "MONGODB_URI" if name == "mongodb_uri" else f"OMNIGATE_{name.upper()}"
-        assert f"`{env}`" in readme, f"README's configuration reference lacks {env}"
-        assert field.description, f"setting {name} has no description"

@@ -1,0 +1,1 @@
+"""Klaviyo: marketing profiles, consent and email engagement in; loyalty properties out."""

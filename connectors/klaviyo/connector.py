@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -132,6 +132,26 @@ class KlaviyoConnector:
             except MappingError as exc:
                 raise bad_document("get_profiles", exc) from exc
         return result
+
+    async def list_profiles(
+        self, *, updated_since: datetime | None = None
+    ) -> AsyncIterator[list[MarketingProfile]]:
+        """Every profile, a page at a time, oldest update first (``MarketingDirectory``): sync
+        needs the subscribers who never bought anywhere."""
+        params = {
+            "page[size]": str(PROFILES_PAGE_SIZE),
+            "additional-fields[profile]": "subscriptions",
+            "sort": "updated",
+        }
+        if updated_since is not None:
+            params["filter"] = filters.greater_than("updated", updated_since)
+        async for page in self.client.pages(
+            "/api/profiles", operation="list_profiles", params=params
+        ):
+            try:
+                yield [profile(item) for item in resources(page, "profile")]
+            except MappingError as exc:
+                raise bad_document("list_profiles", exc) from exc
 
     async def engagement(self, profile_ids: Sequence[str]) -> Mapping[str, Engagement]:
         return await self.events.engagement(_unique(profile_ids))

@@ -1,0 +1,570 @@
+"""The Shopify connector: customers, orders, locations and inventory from the Admin GraphQL API.
+
+Batching is what keeps a customer 360 cheap: customers and orders by id go through
+``nodes(ids:)`` (at most 250 ids per call, fewer if the cost limit demands), orders of many
+customers through one ``orders(query: "customer_id:… OR …")`` search per group of customers,
+inventory for many SKUs through one ``inventoryItems(query: "sku:… OR …")`` search. Every
+call is sized from its requested cost so it stays under Shopify's 1,000-point limit, and
+calls that are independent run concurrently; the client's cost bucket paces them.
+
+Ids: customers, orders and inventory items are identified by their global ids
+(``gid://shopify/Customer/123``); numeric ids are accepted as input too, and results are keyed
+by the id exactly as the caller passed it. Locations use the unified ``shopify:<numeric id>``.
+
+Two small caches serve webhooks, whose bodies name things by Shopify id: inventory item ->
+SKU (filled by every inventory read, or at start with ``warm_sku_cache``) and the last read
+of each location.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import functools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from connectors.http import HttpClient, HttpConfig
+from connectors.metrics import RequestCounter
+from connectors.records import (
+    QUANTITY_NAMES,
+    CustomerRecord,
+    InventoryLevel,
+    LocationRecord,
+    OrderRecord,
+    Source,
+)
+from connectors.shopify import mapping, queries, search
+from connectors.shopify.client import ShopifyClient, classify
+from connectors.shopify.cost import MAX_QUERY_COST
+from connectors.shopify.ids import gid, gid_kind, location_id, numeric_id
+from connectors.shopify.schema import subset_schema
+from connectors.shopify.webhooks import ShopifyWebhooks
+
+log = logging.getLogger("omnigate.connectors.shopify")
+
+T = TypeVar("T")
+
+#: Shopify's limit on ``first`` and on the ids of one ``nodes(ids:)`` call.
+MAX_PAGE = 250
+
+
+@dataclass(frozen=True, slots=True)
+class ShopifyConfig:
+    """Connection and sizing settings. Only ``http`` and ``access_token`` are required."""
+
+    http: HttpConfig
+    access_token: str
+    api_version: str = "2026-01"
+    webhook_secret: str | None = None
+    #: Seconds a call may wait for the cost bucket (across ``THROTTLED`` retries) before
+    #: failing with ``UPSTREAM_RATE_LIMITED``.
+    throttle_deadline: float = 30.0
+    #: Customers named in one ``orders(query:)`` search (keeps the query string short).
+    customers_per_order_search: int = 50
+    #: Line items fetched with each order; more are fetched by a follow-up call.
+    line_items_per_order: int = 10
+    #: Most customers a name/email/phone search returns.
+    search_limit: int = 100
+    #: Load every inventory item's SKU at start, so stock webhooks resolve from the first one.
+    warm_sku_cache: bool = False
+    quantity_names: tuple[str, ...] = QUANTITY_NAMES
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+class ShopifyConnector:
+    """Implements ``CustomerSource``, ``OrderSource``, ``LocationSource``, ``InventorySource``."""
+
+    source = Source.SHOPIFY
+
+    def __init__(
+        self,
+        config: ShopifyConfig,
+        *,
+        counter: RequestCounter | None = None,
+        http: HttpClient | None = None,
+    ) -> None:
+        self.config = config
+        headers = {
+            **config.http.default_headers,
+            **config.extra_headers,
+            "X-Shopify-Access-Token": config.access_token,
+            "Accept": "application/json",
+        }
+        self._http = http or HttpClient(
+            dataclasses.replace(config.http, default_headers=headers),
+            source=Source.SHOPIFY,
+            counter=counter,
+            classify=classify,
+        )
+        self.client = ShopifyClient(
+            self._http,
+            api_version=config.api_version,
+            schema=subset_schema(),
+            throttle_deadline=config.throttle_deadline,
+        )
+        #: Inventory item global id -> SKU, for ``inventory_levels/update`` webhooks.
+        self.sku_cache: dict[str, str] = {}
+        self._locations: dict[str, LocationRecord] = {}
+        self._warm_task: asyncio.Task[None] | None = None
+        self.webhooks: ShopifyWebhooks | None = (
+            ShopifyWebhooks(
+                config.webhook_secret,
+                resolve_sku=self.sku_cache.get,
+                resolve_location=self._locations.get,
+            )
+            if config.webhook_secret
+            else None
+        )
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._http.start()
+        if self.config.warm_sku_cache and self._warm_task is None:
+            self._warm_task = asyncio.create_task(self._warm())
+
+    async def close(self) -> None:
+        task, self._warm_task = self._warm_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._http.close()
+
+    def circuit_state(self) -> str:
+        return self._http.circuit_state()
+
+    async def _warm(self) -> None:
+        try:
+            await self.refresh_sku_cache()
+        except Exception:  # logged, never fatal: reads fill the cache anyway
+            log.warning("shopify: could not preload the inventory SKU cache", exc_info=True)
+
+    # --- customers ---------------------------------------------------------------------------
+
+    async def get_customers(self, ids: Sequence[str]) -> Mapping[str, CustomerRecord]:
+        wanted = _by_gid("Customer", ids)
+        if not wanted:
+            return {}
+        batch = self._batch_size(queries.CUSTOMERS_BY_IDS, "ids", {})
+        pages = await self._fan_out(
+            queries.CUSTOMERS_BY_IDS,
+            [{"ids": chunk} for chunk in _chunks(list(wanted), batch)],
+            operation="customers_by_ids",
+        )
+        found: dict[str, CustomerRecord] = {}
+        for data in pages:
+            for node in data.get("nodes") or ():
+                if isinstance(node, Mapping) and node.get("id") in wanted:
+                    record = mapping.customer(node)
+                    for asked in wanted[record.id]:
+                        found[asked] = record
+        return found
+
+    async def search_customers(
+        self,
+        *,
+        emails: Sequence[str] = (),
+        phones: Sequence[str] = (),
+        name: str | None = None,
+    ) -> list[CustomerRecord]:
+        """One ``customerByIdentifier`` for a lone email or phone (exact, cheap); otherwise
+        ``customers(query:)`` with every term OR-ed (50 terms per search)."""
+        emails = [e.strip() for e in emails if e and e.strip()]
+        phones = [p.strip() for p in phones if p and p.strip()]
+        name_clause = search.name_prefix(name or "")
+        if len(emails) + len(phones) == 1 and not name_clause:
+            identifier = {"emailAddress": emails[0]} if emails else {"phoneNumber": phones[0]}
+            data = await self.client.query(
+                queries.CUSTOMER_BY_IDENTIFIER,
+                {"identifier": identifier},
+                operation="customer_by_identifier",
+            )
+            node = data.get("customerByIdentifier")
+            return [mapping.customer(node)] if isinstance(node, Mapping) else []
+        terms = [search.any_of("email", [e]) for e in emails]
+        terms += [search.any_of("phone", [p]) for p in phones]
+        clauses = [search.either(*chunk) for chunk in _chunks(terms, 50)]
+        if name_clause:
+            clauses.append(name_clause)
+        first = min(self.config.search_limit, self._page_size(queries.SEARCH_CUSTOMERS, {}))
+        cost = self.client.cost(queries.SEARCH_CUSTOMERS, {"query": "", "first": first})
+        results = await self._run(
+            [(cost, functools.partial(self._search, clause, first)) for clause in clauses]
+        )
+        seen: dict[str, CustomerRecord] = {}
+        for records in results:
+            for record in records:
+                seen.setdefault(record.id, record)
+        return list(seen.values())[: self.config.search_limit]
+
+    async def _search(self, query: str, first: int) -> list[CustomerRecord]:
+        records: list[CustomerRecord] = []
+        async for nodes in self._pages(
+            queries.SEARCH_CUSTOMERS,
+            {"query": query, "first": first},
+            "customers",
+            operation="search_customers",
+        ):
+            records.extend(mapping.customer(n) for n in nodes)
+            if len(records) >= self.config.search_limit:
+                break
+        return records
+
+    async def list_customers(
+        self, *, updated_since: datetime | None = None
+    ) -> AsyncIterator[list[CustomerRecord]]:
+        first = self._page_size(queries.CUSTOMERS_BY_UPDATE, {})
+        variables: dict[str, Any] = {
+            "query": search.updated_since(updated_since) if updated_since else None,
+            "first": first,
+        }
+        async for nodes in self._pages(
+            queries.CUSTOMERS_BY_UPDATE, variables, "customers", operation="list_customers"
+        ):
+            yield [mapping.customer(n) for n in nodes]
+
+    # --- orders ------------------------------------------------------------------------------
+
+    async def orders_for_customers(
+        self, customer_ids: Sequence[str]
+    ) -> Mapping[str, list[OrderRecord]]:
+        wanted = _by_gid("Customer", customer_ids)
+        result: dict[str, list[OrderRecord]] = {asked: [] for asked in customer_ids}
+        if not wanted:
+            return result
+        groups = _chunks(list(wanted), max(1, self.config.customers_per_order_search))
+        line_items = self.config.line_items_per_order
+        first = self._page_size(queries.SEARCH_ORDERS, {"lineItems": line_items})
+        cost = self.client.cost(
+            queries.SEARCH_ORDERS, {"query": "", "first": first, "lineItems": line_items}
+        )
+        found = await self._run(
+            [(cost, functools.partial(self._orders_of, group, first)) for group in groups]
+        )
+        for orders in found:
+            for record in orders:
+                for asked in wanted.get(record.customer_id or "", ()):
+                    result[asked].append(record)
+        return result
+
+    async def orders_for_emails(self, emails: Sequence[str]) -> Mapping[str, list[OrderRecord]]:
+        """Orders whose contact email is one of ``emails`` (case-insensitive), keyed by the
+        email as passed: guest checkouts have an email but no customer, so
+        :meth:`orders_for_customers` cannot find them. Not part of ``OrderSource`` (yet)."""
+        wanted: dict[str, list[str]] = {}
+        for email in emails:
+            if email and email.strip():
+                wanted.setdefault(email.strip().lower(), []).append(email)
+        result: dict[str, list[OrderRecord]] = {email: [] for email in emails}
+        if not wanted:
+            return result
+        groups = _chunks(list(wanted), max(1, self.config.customers_per_order_search))
+        line_items = self.config.line_items_per_order
+        first = self._page_size(queries.SEARCH_ORDERS, {"lineItems": line_items})
+        cost = self.client.cost(
+            queries.SEARCH_ORDERS, {"query": "", "first": first, "lineItems": line_items}
+        )
+        found = await self._run(
+            [
+                (
+                    cost,
+                    functools.partial(
+                        self._search_orders,
+                        search.any_of("email", g),
+                        first,
+                        "orders_for_emails",
+                    ),
+                )
+                for g in groups
+            ]
+        )
+        for orders in found:
+            for record in orders:
+                for asked in wanted.get((record.email or "").lower(), ()):
+                    result[asked].append(record)
+        return result
+
+    async def _orders_of(self, customer_gids: list[str], first: int) -> list[OrderRecord]:
+        query = search.numeric_any_of("customer_id", [numeric_id(c) for c in customer_gids])
+        return await self._search_orders(query, first)
+
+    async def _search_orders(
+        self, query: str, first: int, operation: str = "orders_for_customers"
+    ) -> list[OrderRecord]:
+        line_items = self.config.line_items_per_order
+        nodes: list[Mapping[str, Any]] = []
+        async for page in self._pages(
+            queries.SEARCH_ORDERS,
+            {"query": query, "first": first, "lineItems": line_items},
+            "orders",
+            operation=operation,
+        ):
+            nodes.extend(page)
+        return await self._orders(nodes)
+
+    async def get_orders(self, ids: Sequence[str]) -> Mapping[str, OrderRecord]:
+        wanted = _by_gid("Order", ids)
+        if not wanted:
+            return {}
+        line_items = self.config.line_items_per_order
+        batch = self._batch_size(queries.ORDERS_BY_IDS, "ids", {"lineItems": line_items})
+        pages = await self._fan_out(
+            queries.ORDERS_BY_IDS,
+            [{"ids": chunk, "lineItems": line_items} for chunk in _chunks(list(wanted), batch)],
+            operation="orders_by_ids",
+        )
+        nodes = [
+            node
+            for data in pages
+            for node in data.get("nodes") or ()
+            if isinstance(node, Mapping) and node.get("id") in wanted
+        ]
+        found: dict[str, OrderRecord] = {}
+        for record in await self._orders(nodes):
+            for asked in wanted[record.id]:
+                found[asked] = record
+        return found
+
+    async def _orders(self, nodes: list[Mapping[str, Any]]) -> list[OrderRecord]:
+        """Map order nodes, fetching the rest of any order's line items first."""
+        truncated = [n for n in nodes if _has_next(n.get("lineItems"))]
+        first = self._page_size(queries.ORDER_LINE_ITEMS, {"id": ""})
+        cost = self.client.cost(queries.ORDER_LINE_ITEMS, {"id": "", "first": first})
+        fetched = await self._run(
+            [(cost, functools.partial(self._all_line_items, n, first)) for n in truncated]
+        )
+        extra = dict(zip((n["id"] for n in truncated), fetched, strict=True))
+        return [mapping.order(n, extra.get(n["id"])) for n in nodes]
+
+    async def _all_line_items(
+        self, order: Mapping[str, Any], first: int
+    ) -> list[Mapping[str, Any]]:
+        connection = order.get("lineItems") or {}
+        items = list(mapping.nodes(connection))
+        cursor = (connection.get("pageInfo") or {}).get("endCursor")
+        while cursor:
+            data = await self.client.query(
+                queries.ORDER_LINE_ITEMS,
+                {"id": order["id"], "first": first, "after": cursor},
+                operation="order_line_items",
+            )
+            page = (data.get("order") or {}).get("lineItems") or {}
+            items.extend(mapping.nodes(page))
+            info = page.get("pageInfo") or {}
+            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+        return items
+
+    # --- locations ---------------------------------------------------------------------------
+
+    async def list_locations(self) -> list[LocationRecord]:
+        records: list[LocationRecord] = []
+        first = self._page_size(queries.LOCATIONS, {})
+        async for nodes in self._pages(
+            queries.LOCATIONS, {"first": first}, "locations", operation="locations"
+        ):
+            records.extend(mapping.location(n) for n in nodes)
+        self._locations.clear()
+        self._locations.update((r.id, r) for r in records)
+        return records
+
+    # --- inventory ---------------------------------------------------------------------------
+
+    async def inventory_levels(
+        self, skus: Sequence[str], location_ids: Sequence[str] | None = None
+    ) -> list[InventoryLevel]:
+        wanted = list(dict.fromkeys(s for s in skus if s))
+        if not wanted:
+            return []
+        if not self._locations:
+            await self.list_locations()
+        per_item = max(1, len(self._locations))
+        names = list(self.config.quantity_names)
+        base = {"levels": per_item, "names": names, "query": ""}
+        first = self._page_size(queries.INVENTORY_BY_SKU, base)
+        cost = self.client.cost(queries.INVENTORY_BY_SKU, {**base, "first": first})
+        pages = await self._run(
+            [
+                (cost, functools.partial(self._inventory_items, chunk, first, base))
+                for chunk in _chunks(wanted, first)
+            ]
+        )
+        wanted_set = set(wanted)
+        locations = set(location_ids) if location_ids is not None else None
+        levels: list[InventoryLevel] = []
+        for items in pages:
+            for item, level_nodes in items:
+                sku = item.get("sku")
+                if sku not in wanted_set:
+                    continue  # Shopify's sku: search may also match near misses
+                for node in level_nodes:
+                    level = mapping.inventory_level(sku, node)
+                    if level is not None and (locations is None or level.location_id in locations):
+                        levels.append(level)
+        return levels
+
+    async def _inventory_items(
+        self, skus: list[str], first: int, base: Mapping[str, Any]
+    ) -> list[tuple[Mapping[str, Any], list[Mapping[str, Any]]]]:
+        variables = {**base, "query": search.any_of("sku", skus), "first": first}
+        out: list[tuple[Mapping[str, Any], list[Mapping[str, Any]]]] = []
+        async for items in self._pages(
+            queries.INVENTORY_BY_SKU, variables, "inventoryItems", operation="inventory_levels"
+        ):
+            for item in items:
+                if item.get("sku"):
+                    self.sku_cache[str(item["id"])] = str(item["sku"])
+                connection = item.get("inventoryLevels") or {}
+                level_nodes = list(mapping.nodes(connection))
+                info = connection.get("pageInfo") or {}
+                if info.get("hasNextPage"):
+                    level_nodes += await self._more_levels(item, info.get("endCursor"), base)
+                out.append((item, level_nodes))
+        return out
+
+    async def _more_levels(
+        self, item: Mapping[str, Any], cursor: str | None, base: Mapping[str, Any]
+    ) -> list[Mapping[str, Any]]:
+        """Levels beyond the first page (a location added since the locations were read)."""
+        found: list[Mapping[str, Any]] = []
+        variables = {"id": item["id"], "names": base["names"]}
+        first = self._page_size(queries.INVENTORY_ITEM_LEVELS, variables)
+        while cursor:
+            data = await self.client.query(
+                queries.INVENTORY_ITEM_LEVELS,
+                {**variables, "first": first, "after": cursor},
+                operation="inventory_item_levels",
+            )
+            connection = (data.get("inventoryItem") or {}).get("inventoryLevels") or {}
+            found.extend(mapping.nodes(connection))
+            info = connection.get("pageInfo") or {}
+            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+        return found
+
+    async def refresh_sku_cache(self) -> int:
+        """Read every inventory item's SKU (252 points per 250 items). Returns items read."""
+        count = 0
+        async for items in self._pages(
+            queries.INVENTORY_ITEM_SKUS,
+            {"first": MAX_PAGE},
+            "inventoryItems",
+            operation="inventory_item_skus",
+        ):
+            for item in items:
+                if item.get("sku"):
+                    self.sku_cache[str(item["id"])] = str(item["sku"])
+                    count += 1
+        return count
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    async def _run(self, jobs: Sequence[tuple[int, Callable[[], Awaitable[T]]]]) -> list[T]:
+        """Run independent calls concurrently when the bucket can take them all at once;
+        otherwise one after the other.
+
+        Past one bucketful, concurrency cannot make the shop answer sooner (the bucket's
+        refill sets the pace either way), but it would start every call's throttle deadline
+        at once, so the later ones would fail although each would succeed in its turn.
+        ``jobs`` pairs each call's requested cost (of its first request) with the call.
+        """
+        capacity = self.client.bucket.capacity or MAX_QUERY_COST
+        if sum(cost for cost, _ in jobs) <= capacity:
+            return await _gather(job() for _, job in jobs)
+        return [await job() for _, job in jobs]
+
+    async def _fan_out(
+        self, document: str, variables: Sequence[dict[str, Any]], *, operation: str
+    ) -> list[dict[str, Any]]:
+        """One query per variable set, run by :meth:`_run`."""
+        return await self._run(
+            [
+                (
+                    self.client.cost(document, v),
+                    functools.partial(self.client.query, document, v, operation=operation),
+                )
+                for v in variables
+            ]
+        )
+
+    async def _pages(
+        self,
+        document: str,
+        variables: Mapping[str, Any],
+        root: str,
+        *,
+        operation: str,
+    ) -> AsyncIterator[list[Mapping[str, Any]]]:
+        """Follow ``pageInfo.endCursor`` of the ``root`` connection, one call per page."""
+        cursor: str | None = None
+        while True:
+            data = await self.client.query(
+                document, {**variables, "after": cursor}, operation=operation
+            )
+            connection = data.get(root) or {}
+            yield mapping.nodes(connection)
+            info = connection.get("pageInfo") or {}
+            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+            if not cursor:
+                return
+
+    def _page_size(self, document: str, variables: Mapping[str, Any]) -> int:
+        """The largest ``first`` (≤ 250) keeping the document under the cost limit."""
+        return self._largest(
+            lambda n: self.client.cost(document, {**variables, "first": n}), MAX_PAGE
+        )
+
+    def _batch_size(self, document: str, key: str, variables: Mapping[str, Any]) -> int:
+        """The most ids (≤ 250) one ``nodes(ids:)`` call can take under the cost limit."""
+        return self._largest(
+            lambda n: self.client.cost(document, {**variables, key: ["x"] * n}), MAX_PAGE
+        )
+
+    def _largest(self, cost_of: Callable[[int], int], ceiling: int) -> int:
+        """Costs grow linearly with the size, so two evaluations give the answer. The limit
+        is Shopify's per-query maximum, or the shop's bucket if that is smaller."""
+        limit = min(MAX_QUERY_COST, int(self.client.bucket.capacity or MAX_QUERY_COST))
+        one, zero = cost_of(1), cost_of(0)
+        step = max(1, one - zero)
+        size = min(ceiling, (limit - zero) // step)
+        if size < 1:
+            raise ValueError("even one element exceeds the query cost limit")
+        return size
+
+
+def _by_gid(kind: str, ids: Iterable[str]) -> dict[str, list[str]]:
+    """Global id -> the ids the caller used for it (usually just itself), in order.
+
+    Ids that cannot name a ``kind`` record (another kind's global id, not a number) are
+    dropped here: Shopify fails a whole ``nodes(ids:)`` call on one malformed id, and they
+    would be absent from the answer anyway.
+    """
+    wanted: dict[str, list[str]] = {}
+    for asked in ids:
+        if not asked:
+            continue
+        global_id = gid(kind, asked)
+        if gid_kind(global_id) != kind or not numeric_id(global_id).isdigit():
+            continue
+        wanted.setdefault(global_id, []).append(asked)
+    return wanted
+
+
+def _has_next(connection: object) -> bool:
+    info = connection.get("pageInfo") if isinstance(connection, Mapping) else None
+    return bool(isinstance(info, Mapping) and info.get("hasNextPage"))
+
+
+def _chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def _gather(calls: Iterable[Awaitable[T]]) -> list[T]:
+    return list(await asyncio.gather(*calls))
+
+
+__all__ = ["ShopifyConfig", "ShopifyConnector", "location_id"]

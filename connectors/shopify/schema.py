@@ -1,0 +1,26 @@
+"""The trimmed Admin API schema shipped with the connector.
+
+``admin_subset.graphql`` is cut from Shopify's official 2026-01 SDL (see
+:mod:`connectors.shopify.sandbox.trim`). The sandbox executes it; the client uses it to compute
+a query's requested cost before sending it, exactly as the sandbox (and Shopify) will.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from graphql import GraphQLSchema, build_schema
+
+SUBSET_SDL_PATH = Path(__file__).with_name("admin_subset.graphql")
+
+
+@cache
+def subset_sdl() -> str:
+    return SUBSET_SDL_PATH.read_text(encoding="utf-8")
+
+
+@cache
+def subset_schema() -> GraphQLSchema:
+    """Built once per process: the schema is immutable and building it takes a few ms."""
+    return build_schema(subset_sdl())

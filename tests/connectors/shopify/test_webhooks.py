@@ -1,0 +1,326 @@
+"""Verifying and parsing Shopify webhook deliveries (no gateway involved)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from connectors.records import (
+    Channel,
+    ConsentState,
+    CustomerChanged,
+    InventoryChanged,
+    LocationChanged,
+    LocationKind,
+    LocationRecord,
+    OrderChanged,
+    PrivacyRequest,
+    PrivacyRequestKind,
+    RefundCreated,
+    Source,
+)
+from connectors.sandbox.webhooks import sign_shopify
+from connectors.shopify.webhooks import ShopifyWebhooks
+from connectors.webhooks import WebhookParseError
+
+SECRET = "hush"
+ITEM = 271878346596884015
+LOCATION = 53716844710
+
+
+def headers(topic: str, body: bytes, **extra: str) -> dict[str, str]:
+    base = {
+        "x-shopify-topic": topic,
+        "x-shopify-hmac-sha256": sign_shopify(SECRET, body),
+        "x-shopify-event-id": "evt-1",
+        "x-shopify-webhook-id": "wh-1",
+        "x-shopify-triggered-at": "2026-09-03T12:44:10Z",
+    }
+    base.update(extra)
+    return base
+
+
+def parse(topic: str, payload: dict[str, Any], endpoint: ShopifyWebhooks | None = None) -> list:
+    body = json.dumps(payload).encode()
+    endpoint = endpoint or ShopifyWebhooks(SECRET)
+    return endpoint.parse(headers=headers(topic, body), body=body)
+
+
+# --- verification -------------------------------------------------------------------------
+
+
+def test_a_correct_signature_verifies() -> None:
+    body = b'{"id": 1}'
+    signature = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest())
+    endpoint = ShopifyWebhooks(SECRET)
+    assert endpoint.verify(url="", headers={"x-shopify-hmac-sha256": signature.decode()}, body=body)
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        None,  # missing
+        "",  # empty
+        sign_shopify("another-secret", b'{"id": 1}'),  # forged
+        sign_shopify(SECRET, b'{"id": 2}'),  # body tampered after signing
+        "not base64!",
+    ],
+)
+def test_bad_signatures_are_rejected(signature: str | None) -> None:
+    sent = {} if signature is None else {"x-shopify-hmac-sha256": signature}
+    assert not ShopifyWebhooks(SECRET).verify(url="", headers=sent, body=b'{"id": 1}')
+
+
+def test_a_secret_is_required() -> None:
+    with pytest.raises(ValueError, match="secret"):
+        ShopifyWebhooks("")
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+CUSTOMER = {
+    "id": 706405506930370084,
+    "email": "Bob@Example.com",
+    "first_name": "Bob",
+    "last_name": "Norman",
+    "phone": "+16136120707",
+    "created_at": "2026-09-01T08:00:00-04:00",
+    "updated_at": "2026-09-03T08:44:10-04:00",
+    "note": None,
+    "email_marketing_consent": {
+        "state": "subscribed",
+        "opt_in_level": "confirmed_opt_in",
+        "consent_updated_at": "2026-09-02T10:00:00-04:00",
+    },
+    "sms_marketing_consent": {
+        "state": "not_subscribed",
+        "opt_in_level": "single_opt_in",
+        "consent_updated_at": None,
+        "consent_collected_from": "OTHER",
+    },
+    "default_address": {
+        "address1": "1 Main St",
+        "city": "Boston",
+        "province_code": "MA",
+        "zip": "02116",
+        "country_code": "US",
+    },
+    "admin_graphql_api_id": "gid://shopify/Customer/706405506930370084",
+}
+
+
+def test_customer_update_carries_the_record_with_the_same_id_as_reads() -> None:
+    (event,) = parse("customers/update", CUSTOMER)
+    assert isinstance(event, CustomerChanged)
+    assert event.event_id == "evt-1"
+    assert event.customer_id == "gid://shopify/Customer/706405506930370084"
+    record = event.customer
+    assert record is not None
+    assert record.emails == ("Bob@Example.com",)  # raw: identity resolution normalises
+    assert record.email_consent is not None
+    assert record.email_consent.state is ConsentState.SUBSCRIBED
+    assert record.sms_consent is not None
+    assert record.sms_consent.state is ConsentState.NEVER_SUBSCRIBED
+    assert record.addresses[0].region == "MA"
+    assert record.updated_at == datetime(2026, 9, 3, 12, 44, 10, tzinfo=UTC)
+    assert event.occurred_at == datetime(2026, 9, 3, 12, 44, 10, tzinfo=UTC)
+
+
+def test_customer_delete() -> None:
+    (event,) = parse("customers/delete", {"id": 7, "phone": None, "addresses": []})
+    assert isinstance(event, CustomerChanged)
+    assert event.deleted
+    assert event.customer_id == "gid://shopify/Customer/7"
+
+
+ORDER = {
+    "id": 820982911946154508,
+    "admin_graphql_api_id": "gid://shopify/Order/820982911946154508",
+    "name": "#9999",
+    "email": "jon@example.com",
+    "created_at": "2026-09-03T08:44:10-04:00",
+    "updated_at": "2026-09-03T08:44:10-04:00",
+    "currency": "USD",
+    "source_name": "pos",
+    "location_id": LOCATION,
+    "total_price": "106.25",
+    "customer": {"id": 115310627314723954, "email": "jon@example.com"},
+    "line_items": [
+        {"sku": "TEE-ORG-BLK-M", "title": "Organic Cotton Tee", "quantity": 2,
+         "current_quantity": 1, "price": "28.00"},
+        {"sku": None, "name": "Gift wrap", "quantity": 1, "price": "5.00"},
+    ],
+    "refunds": [
+        {"transactions": [
+            {"kind": "refund", "status": "success", "amount": "29.75", "currency": "USD"},
+            {"kind": "refund", "status": "failure", "amount": "99.00", "currency": "USD"},
+        ]}
+    ],
+}  # fmt: skip
+
+
+def test_pos_order_is_in_store_at_its_location_with_refunds() -> None:
+    (event,) = parse("orders/create", ORDER)
+    assert isinstance(event, OrderChanged)
+    order = event.order
+    assert order is not None
+    assert event.order_id == order.id == "gid://shopify/Order/820982911946154508"
+    assert event.customer_id == "gid://shopify/Customer/115310627314723954"
+    assert order.channel is Channel.IN_STORE
+    assert order.location_id == f"shopify:{LOCATION}"
+    assert order.total.amount == Decimal("106.25")
+    assert order.refunded is not None
+    assert order.refunded.amount == Decimal("29.75")
+    assert [(li.sku, li.quantity, li.refunded_quantity) for li in order.line_items] == [
+        ("TEE-ORG-BLK-M", 2, 1),
+        (None, 1, 0),
+    ]
+
+
+def test_web_order_is_online_without_location() -> None:
+    web = {**ORDER, "source_name": "web", "location_id": None, "refunds": []}
+    (event,) = parse("orders/updated", web)
+    assert isinstance(event, OrderChanged)
+    assert event.order is not None
+    assert event.order.channel is Channel.ONLINE
+    assert event.order.location_id is None
+    assert event.order.refunded is None
+
+
+def test_refund_created() -> None:
+    body = {
+        "id": 929361464,
+        "order_id": 450789469,
+        "created_at": "2026-09-03T08:44:10-04:00",
+        "transactions": [
+            {"kind": "refund", "status": "success", "amount": "41.94", "currency": "USD"}
+        ],
+        "refund_line_items": [],
+    }
+    (event,) = parse("refunds/create", body)
+    assert isinstance(event, RefundCreated)
+    assert event.order_id == "gid://shopify/Order/450789469"
+    assert event.refund_id == "gid://shopify/Refund/929361464"
+    assert event.amount is not None
+    assert event.amount.amount == Decimal("41.94")
+
+
+INVENTORY = {
+    "inventory_item_id": ITEM,
+    "location_id": LOCATION,
+    "available": 12,
+    "updated_at": "2026-09-03T08:44:10-04:00",
+    "admin_graphql_api_id": f"gid://shopify/InventoryLevel/87892394150?inventory_item_id={ITEM}",
+}
+
+
+def test_inventory_update_resolves_the_sku_through_the_callback() -> None:
+    skus = {f"gid://shopify/InventoryItem/{ITEM}": "TEE-ORG-BLK-M"}
+    endpoint = ShopifyWebhooks(SECRET, resolve_sku=skus.get)
+    (event,) = parse("inventory_levels/update", INVENTORY, endpoint)
+    assert isinstance(event, InventoryChanged)
+    assert event.level is not None
+    assert event.level.sku == "TEE-ORG-BLK-M"
+    assert event.level.location_id == f"shopify:{LOCATION}"
+    assert event.level.quantities == {"available": 12}
+    assert event.level.updated_at == datetime(2026, 9, 3, 12, 44, 10, tzinfo=UTC)
+    assert event.level.source is Source.SHOPIFY
+
+
+def test_inventory_update_for_an_unknown_item_keeps_the_references() -> None:
+    (event,) = parse("inventory_levels/update", INVENTORY)
+    assert isinstance(event, InventoryChanged)
+    assert event.level is None
+    assert event.item_ref == f"gid://shopify/InventoryItem/{ITEM}"
+    assert event.location_ref == f"shopify:{LOCATION}"
+
+
+def test_location_update_merges_into_the_last_read_location() -> None:
+    known = LocationRecord(
+        source=Source.SHOPIFY,
+        id=f"shopify:{LOCATION}",
+        name="Old name",
+        kind=LocationKind.STORE,
+        latitude=42.3,
+        longitude=-71.1,
+        pickup_enabled=True,
+    )
+    body = {"id": LOCATION, "name": "Back Bay", "city": "Boston", "active": False}
+    endpoint = ShopifyWebhooks(SECRET, resolve_location={known.id: known}.get)
+    (event,) = parse("locations/update", body, endpoint)
+    assert isinstance(event, LocationChanged)
+    assert event.location is not None
+    assert (event.location.name, event.location.active) == ("Back Bay", False)
+    assert event.location.pickup_enabled
+    assert event.location.latitude == 42.3
+    (unknown,) = parse("locations/update", body)
+    assert isinstance(unknown, LocationChanged)
+    assert unknown.location is None
+    assert unknown.location_id == f"shopify:{LOCATION}"
+
+
+@pytest.mark.parametrize(
+    ("topic", "kind"),
+    [
+        ("customers/data_request", PrivacyRequestKind.DATA_REQUEST),
+        ("customers/redact", PrivacyRequestKind.REDACT_CUSTOMER),
+        ("shop/redact", PrivacyRequestKind.REDACT_SHOP),
+    ],
+)
+def test_mandatory_privacy_topics(topic: str, kind: PrivacyRequestKind) -> None:
+    body: dict[str, Any] = {"shop_id": 954889, "shop_domain": "acme.myshopify.com"}
+    if topic != "shop/redact":
+        body["customer"] = {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"}
+    (event,) = parse(topic, body)
+    assert isinstance(event, PrivacyRequest)
+    assert event.kind is kind
+    if topic == "shop/redact":
+        assert event.customer_id is None
+    else:
+        assert event.customer_id == "gid://shopify/Customer/191167"
+        assert event.email == "john@example.com"
+
+
+def test_event_id_falls_back_to_webhook_id_then_to_a_digest() -> None:
+    body = json.dumps(CUSTOMER).encode()
+    endpoint = ShopifyWebhooks(SECRET)
+    sent = headers("customers/update", body)
+    del sent["x-shopify-event-id"]
+    (event,) = endpoint.parse(headers=sent, body=body)
+    assert event.event_id == "wh-1"
+    del sent["x-shopify-webhook-id"]
+    (first,) = endpoint.parse(headers=sent, body=body)
+    (again,) = endpoint.parse(headers=sent, body=body)
+    assert first.event_id == again.event_id
+    assert first.event_id.startswith("sha256:")
+
+
+def test_unknown_topics_are_acknowledged_without_events() -> None:
+    assert parse("products/update", {"id": 1}) == []
+
+
+@pytest.mark.parametrize(
+    ("topic", "body"),
+    [
+        ("customers/update", b"not json"),
+        ("customers/update", b"[1, 2]"),
+        ("inventory_levels/update", b'{"location_id": 1}'),
+        ("orders/create", b'{"id": 1}'),
+    ],
+)
+def test_malformed_bodies_raise_parse_errors(topic: str, body: bytes) -> None:
+    with pytest.raises(WebhookParseError):
+        ShopifyWebhooks(SECRET).parse(headers=headers(topic, body), body=body)
+
+
+def test_a_delivery_without_topic_is_a_parse_error() -> None:
+    with pytest.raises(WebhookParseError, match="Topic"):
+        ShopifyWebhooks(SECRET).parse(headers={}, body=b"{}")

@@ -61,9 +61,9 @@ class CustomerSource(Protocol):
         """Customers matching any of the given emails or phones (exact), or a name prefix."""
         ...
 
-    def list_customers(self, *, updated_since: datetime | None = None) -> AsyncIterator[
-        list[CustomerRecord]
-    ]:
+    def list_customers(
+        self, *, updated_since: datetime | None = None
+    ) -> AsyncIterator[list[CustomerRecord]]:
         """Pages of customers, oldest update first, for backfill and incremental sync."""
         ...
 
@@ -78,16 +78,24 @@ class OrderSource(Protocol):
         """Every order of each customer, keyed by the vendor's customer id."""
         ...
 
-    async def get_orders(self, ids: Sequence[str]) -> Mapping[str, OrderRecord]:
-        ...
+    async def get_orders(self, ids: Sequence[str]) -> Mapping[str, OrderRecord]: ...
+
+
+@runtime_checkable
+class GuestOrderSource(Protocol):
+    """Orders found by their contact email: a guest checkout has an email but no customer,
+    so only its email ties it to a person."""
+
+    source: Source
+
+    async def orders_for_emails(self, emails: Sequence[str]) -> Mapping[str, list[OrderRecord]]: ...
 
 
 @runtime_checkable
 class LocationSource(Protocol):
     source: Source
 
-    async def list_locations(self) -> list[LocationRecord]:
-        ...
+    async def list_locations(self) -> list[LocationRecord]: ...
 
 
 @runtime_checkable
@@ -111,11 +119,9 @@ class MarketingSource(Protocol):
         emails: Sequence[str] = (),
         phones: Sequence[str] = (),
         ids: Sequence[str] = (),
-    ) -> list[MarketingProfile]:
-        ...
+    ) -> list[MarketingProfile]: ...
 
-    async def engagement(self, profile_ids: Sequence[str]) -> Mapping[str, Engagement]:
-        ...
+    async def engagement(self, profile_ids: Sequence[str]) -> Mapping[str, Engagement]: ...
 
 
 @runtime_checkable
@@ -127,8 +133,7 @@ class MarketingDirectory(Protocol):
 
     def list_profiles(
         self, *, updated_since: datetime | None = None
-    ) -> AsyncIterator[list[MarketingProfile]]:
-        ...
+    ) -> AsyncIterator[list[MarketingProfile]]: ...
 
 
 @runtime_checkable

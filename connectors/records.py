@@ -182,6 +182,10 @@ class LocationRecord:
     pickup_enabled: bool = False
     fulfils_online_orders: bool = False
     timezone: str | None = None
+    #: The store's own contact details: cashiers type them for customers who give none,
+    #: so identity resolution treats them as placeholders.
+    email: str | None = None
+    phone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,4 @@ class ConnectorSet:
         await asyncio.gather(*(c.start() for c in self._by_source.values()))
 
     async def close(self) -> None:
-        await asyncio.gather(
-            *(c.close() for c in self._by_source.values()), return_exceptions=True
-        )
+        await asyncio.gather(*(c.close() for c in self._by_source.values()), return_exceptions=True)

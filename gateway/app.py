@@ -140,6 +140,7 @@ def create_app(
     app.state.dispatcher = dispatcher
     #: Upstream calls by connector and operation (tests and benchmarks read it).
     app.state.counter = counter
+    app.state.schema = schema
     #: Set once the start-up sync (demo) has finished, or at once when there is none.
     app.state.seeded = seeded
     return app

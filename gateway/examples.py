@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+_KEYS = frozenset({"title", "token", "variables"})
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "docs" / "queries"
 
 
@@ -31,7 +32,7 @@ def load_examples(directory: Path = QUERIES_DIR) -> list[Example]:
             if not line.startswith("#"):
                 break
             key, sep, value = line[1:].partition(":")
-            if sep:
+            if sep and key.strip().lower() in _KEYS:
                 meta[key.strip().lower()] = value.strip()
         examples.append(
             Example(

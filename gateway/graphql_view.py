@@ -101,6 +101,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 "headers": json.dumps({"Authorization": f"Bearer {ex.token}"}, indent=2)
                 if ex.token
                 else None,
+                "variables": ex.variables,
             }
             for ex in self.examples
         ]

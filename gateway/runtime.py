@@ -46,6 +46,8 @@ def build_connectors(settings: Settings, counter: RequestCounter) -> ConnectorSe
                     access_token=settings.shopify_access_token.get_secret_value(),
                     api_version=settings.shopify_api_version,
                     webhook_secret=_secret(settings.shopify_webhook_secret),
+                    # Stock webhooks name inventory items, not SKUs: know them from the start.
+                    warm_sku_cache=True,
                 ),
                 counter=counter,
             )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from connectors.capabilities import (
     CustomerSource,
+    GuestOrderSource,
     InventorySource,
     LocationSource,
     MarketingSink,
@@ -17,6 +18,7 @@ from resolvers.context import Services
 _CAPABILITIES: tuple[tuple[str, type], ...] = (
     ("customers", CustomerSource),
     ("orders", OrderSource),
+    ("guest_orders", GuestOrderSource),
     ("locations", LocationSource),
     ("inventory", InventorySource),
     ("marketing", MarketingSource),

@@ -126,6 +126,8 @@ class Store(Protocol):
         a redelivered event is not applied, or published, twice.
 
         ``held`` of an existing document is kept: holds are owned by the store, not upstream.
+        Quantity names the level does not carry keep their stored value (a Shopify webhook
+        reports only ``available``).
         Returns whether the level was applied.
         """
         ...

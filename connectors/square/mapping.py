@@ -159,6 +159,8 @@ def location(value: Json, locations: LocationMap) -> LocationRecord:
         longitude=float(longitude) if isinstance(longitude, int | float) else None,
         active=value.get("status", "ACTIVE") == "ACTIVE",
         timezone=value.get("timezone") or None,
+        email=value.get("business_email") or None,
+        phone=value.get("phone_number") or None,
     )
 
 

@@ -500,7 +500,7 @@ class MemoryStore:
             by_location[level.location_id] = StockLevel(
                 sku=level.sku,
                 location_id=level.location_id,
-                quantities=dict(level.quantities),
+                quantities={**(current.quantities if current else {}), **level.quantities},
                 updated_at=updated_at,
                 held=current.held if current is not None else 0,
                 source=level.source,

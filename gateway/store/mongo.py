@@ -697,8 +697,10 @@ class MongoStore:
             "location_id": level.location_id,
             "updated_at": {"$lt": updated_at},
         }
-        fields = {
-            "quantities": dict(level.quantities),
+        # Per name, so a level that reports only ``available`` (Shopify's webhook) keeps the
+        # stored ``on_hand``, ``safety_stock`` and the rest.
+        fields: dict[str, Any] = {f"quantities.{k}": v for k, v in level.quantities.items()}
+        fields |= {
             "updated_at": updated_at,
             "source": level.source.value if level.source else None,
         }

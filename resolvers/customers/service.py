@@ -136,8 +136,16 @@ class CustomerService:
         cached = (await self.store.get_profiles([profile_id])).get(profile_id)
         if not identities:
             return cached
+        emails = sorted(
+            {
+                e
+                for i in identities
+                for e in i.emails
+                if not self.placeholders.is_placeholder_email(e)
+            }
+        )
         data = await load_sources(
-            [(i.source, i.source_id) for i in identities], self.connectors, loaders
+            [(i.source, i.source_id) for i in identities], self.connectors, loaders, emails=emails
         )
         now = self.clock()
         statuses = list(data.statuses.values())

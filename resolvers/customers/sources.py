@@ -13,7 +13,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.capabilities import CustomerSource, MarketingSource, OrderSource
+from connectors.capabilities import (
+    CustomerSource,
+    GuestOrderSource,
+    MarketingSource,
+    OrderSource,
+)
 from connectors.errors import UpstreamError
 from connectors.records import CustomerRecord, Engagement, MarketingProfile, OrderRecord, Source
 from connectors.registry import ConnectorSet
@@ -71,9 +76,17 @@ def _engagement(c: MarketingSource) -> Callable[[list[str]], Awaitable[Mapping[s
 
 
 async def load_sources(
-    identities: Sequence[tuple[Source, str]], connectors: ConnectorSet, loaders: Loaders
+    identities: Sequence[tuple[Source, str]],
+    connectors: ConnectorSet,
+    loaders: Loaders,
+    *,
+    emails: Sequence[str] = (),
 ) -> SourceData:
-    """Everything the enabled connectors know about these identities, in one wave."""
+    """Everything the enabled connectors know about these identities, in one wave.
+
+    ``emails`` (normalised, no placeholders) find guest checkouts: orders with that contact
+    email and no customer at all. An order placed by some other customer is theirs, even if
+    it carries this email."""
     data = SourceData()
     by_source: dict[Source, list[str]] = {}
     for source, source_id in identities:
@@ -96,6 +109,13 @@ async def load_sources(
             loader = loaders.get(("engagement", source), _batch(_engagement(connector), None))
             jobs.append((source, "engagement", loader.load_many(ids)))
 
+    if emails:
+        for guest in connectors.of(GuestOrderSource):
+            loader = loaders.get(
+                ("guest_orders", guest.source), _batch(guest.orders_for_emails, list)
+            )
+            jobs.append((guest.source, "guest_orders", loader.load_many(list(emails))))
+
     results = await asyncio.gather(*(job for _, _, job in jobs), return_exceptions=True)
     for (source, kind, _), result in zip(jobs, results, strict=True):
         status = data.statuses.setdefault(source, SourceStatus(source, ok=True))
@@ -111,6 +131,9 @@ async def load_sources(
         elif kind == "orders":
             for orders in values:
                 data.orders.extend(orders)
+        elif kind == "guest_orders":
+            for orders in values:
+                data.orders.extend(o for o in orders if o.customer_id is None)
         elif kind == "marketing":
             data.marketing.extend(values)
         else:

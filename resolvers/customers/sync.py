@@ -95,6 +95,7 @@ async def sync_customers(
         {"state": "reading", "started_at": started.isoformat(), "since": _iso(since)},
     )
 
+    await _learn_store_contacts(services)
     records = await _read_all(services, since, summary, progress)
     records = await _drop_erased(services, records, summary)
     report = await services.linker.link(records)
@@ -192,6 +193,26 @@ async def _drop_erased(
     kept = [r for i, r in enumerate(records) if not erased.intersection(digests[i])]
     summary.skipped_erased = len(records) - len(kept)
     return kept
+
+
+async def _learn_store_contacts(services: Services) -> None:
+    """A store's own email and phone, typed at its counter for customers who give none, must
+    never join anyone, however few strangers carry them."""
+    from connectors.errors import UpstreamError
+    from resolvers.identity.normalize import normalize_email, normalize_phone
+
+    try:
+        locations = await services.locations.all()
+    except UpstreamError:
+        return
+    region = services.config.default_phone_region
+    values = [
+        v
+        for loc in locations.values()
+        for v in (normalize_email(loc.email), normalize_phone(loc.phone, region))
+        if v
+    ]
+    services.linker.placeholders.add(values)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -9,13 +9,14 @@ from typing import Any
 
 import aiohttp
 import pytest
+import pytest_asyncio
 
 from connectors.demo import DemoWorld
 from gateway.app import create_app
 from gateway.demo import DemoStack, sandboxes
 from tests.support import gql, listening_socket, make_settings, serve
 
-PEOPLE = 150
+PEOPLE = 200  # the demo default, so docs/queries examples find their people
 
 
 @dataclass
@@ -46,11 +47,25 @@ class Demo:
         return self.app.state.counter.count(connector=connector)
 
 
-@pytest.fixture
-async def demo() -> AsyncIterator[Demo]:
+async def _boot() -> AsyncIterator[Demo]:
     sock, url = listening_socket()
     async with sandboxes(make_settings(), people=PEOPLE, gateway_url=url) as stack:
         app = create_app(stack.settings)
         async with serve(app, sock) as base, aiohttp.ClientSession() as http:
             await app.state.seeded.wait()
             yield Demo(url=base, app=app, stack=stack, http=http)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def demo() -> AsyncIterator[Demo]:
+    """One stack per test module, for tests that only read. Modules using it declare
+    ``pytestmark = pytest.mark.asyncio(loop_scope="module")``."""
+    async for stack in _boot():
+        yield stack
+
+
+@pytest.fixture
+async def fresh_demo() -> AsyncIterator[Demo]:
+    """A stack of its own, for a test that changes things (faults, erasure)."""
+    async for stack in _boot():
+        yield stack

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from gateway.examples import load_examples
 from tests.e2e.conftest import Demo
 from tests.gateway.test_graphql_ws import ws_query
 from tests.support import codes
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 QUERIES = Path(__file__).resolve().parents[2] / "docs" / "queries"
 

@@ -115,7 +115,7 @@ async def test_get_queries_and_graphiql(gateway_url: str, http: aiohttp.ClientSe
         html = await r.text()
     assert "OMNIGATE_TABS" in html
     assert "demo-staff" in html
-    assert "query StoreTablet" in html
+    assert "query CounterLookup" in html
 
 
 async def test_probes(gateway_url: str, http: aiohttp.ClientSession) -> None:

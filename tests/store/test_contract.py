@@ -15,6 +15,7 @@ from resolvers.model import (
     LedgerKind,
     LedgerResult,
     MergeLogEntry,
+    StockLevel,
 )
 from resolvers.store import Store, VersionConflict
 from tests.store.builders import T0, entry, hold, level, profile
@@ -275,6 +276,21 @@ async def test_newer_stock_applies_and_older_is_refused(store: Store) -> None:
     assert stock.quantities["available"] == 8
     assert stock.updated_at == T0 + timedelta(seconds=1)
     assert stock.source is Source.SHOPIFY
+
+
+async def test_a_partial_level_keeps_the_other_quantities(store: Store) -> None:
+    await store.apply_stock_level(level(available=5, safety=2, at=T0))
+    only_available = StockLevel(
+        sku="SKU-1",
+        location_id="loc-a",
+        quantities={"available": 3},
+        updated_at=T0 + timedelta(seconds=1),
+        source=Source.SHOPIFY,
+    )
+    assert await store.apply_stock_level(only_available) is True
+    [stock] = await store.get_stock(["SKU-1"])
+    assert stock.quantities == {"available": 3, "on_hand": 5, "safety_stock": 2}
+    assert stock.sellable == 1
 
 
 async def test_concurrent_stock_events_keep_the_newest(store: Store) -> None:

@@ -217,6 +217,7 @@ async def sale(request: web.Request) -> web.Response:
         payment_id=world.ids.square_payment(),
         tender_type=str(body.get("tender_type") or "CARD"),
         version=4,
+        refunds=[],
     )
     world.add_square_order(order)
     for variant, quantity in basket:

@@ -1,0 +1,222 @@
+"""Customer 360 benchmark: prints figures measured in one run against the real stack.
+
+- upstream calls for one query that builds 50 customers' 360 (federation ``_entities``),
+  with per-request DataLoaders and with them disabled;
+- cold 360 latency (profile not cached) against sandboxes with 20 ms added latency, p50/p99,
+  and its ratio to the slowest single upstream call (parallel sources: close to 1; serial
+  sources: close to the number of sources);
+- warm ``customerLookup`` throughput and p99 at 50 concurrent clients, and the upstream calls
+  it made (zero: served from the cache).
+
+Run: ``make bench`` or ``.venv/bin/python bench/customer360.py [--people N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from connectors.records import Source
+from gateway.app import create_app
+from gateway.demo import DemoStack, sandboxes
+from resolvers.context import RequestContext
+from resolvers.loaders import Loaders
+from resolvers.viewer import Role, Viewer
+from tests.support import listening_socket, make_settings, serve
+
+FIELDS = """
+  id displayName emails phones
+  identities { source id }
+  consent { email { state } sms { state } }
+  stats { lifetimeValue { amount } orderCount isOmnichannel favouriteLocation { id } }
+  marketing { lastOpenedAt lastClickedAt }
+  orders(first: 10) { totalCount edges { node { id channel total { amount } } } }
+  cache { stale }
+"""
+ENTITIES = (
+    "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Customer {"
+    + FIELDS
+    + "} } }"
+)
+LOOKUP = "query($q: String!) { customerLookup(query: $q, first: 5) { id displayName } }"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def multi_source_profiles(app: Any, count: int) -> list[tuple[str, list[str]]]:
+    """Profiles known to at least two sources, with their emails."""
+    store = app.state.services.store
+    chosen: list[tuple[str, list[str]]] = []
+    for profile in sorted(
+        (await store.find_profiles(name_prefix="a", limit=5000)), key=lambda d: d.id
+    ):
+        identities = (await store.identities_of([profile.id])).get(profile.id, [])
+        if len({i.source for i in identities}) >= 2 and profile.emails:
+            chosen.append((profile.id, profile.emails))
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+async def forget(app: Any, ids: list[str]) -> None:
+    for pid in ids:
+        await app.state.services.store.delete_profile(pid)
+
+
+async def calls_for_50(app: Any, ids: list[str], *, batch: bool) -> dict[str, int]:
+    """One `_entities` query for 50 uncached customers, executed by the app's schema."""
+    await forget(app, ids)
+    counter = app.state.counter
+    counter.reset()
+    context = RequestContext(
+        viewer=Viewer(role=Role.INTERNAL, name="bench"),
+        services=app.state.services,
+        loaders=Loaders(batch=batch),
+    )
+    reps = [{"__typename": "Customer", "id": pid} for pid in ids]
+    result = await app.state.schema.execute(
+        ENTITIES, variable_values={"reps": reps}, context_value=context
+    )
+    assert not result.errors, result.errors
+    return {str(s): counter.count(connector=str(s)) for s in Source}
+
+
+async def single_call_latency(app: Any, stack: DemoStack, rounds: int) -> dict[str, float]:
+    """p50 of one upstream call per connector (the floor any 360 pays)."""
+    connectors = app.state.services.connectors
+    world = stack.world
+    shopify, square, klaviyo = (connectors.get(s) for s in Source)
+    samples: dict[str, list[float]] = {"shopify": [], "square": [], "klaviyo": []}
+    for i in range(rounds):
+        for name, call in (
+            (
+                "shopify",
+                lambda i=i: shopify.get_customers(
+                    [f"gid://shopify/Customer/{world.shopify_customers[i].id}"]
+                ),
+            ),
+            ("square", lambda i=i: square.get_customers([world.square_customers[i].id])),
+            ("klaviyo", lambda i=i: klaviyo.profiles(ids=[world.klaviyo_profiles[i].id])),
+        ):
+            start = time.perf_counter()
+            await call()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+async def cold_latency(
+    http: aiohttp.ClientSession, url: str, app: Any, ids: list[str]
+) -> list[float]:
+    durations = []
+    for pid in ids:
+        await forget(app, [pid])
+        start = time.perf_counter()
+        async with http.post(
+            f"{url}/graphql",
+            json={
+                "query": ENTITIES,
+                "variables": {"reps": [{"__typename": "Customer", "id": pid}]},
+            },
+            headers={"Authorization": "Bearer demo-internal"},
+        ) as resp:
+            body = await resp.json()
+        durations.append(time.perf_counter() - start)
+        assert "errors" not in body, body
+    return durations
+
+
+async def warm_lookups(
+    http: aiohttp.ClientSession, url: str, emails: list[str], clients: int, per_client: int
+) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+
+    async def client(n: int) -> None:
+        for i in range(per_client):
+            email = emails[(n * per_client + i) % len(emails)]
+            start = time.perf_counter()
+            async with http.post(
+                f"{url}/graphql",
+                json={"query": LOOKUP, "variables": {"q": email.upper()}},
+                headers={"Authorization": "Bearer demo-staff"},
+            ) as resp:
+                body = await resp.json()
+            latencies.append(time.perf_counter() - start)
+            assert body["data"]["customerLookup"], body
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    return len(latencies) / (time.perf_counter() - start), latencies
+
+
+async def main(people: int) -> None:
+    sock, url = listening_socket()
+    settings = make_settings(log_level="WARNING")
+    async with sandboxes(settings, people=people, gateway_url=url) as stack:
+        app = create_app(stack.settings)
+        connector_limit = aiohttp.TCPConnector(limit=100)
+        async with (
+            serve(app, sock) as base,
+            aiohttp.ClientSession(connector=connector_limit) as http,
+        ):
+            started = time.perf_counter()
+            await app.state.seeded.wait()
+            print(f"dataset: {people} people; initial sync {time.perf_counter() - started:.1f} s")
+            chosen = await multi_source_profiles(app, 120)
+            ids = [pid for pid, _ in chosen]
+
+            batched = await calls_for_50(app, ids[:50], batch=True)
+            unbatched = await calls_for_50(app, ids[:50], batch=False)
+            print("upstream calls for one 50-customer 360 query:")
+            print(f"  with DataLoaders:    {sum(batched.values()):4d}  {batched}")
+            print(f"  loaders disabled:    {sum(unbatched.values()):4d}  {unbatched}")
+            print(f"  ratio:               {sum(unbatched.values()) / sum(batched.values()):.1f}x")
+
+            for vendor in stack.sandboxes:
+                async with http.post(
+                    f"{stack.sandboxes[vendor]}/_sandbox/faults",
+                    json={"route": "*", "mode": "latency", "latency_ms": 20},
+                ) as resp:
+                    assert resp.status < 400, await resp.text()
+            singles = await single_call_latency(app, stack, 15)
+            slowest = max(singles.values())
+            cold = await cold_latency(http, base, app, ids[50:110])
+            print("cold 360 (one uncached customer, sandboxes +20 ms each call):")
+            print(
+                "  single upstream call p50: "
+                + ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in singles.items())
+            )
+            p50, p99 = pct(cold, 0.5) * 1000, pct(cold, 0.99) * 1000
+            print(f"  cold 360 p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+            print(f"  ratio p50 / slowest single call: {pct(cold, 0.5) / slowest:.2f}")
+
+            for vendor in stack.sandboxes:
+                async with http.delete(f"{stack.sandboxes[vendor]}/_sandbox/faults") as resp:
+                    assert resp.status < 400
+            emails = [e for _, es in chosen for e in es]
+            await app.state.services.customers.wait_idle()
+            app.state.counter.reset()
+            throughput, latencies = await warm_lookups(http, base, emails, 50, 40)
+            print("warm customerLookup, 50 concurrent clients x 40 lookups (HTTP, loopback):")
+            print(
+                f"  {throughput:.0f} lookups/s, p50 {pct(latencies, 0.5) * 1000:.1f} ms, "
+                f"p99 {pct(latencies, 0.99) * 1000:.1f} ms, "
+                f"upstream calls {app.state.counter.count()}"
+            )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=2000)
+    asyncio.run(main(parser.parse_args().people))

@@ -68,6 +68,8 @@ class ShopifyConfig:
     customers_per_order_search: int = 50
     #: Line items fetched with each order; more are fetched by a follow-up call.
     line_items_per_order: int = 10
+    #: Expected orders per customer when sizing order pages (more are paginated).
+    orders_per_person: int = 5
     #: Most customers a name/email/phone search returns.
     search_limit: int = 100
     #: Load every inventory item's SKU at start, so stock webhooks resolve from the first one.
@@ -240,7 +242,7 @@ class ShopifyConnector:
             return result
         groups = _chunks(list(wanted), max(1, self.config.customers_per_order_search))
         line_items = self.config.line_items_per_order
-        first = self._page_size(queries.SEARCH_ORDERS, {"lineItems": line_items})
+        first = self._order_page_size(len(groups[0]))
         cost = self.client.cost(
             queries.SEARCH_ORDERS, {"query": "", "first": first, "lineItems": line_items}
         )
@@ -266,7 +268,7 @@ class ShopifyConnector:
             return result
         groups = _chunks(list(wanted), max(1, self.config.customers_per_order_search))
         line_items = self.config.line_items_per_order
-        first = self._page_size(queries.SEARCH_ORDERS, {"lineItems": line_items})
+        first = self._order_page_size(len(groups[0]))
         cost = self.client.cost(
             queries.SEARCH_ORDERS, {"query": "", "first": first, "lineItems": line_items}
         )
@@ -511,6 +513,19 @@ class ShopifyConnector:
             cursor = info.get("endCursor") if info.get("hasNextPage") else None
             if not cursor:
                 return
+
+    def _order_page_size(self, people: int) -> int:
+        """Orders per page for a search covering ``people`` customers or emails.
+
+        Shopify charges the *requested* cost up front, so a page sized for the whole bucket
+        blocks every other query of the shop until it is refunded. Most people have a few
+        orders: asking for ``orders_per_person`` each keeps a one-customer 360 at a small
+        fraction of the bucket (its customer, order and guest-order queries then run side by
+        side), while a batch of fifty still fills pages to the cost limit."""
+        largest = self._page_size(
+            queries.SEARCH_ORDERS, {"lineItems": self.config.line_items_per_order}
+        )
+        return max(1, min(largest, people * self.config.orders_per_person))
 
     def _page_size(self, document: str, variables: Mapping[str, Any]) -> int:
         """The largest ``first`` (≤ 250) keeping the document under the cost limit."""

@@ -14,7 +14,7 @@ from connectors.records import Channel as ChannelRecord
 from connectors.records import LocationRecord, OrderRecord
 from resolvers.context import RequestContext
 from resolvers.customers.profile import ConsentView, UnifiedProfile
-from resolvers.customers.queries import get_customer, lookup_customers
+from resolvers.customers.queries import get_customer, lookup_customers, possible_duplicates
 from resolvers.customers.service import Served
 from resolvers.errors import BadUserInput, Forbidden, check_page_size
 from resolvers.viewer import Role, Viewer
@@ -248,6 +248,14 @@ class SourceHealth:
     code: str | None
 
 
+@strawberry.type(description="Another customer the resolver kept apart from this one.")
+class PossibleDuplicate:
+    customer_id: strawberry.ID
+    reason: str = strawberry.field(
+        description="Why they look alike and why they were not merged, e.g. a shared phone."
+    )
+
+
 @strawberry.type
 class CacheInfo:
     refreshed_at: datetime | None
@@ -382,6 +390,17 @@ class Customer:
             ),
             total_count=len(orders),
         )
+
+    @strawberry.field(
+        description="Customers that look like this one but were kept apart, with the reason; "
+        "an operator decides with mergeCustomers."
+    )
+    async def possible_duplicates(self, info: Info) -> list[PossibleDuplicate]:
+        self._guard(info)
+        return [
+            PossibleDuplicate(customer_id=strawberry.ID(other), reason=reason)
+            for other, reason in await possible_duplicates(info.context, self._p.id)
+        ]
 
     @strawberry.field
     def cache(self) -> CacheInfo:

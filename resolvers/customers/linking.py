@@ -108,6 +108,7 @@ class Linker:
             reasons.setdefault(link.a, link.reason)
             reasons.setdefault(link.b, link.reason)
         claimed: set[str] = set()
+        assigned: dict[Key, str] = {}
         for cluster in result.clusters:
             before: dict[str, list[Key]] = {}
             for member in cluster:
@@ -138,6 +139,7 @@ class Linker:
                     )
                 )
             for member in cluster:
+                assigned[member.key] = profile_id
                 old = existing.get(member.key)
                 if old is None or old.profile_id != profile_id or member.key in incoming:
                     to_link.append(
@@ -160,7 +162,33 @@ class Linker:
         previous = {i.profile_id for i in existing.values()}
         report.emptied = previous - claimed
         report.touched -= report.emptied
+        for link in [*result.conflicts, *result.possible_duplicates]:
+            a, b = assigned.get(link.a), assigned.get(link.b)
+            if a and b and a != b:
+                await self._note_possible_duplicate(a, b, link.reason, now)
         return report
+
+    async def _note_possible_duplicate(self, a: str, b: str, reason: str, now: datetime) -> None:
+        """Kept apart, but a person may want to look: logged once per pair and reason, and
+        shown on both customers as ``possibleDuplicates``."""
+        pair = {a, b}
+        for entry in await self.store.merge_log(a):
+            if (
+                entry.action == "possible_duplicate"
+                and set(entry.profile_ids) == pair
+                and entry.reason == reason
+            ):
+                return
+        await self.store.append_merge_log(
+            MergeLogEntry(
+                id=self.new_id().replace("cus_", "dup_"),
+                action="possible_duplicate",
+                profile_ids=(a, b),
+                reason=reason,
+                at=now,
+                actor="resolver",
+            )
+        )
 
     async def _neighbourhood(self, facts: Sequence[IdentityFacts]) -> dict[Key, Identity]:
         """Stored identities that share a value with the incoming records, plus every other

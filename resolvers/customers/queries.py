@@ -57,3 +57,18 @@ def report_source_errors(served: Served, path: tuple[str | int, ...] | None) -> 
                 extensions=(("source", status.source.value), ("customerId", served.profile.id)),
             )
         )
+
+
+async def possible_duplicates(ctx: RequestContext, profile_id: str) -> list[tuple[str, str]]:
+    """(other profile id, reason) for each pair the resolver kept apart but flagged, whose
+    other side still exists (a merge or erasure since makes the flag moot)."""
+    store = ctx.services.store
+    found: dict[str, str] = {}
+    for entry in await store.merge_log(profile_id):
+        if entry.action != "possible_duplicate":
+            continue
+        for other in entry.profile_ids:
+            if other != profile_id:
+                found.setdefault(other, entry.reason)
+    alive = await store.identities_of(sorted(found))
+    return [(other, reason) for other, reason in sorted(found.items()) if alive.get(other)]

@@ -76,6 +76,12 @@ async def test_family_sharing_a_phone_stays_two_people(demo: Demo) -> None:
         assert len(set(first)) == 1
         assert len(set(second)) == 1
         assert first[0] != second[0]
+        body = await demo.gql(
+            "query($id: ID!) { customer(id: $id) { possibleDuplicates { customerId reason } } }",
+            variables={"id": first[0]},
+        )
+        flagged = body["data"]["customer"]["possibleDuplicates"]
+        assert {"customerId": second[0], "reason": "shares a phone number"} in flagged
 
 
 async def test_email_only_subscriber_has_a_profile_without_orders(demo: Demo) -> None:

@@ -299,3 +299,36 @@ async def test_webhooks_rebuild_the_profile(
     )
     ann = await profile_of(services, Source.SHOPIFY, "S2")
     assert (await services.store.get_profiles([ann]))[ann].emails == ["ann.new@example.com"]
+
+
+async def test_possible_duplicates_are_logged_once_with_their_reason(services: Services) -> None:
+    await sync_customers(services)
+    await sync_customers(services)  # a second run does not log the same pair again
+    ann = await profile_of(services, Source.SHOPIFY, "S2")
+    ben = await profile_of(services, Source.SHOPIFY, "S3")
+    flags = [e for e in await services.store.merge_log(ann) if e.action == "possible_duplicate"]
+    assert len(flags) == 1
+    assert set(flags[0].profile_ids) == {ann, ben}
+    assert flags[0].reason == "shares a phone number"
+
+
+async def test_customers_redact_webhook_erases_the_person(
+    services: Services, world: dict[str, FakeCommerce | FakeMarketing]
+) -> None:
+    from connectors.records import PrivacyRequest, PrivacyRequestKind
+
+    await sync_customers(services)
+    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    await WebhookDispatcher(services).handle(
+        PrivacyRequest(
+            Source.SHOPIFY,
+            "evt-redact",
+            None,
+            kind=PrivacyRequestKind.REDACT_CUSTOMER,
+            customer_id="S1",
+            email="jane@example.com",
+        )
+    )
+    assert await services.store.get_profiles([jane]) == {}
+    assert await services.store.find_identities(emails=["jane@example.com"]) == []
+    assert world["klaviyo"].deleted == ["jane@example.com"]  # type: ignore[union-attr]

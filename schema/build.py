@@ -54,16 +54,19 @@ class OmnigateSchema(Schema):
 
 def build_schema(limits: Limits | None = None) -> OmnigateSchema:
     limits = limits or Limits()
-    rules: list[Any] = [max_depth_rule(limits.max_depth)]
+    # The rule classes are made once: the validation cache is keyed by them, so a class
+    # made per request (as MaxAliasesLimiter does in its constructor) would never hit it.
+    aliases = MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules
+    rules: list[Any] = [max_depth_rule(limits.max_depth), *aliases]
     if not limits.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    # Factories, not instances: strawberry builds a fresh extension per operation.
+    # Factories, not instances: strawberry builds fresh extensions per operation; the parser
+    # and validation caches live at module level, shared by every operation.
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         lambda: AddValidationRules(rules),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         PartialErrors,
     ]
     return OmnigateSchema(query=Query, mutation=Mutation, extensions=extensions)

@@ -14,8 +14,8 @@ Run: ``make bench`` or ``.venv/bin/python bench/customer360.py [--people N]``.
 from __future__ import annotations
 
 import argparse
-import functools
 import asyncio
+import functools
 import statistics
 import sys
 import time
@@ -51,7 +51,7 @@ ENTITIES = (
 LOOKUP = "query($q: String!) { customerLookup(query: $q, first: 5) { id displayName } }"
 
 
-print = functools.partial(print, flush=True)  # noqa: A001
+print = functools.partial(print, flush=True)
 
 
 def pct(values: list[float], q: float) -> float:

@@ -101,7 +101,8 @@ def banner(stack: DemoStack, gateway_url: str) -> str:
         "  Tokens (Authorization: Bearer <token>):",
     ]
     for token, grant in DEMO_TOKENS.items():
-        lines.append(f"    {token:<17} role {grant['role']}")
+        scope = ", every store" if grant.get("locations") == ["*"] else ""
+        lines.append(f"    {token:<17} role {grant['role']}{scope}")
     lines.append("  Sandboxes (control API under /_sandbox/, see docs/demo.md):")
     for name, url in stack.sandboxes.items():
         lines.append(f"    {name:<8} {url}   control: {url}/_sandbox/")

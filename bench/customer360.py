@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
+import multiprocessing
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from connectors.demo import generate
 from connectors.records import Source
 from gateway.app import create_app
 from gateway.demo import DemoStack, sandboxes
@@ -164,11 +169,43 @@ async def warm_lookups(
     return len(latencies) / (time.perf_counter() - start), latencies
 
 
+def _serve_sandboxes(conn: Connection, people: int, gateway_url: str) -> None:
+    """Child process: the three sandboxes, like real vendors on other machines, so their CPU
+    does not share the gateway's event loop (which would stretch every parallel call)."""
+
+    async def run() -> None:
+        async with sandboxes(make_settings(), people=people, gateway_url=gateway_url) as stack:
+            conn.send(stack.settings)
+            await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+
+    asyncio.run(run())
+
+
+@contextlib.contextmanager
+def sandbox_process(people: int, gateway_url: str) -> Iterator[DemoStack]:
+    parent, child = multiprocessing.Pipe()
+    process = multiprocessing.get_context("spawn").Process(
+        target=_serve_sandboxes, args=(child, people, gateway_url), daemon=True
+    )
+    process.start()
+    try:
+        settings = parent.recv()
+        world = generate(people=people, seed=settings.demo_seed)
+        urls = {
+            "shopify": settings.shopify_base_url,
+            "square": settings.square_base_url,
+            "klaviyo": settings.klaviyo_base_url,
+        }
+        yield DemoStack(world=world, settings=settings, sandboxes=urls)
+    finally:
+        parent.send("stop")
+        process.join(timeout=10)
+
+
 async def main(people: int) -> None:
     sock, url = listening_socket()
-    settings = make_settings(log_level="WARNING")
-    async with sandboxes(settings, people=people, gateway_url=url) as stack:
-        app = create_app(stack.settings)
+    with sandbox_process(people, url) as stack:
+        app = create_app(stack.settings.model_copy(update={"log_level": "WARNING"}))
         connector_limit = aiohttp.TCPConnector(limit=100)
         async with (
             serve(app, sock) as base,

@@ -69,7 +69,7 @@ class ShopifyConfig:
     #: Line items fetched with each order; more are fetched by a follow-up call.
     line_items_per_order: int = 10
     #: Expected orders per customer when sizing order pages (more are paginated).
-    orders_per_person: int = 5
+    orders_per_person: int = 10
     #: Most customers a name/email/phone search returns.
     search_limit: int = 100
     #: Load every inventory item's SKU at start, so stock webhooks resolve from the first one.

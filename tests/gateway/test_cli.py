@@ -1,0 +1,79 @@
+"""The `omnigate` command as a user runs it: a real subprocess against the sandboxes, with a
+MongoDB-wire store (SecantusDB) so a second sync can be checked for duplicates."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Iterator
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from gateway.demo import sandboxes
+from tests.support import make_settings
+
+
+@pytest.fixture(scope="module")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from secantus import SecantusDBServer
+
+    with SecantusDBServer(storage_path=str(tmp_path_factory.mktemp("cli-db"))) as server:
+        yield server.uri
+
+
+async def omnigate(*args: str, env: dict[str, str]) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway.cli",
+        *args,
+        env={**os.environ, "OMNIGATE_LOG_FORMAT": "text", **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode()
+
+
+async def test_schema_command_prints_the_sdl() -> None:
+    code, output = await omnigate("schema", env={})
+    assert code == 0
+    assert 'type Customer @key(fields: "id")' in output
+
+
+async def test_sync_customers_backfills_and_a_rerun_adds_no_duplicate(mongo_uri: str) -> None:
+    async with sandboxes(make_settings(), people=80, gateway_url="http://127.0.0.1:9") as stack:
+        s = stack.settings
+        env = {
+            "MONGODB_URI": mongo_uri,
+            "OMNIGATE_MONGODB_DATABASE": "cli_sync",
+            "OMNIGATE_SHOPIFY_SHOP": s.shopify_shop or "",
+            "OMNIGATE_SHOPIFY_BASE_URL": s.shopify_base_url or "",
+            "OMNIGATE_SHOPIFY_ACCESS_TOKEN": s.shopify_access_token.get_secret_value(),  # type: ignore[union-attr]
+            "OMNIGATE_SQUARE_BASE_URL": s.square_base_url,
+            "OMNIGATE_SQUARE_ACCESS_TOKEN": s.square_access_token.get_secret_value(),  # type: ignore[union-attr]
+            "OMNIGATE_KLAVIYO_BASE_URL": s.klaviyo_base_url,
+            "OMNIGATE_KLAVIYO_API_KEY": s.klaviyo_api_key.get_secret_value(),  # type: ignore[union-attr]
+        }
+        code, first = await omnigate("sync", "customers", env=env)
+        assert code == 0, first
+        assert "records read: shopify" in first
+        created = int(first.split("profiles: ")[1].split(" created")[0])
+        assert created > 50
+
+        code, second = await omnigate("sync", "customers", env=env)
+        assert code == 0, second
+        assert "profiles: 0 created" in second
+
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_uri)
+    try:
+        db = client["cli_sync"]
+        assert await db["profiles"].count_documents({}) == created
+        identities = await db["identities"].count_documents({})
+        distinct = len(await db["identities"].distinct("profile_id"))
+        assert distinct == created
+        assert identities >= created
+    finally:
+        await client.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 
 import jwt
@@ -70,8 +71,6 @@ class Authenticator:
     def issue_customer_token(self, customer_id: str, *, ttl_seconds: int = 3600) -> str:
         """Signs a customer token; used by the demo and tests (a real storefront signs its
         own with the shared secret)."""
-        import time
-
         now = int(time.time())
         return jwt.encode(
             {"sub": customer_id, "iat": now, "exp": now + ttl_seconds},

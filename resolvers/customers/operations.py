@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from resolvers.context import RequestContext
-from resolvers.customers.profile import UnifiedProfile
+from resolvers.customers.profile import from_body
 from resolvers.customers.service import Served
 from resolvers.errors import NotFound
 from resolvers.loaders import Loaders
@@ -17,13 +15,7 @@ async def _rebuilt(ctx: RequestContext, profile_id: str) -> Served:
     doc = await service.refresh(profile_id, Loaders())
     if doc is None or not doc.body:
         raise NotFound(f"no customer {profile_id}", extensions={"id": profile_id})
-    return Served(_profile(doc.body), stale=service.is_stale(doc))
-
-
-def _profile(body: dict[str, Any]) -> UnifiedProfile:
-    from resolvers.customers.profile import from_body
-
-    return from_body(body)
+    return Served(from_body(doc.body), stale=service.is_stale(doc))
 
 
 async def merge_customers(ctx: RequestContext, ids: list[str]) -> Served:

@@ -32,8 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from connectors.demo import generate
 from connectors.records import Source
+from connectors.sandbox.server import run_app
 from gateway.app import create_app
-from gateway.demo import DemoStack, sandboxes
+from gateway.demo import DemoStack, demo_settings, sandbox_apps, webhooks_base
 from resolvers.context import RequestContext
 from resolvers.loaders import Loaders
 from resolvers.viewer import Role, Viewer
@@ -169,42 +170,48 @@ async def warm_lookups(
     return len(latencies) / (time.perf_counter() - start), latencies
 
 
-def _serve_sandboxes(conn: Connection, people: int, gateway_url: str) -> None:
-    """Child process: the three sandboxes, like real vendors on other machines, so their CPU
-    does not share the gateway's event loop (which would stretch every parallel call)."""
+def _serve_sandbox(conn: Connection, vendor: str, people: int, hooks: str) -> None:
+    """Child process: one vendor's sandbox, as real vendors run on machines of their own,
+    so that no sandbox's CPU (the Shopify fake executes GraphQL) delays another's answer or
+    the gateway's event loop."""
 
     async def run() -> None:
-        async with sandboxes(make_settings(), people=people, gateway_url=gateway_url) as stack:
-            conn.send(stack.settings)
+        world = generate(people=people, seed=make_settings().demo_seed)
+        async with run_app(sandbox_apps(world, hooks)[vendor]) as url:
+            conn.send(url)
             await asyncio.get_running_loop().run_in_executor(None, conn.recv)
 
     asyncio.run(run())
 
 
 @contextlib.contextmanager
-def sandbox_process(people: int, gateway_url: str) -> Iterator[DemoStack]:
-    parent, child = multiprocessing.Pipe()
-    process = multiprocessing.get_context("spawn").Process(
-        target=_serve_sandboxes, args=(child, people, gateway_url), daemon=True
-    )
-    process.start()
+def sandbox_processes(people: int, gateway_url: str) -> Iterator[DemoStack]:
+    settings = make_settings()
+    hooks = webhooks_base(settings, gateway_url)
+    spawn = multiprocessing.get_context("spawn")
+    children = []
+    for vendor in ("shopify", "square", "klaviyo"):
+        parent, child = spawn.Pipe()
+        process = spawn.Process(
+            target=_serve_sandbox, args=(child, vendor, people, hooks), daemon=True
+        )
+        process.start()
+        children.append((vendor, parent, process))
     try:
-        settings = parent.recv()
+        urls = {vendor: parent.recv() for vendor, parent, _ in children}
         world = generate(people=people, seed=settings.demo_seed)
-        urls = {
-            "shopify": settings.shopify_base_url,
-            "square": settings.square_base_url,
-            "klaviyo": settings.klaviyo_base_url,
-        }
-        yield DemoStack(world=world, settings=settings, sandboxes=urls)
+        yield DemoStack(
+            world=world, settings=demo_settings(settings, world, urls, hooks), sandboxes=urls
+        )
     finally:
-        parent.send("stop")
-        process.join(timeout=10)
+        for _, parent, process in children:
+            parent.send("stop")
+            process.join(timeout=10)
 
 
 async def main(people: int) -> None:
     sock, url = listening_socket()
-    with sandbox_process(people, url) as stack:
+    with sandbox_processes(people, url) as stack:
         app = create_app(stack.settings.model_copy(update={"log_level": "WARNING"}))
         connector_limit = aiohttp.TCPConnector(limit=100)
         async with (

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
+from aiohttp import web
 from pydantic import SecretStr
 
 from connectors.demo import DemoWorld, generate
@@ -36,17 +37,10 @@ class DemoStack:
     apps: dict[str, object] = field(default_factory=dict)
 
 
-@asynccontextmanager
-async def sandboxes(
-    settings: Settings, *, people: int | None = None, gateway_url: str | None = None
-) -> AsyncIterator[DemoStack]:
-    """Start the sandboxes and yield settings that point the gateway at them.
-
-    ``gateway_url`` (e.g. ``http://127.0.0.1:8000``) is where sandboxes deliver webhooks.
-    """
-    world = generate(people=people or settings.demo_people, seed=settings.demo_seed)
-    hooks = (gateway_url or f"http://{settings.host}:{settings.port}").rstrip("/") + "/webhooks"
-    apps = {
+def sandbox_apps(world: DemoWorld, hooks: str) -> dict[str, web.Application]:
+    """The three vendor sandboxes over one world; ``hooks`` is the gateway's
+    ``…/webhooks`` base URL, where they deliver signed webhooks."""
+    return {
         "shopify": shopify_sandbox(
             world,
             access_token=SHOPIFY_TOKEN,
@@ -64,30 +58,58 @@ async def sandboxes(
         ),
         "klaviyo": klaviyo_sandbox(world, api_key=KLAVIYO_KEY),
     }
+
+
+def demo_settings(
+    settings: Settings, world: DemoWorld, urls: dict[str, str], hooks: str
+) -> Settings:
+    """``settings`` pointed at sandboxes served at ``urls``, with their credentials."""
+    return settings.model_copy(
+        update={
+            "demo": True,
+            "shopify_shop": "omnigate-demo.myshopify.com",
+            "shopify_base_url": urls["shopify"],
+            "shopify_access_token": SecretStr(SHOPIFY_TOKEN),
+            "shopify_webhook_secret": SecretStr(SHOPIFY_SECRET),
+            "square_base_url": urls["square"],
+            "square_access_token": SecretStr(SQUARE_TOKEN),
+            "square_webhook_signature_key": SecretStr(SQUARE_SIGNATURE_KEY),
+            "square_webhook_url": f"{hooks}/square",
+            "klaviyo_base_url": urls["klaviyo"],
+            "klaviyo_api_key": SecretStr(KLAVIYO_KEY),
+            # What a retailer would configure: its stores' own contact details.
+            "placeholder_emails": [
+                *settings.placeholder_emails,
+                *(loc.email for loc in world.locations),
+                *(loc.phone for loc in world.locations),
+            ],
+        }
+    )
+
+
+def webhooks_base(settings: Settings, gateway_url: str | None) -> str:
+    return (gateway_url or f"http://{settings.host}:{settings.port}").rstrip("/") + "/webhooks"
+
+
+@asynccontextmanager
+async def sandboxes(
+    settings: Settings, *, people: int | None = None, gateway_url: str | None = None
+) -> AsyncIterator[DemoStack]:
+    """Start the sandboxes and yield settings that point the gateway at them.
+
+    ``gateway_url`` (e.g. ``http://127.0.0.1:8000``) is where sandboxes deliver webhooks.
+    """
+    world = generate(people=people or settings.demo_people, seed=settings.demo_seed)
+    hooks = webhooks_base(settings, gateway_url)
+    apps = sandbox_apps(world, hooks)
     async with AsyncExitStack() as stack:
         urls = {name: await stack.enter_async_context(run_app(app)) for name, app in apps.items()}
-        demo_settings = settings.model_copy(
-            update={
-                "demo": True,
-                "shopify_shop": "omnigate-demo.myshopify.com",
-                "shopify_base_url": urls["shopify"],
-                "shopify_access_token": SecretStr(SHOPIFY_TOKEN),
-                "shopify_webhook_secret": SecretStr(SHOPIFY_SECRET),
-                "square_base_url": urls["square"],
-                "square_access_token": SecretStr(SQUARE_TOKEN),
-                "square_webhook_signature_key": SecretStr(SQUARE_SIGNATURE_KEY),
-                "square_webhook_url": f"{hooks}/square",
-                "klaviyo_base_url": urls["klaviyo"],
-                "klaviyo_api_key": SecretStr(KLAVIYO_KEY),
-                # What a retailer would configure: its stores' own contact details.
-                "placeholder_emails": [
-                    *settings.placeholder_emails,
-                    *(loc.email for loc in world.locations),
-                    *(loc.phone for loc in world.locations),
-                ],
-            }
+        yield DemoStack(
+            world=world,
+            settings=demo_settings(settings, world, urls, hooks),
+            sandboxes=urls,
+            apps=dict(apps),
         )
-        yield DemoStack(world=world, settings=demo_settings, sandboxes=urls, apps=dict(apps))
 
 
 def banner(stack: DemoStack, gateway_url: str) -> str:

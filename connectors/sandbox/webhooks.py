@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import hmac
 import logging
 import time
 from collections import deque
@@ -24,6 +22,8 @@ from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
+
+from connectors.webhooks import hmac_sha256
 
 log = logging.getLogger("omnigate.connectors.sandbox.webhooks")
 
@@ -40,13 +40,13 @@ def _key(secret: str | bytes) -> bytes:
 
 def sign_shopify(secret: str | bytes, body: bytes) -> str:
     """``X-Shopify-Hmac-Sha256``: base64(HMAC-SHA256(app client secret, raw body))."""
-    digest = hmac.new(_key(secret), body, hashlib.sha256).digest()
+    digest = hmac_sha256(_key(secret), body)
     return base64.b64encode(digest).decode("ascii")
 
 
 def sign_square(key: str | bytes, url: str, body: bytes) -> str:
     """``x-square-hmacsha256-signature``: base64(HMAC-SHA256(signature key, URL + raw body))."""
-    digest = hmac.new(_key(key), url.encode() + body, hashlib.sha256).digest()
+    digest = hmac_sha256(_key(key), url.encode() + body)
     return base64.b64encode(digest).decode("ascii")
 
 

@@ -69,12 +69,6 @@ EVENT_TYPES: tuple[str, ...] = (
 _FAILED_REFUNDS = frozenset({"REJECTED", "FAILED"})
 
 
-def signature(key: str | bytes, url: str, body: bytes) -> str:
-    """What Square puts in ``x-square-hmacsha256-signature`` for ``body`` sent to ``url``."""
-    raw_key = key.encode() if isinstance(key, str) else key
-    return base64.b64encode(hmac_sha256(raw_key, url.encode() + body)).decode("ascii")
-
-
 class SquareWebhooks:
     """The ``WebhookEndpoint`` for ``POST /webhooks/square``.
 

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from connectors.capabilities import CustomerSource, MarketingDirectory
+from connectors.errors import UpstreamError
 from connectors.records import CustomerRecord, MarketingProfile
 from resolvers.context import Services
 from resolvers.customers.admin import tombstone
 from resolvers.customers.linking import facts_of
 from resolvers.customers.service import utcnow
+from resolvers.identity.normalize import normalize_email, normalize_phone
 from resolvers.loaders import Loaders
 
 CHECKPOINT = "sync:customers"
@@ -146,8 +148,6 @@ async def sync_customers(
 async def _read_all(
     services: Services, since: datetime | None, summary: SyncSummary, progress: Progress | None
 ) -> list[CustomerRecord | MarketingProfile]:
-    from connectors.errors import UpstreamError
-
     records: list[CustomerRecord | MarketingProfile] = []
     sources: list[tuple[str, object]] = [
         *(
@@ -198,9 +198,6 @@ async def _drop_erased(
 async def _learn_store_contacts(services: Services) -> None:
     """A store's own email and phone, typed at its counter for customers who give none, must
     never join anyone, however few strangers carry them."""
-    from connectors.errors import UpstreamError
-    from resolvers.identity.normalize import normalize_email, normalize_phone
-
     try:
         locations = await services.locations.all()
     except UpstreamError:

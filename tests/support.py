@@ -24,8 +24,13 @@ def make_settings(**overrides: Any) -> Settings:
 
 def listening_socket() -> tuple[socket.socket, str]:
     """A loopback socket already listening, and its URL: a server can be started on it later,
-    while others (sandboxes that deliver webhooks) already know where it will be."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    while others (sandboxes that deliver webhooks) already know where it will be.
+
+    The protocol is named (``IPPROTO_TCP``), as ``getaddrinfo`` names it when uvicorn binds
+    host and port itself: asyncio sets ``TCP_NODELAY`` only on sockets that say they are TCP,
+    and without it a response written in two parts (headers, then body) waits ~40 ms for the
+    client's delayed ACK (Nagle), which benchmarks would then measure instead of the gateway."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)

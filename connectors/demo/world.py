@@ -666,6 +666,10 @@ class DemoWorld:
     shopify_orders_by_customer: dict[int, list[ShopifyOrder]] = field(
         init=False, repr=False, compare=False
     )
+    #: Shopify orders by contact email, lower-cased (guest checkouts are found this way).
+    shopify_orders_by_email: dict[str, list[ShopifyOrder]] = field(
+        init=False, repr=False, compare=False
+    )
     square_orders_by_customer: dict[str, list[SquareOrder]] = field(
         init=False, repr=False, compare=False
     )
@@ -700,6 +704,7 @@ class DemoWorld:
         self.klaviyo_metrics_by_name = {m.name: m for m in self.klaviyo_metrics}
         self.shopify_orders_by_id = {}
         self.shopify_orders_by_customer = {}
+        self.shopify_orders_by_email = {}
         for order in self.shopify_orders:
             self._index_shopify_order(order)
         self.square_orders_by_id = {}
@@ -714,6 +719,8 @@ class DemoWorld:
         self.shopify_orders_by_id[order.id] = order
         if order.customer_id is not None:
             self.shopify_orders_by_customer.setdefault(order.customer_id, []).append(order)
+        if order.email:
+            self.shopify_orders_by_email.setdefault(order.email.lower(), []).append(order)
 
     def _index_square_order(self, order: SquareOrder) -> None:
         self.square_orders_by_id[order.id] = order

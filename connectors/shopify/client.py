@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -118,6 +118,22 @@ def classify(response: HttpResponse, operation: str = "graphql") -> Exception | 
     )
 
 
+#: Costs remembered per client; the connector sends a handful of documents in a few sizes.
+_COST_MEMO_SIZE = 1024
+
+
+def _shape(value: Any) -> Hashable:
+    """What of a variables value a requested cost can depend on: integers and booleans as
+    they are, lists by their length, mappings key by key; strings and nulls not at all."""
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _shape(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return ("len", len(value))
+    return None
+
+
 @lru_cache(maxsize=64)
 def _parse(document: str) -> DocumentNode:
     return parse(document, no_location=True)
@@ -148,10 +164,21 @@ class ShopifyClient:
         self._sleep = sleep
         #: Throttled answers seen (each was waited out and retried): for tests and metrics.
         self.throttled = 0
+        self._costs: dict[tuple[str, Hashable], int] = {}
 
     def cost(self, document: str, variables: Mapping[str, Any] | None = None) -> int:
-        """The requested cost Shopify will charge for ``document`` with ``variables``."""
-        return requested_cost(self.schema, _parse(document), variables)
+        """The requested cost Shopify will charge for ``document`` with ``variables``.
+
+        Remembered per document and *shape* of the variables: the cost reads only sizes
+        (``first``/``last`` and list lengths), so a search string or a cursor never changes
+        it, and walking the document on every call was most of a cold 360's client CPU."""
+        key = (document, _shape(variables))
+        cost = self._costs.get(key)
+        if cost is None:
+            if len(self._costs) >= _COST_MEMO_SIZE:
+                self._costs.clear()
+            cost = self._costs[key] = requested_cost(self.schema, _parse(document), variables)
+        return cost
 
     async def query(
         self,

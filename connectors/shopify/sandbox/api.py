@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     GraphQLError,
     GraphQLObjectType,
@@ -39,6 +40,9 @@ from connectors.shopify.sandbox.bucket import Bucket
 from connectors.shopify.sandbox.state import SandboxState
 
 log = logging.getLogger("omnigate.sandbox.shopify")
+
+#: Parsed and validated documents remembered per endpoint (bounded: a client can send any text).
+_DOCUMENT_MEMO_SIZE = 256
 
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -88,6 +92,7 @@ class GraphQLEndpoint:
         self.access_token = access_token
         self.api_version = api_version
         assert isinstance(schema.query_type, GraphQLObjectType)
+        self._documents: dict[str, tuple[DocumentNode | None, list[dict[str, Any]]]] = {}
 
     async def handle(self, request: web.Request) -> web.Response:
         headers = {"X-Shopify-API-Version": self.api_version}
@@ -116,13 +121,9 @@ class GraphQLEndpoint:
     def run(
         self, query: str, variables: dict[str, Any], operation_name: str | None = None
     ) -> tuple[int, dict[str, Any]]:
-        try:
-            document = parse(query)
-        except GraphQLError as exc:
-            return 200, {"errors": [_format(exc)]}
-        errors = validate(self.schema, document)
-        if errors:
-            return 200, {"errors": [_format(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]}
+        document, errors = self._checked(query)
+        if document is None:
+            return 200, {"errors": errors}
         try:
             cost = requested_cost(self.schema, document, variables, operation_name)
         except QueryCostError as exc:
@@ -175,6 +176,30 @@ class GraphQLEndpoint:
             body["errors"] = [_format(e) for e in result.errors]
         body["extensions"] = self._cost(cost, actual)
         return 200, body
+
+    def _checked(self, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
+        """The parsed and validated document, or the errors to answer with. Remembered per
+        query text, as GraphQL servers do: clients send the same few documents again and
+        again, and validating each one anew was most of the sandbox's time per request."""
+        known = self._documents.get(query)
+        if known is not None:
+            return known
+        checked: tuple[DocumentNode | None, list[dict[str, Any]]]
+        try:
+            document = parse(query)
+        except GraphQLError as exc:
+            checked = None, [_format(exc)]
+        else:
+            errors = validate(self.schema, document)
+            checked = (
+                (None, [_format(e, "GRAPHQL_VALIDATION_FAILED") for e in errors])
+                if errors
+                else (document, [])
+            )
+        if len(self._documents) >= _DOCUMENT_MEMO_SIZE:
+            self._documents.clear()
+        self._documents[query] = checked
+        return checked
 
     def _cost(self, requested: int, actual: int | None) -> dict[str, Any]:
         return {

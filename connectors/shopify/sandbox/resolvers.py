@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
@@ -26,7 +26,7 @@ from connectors.demo import (
     StockLevel,
 )
 from connectors.shopify.sandbox import render
-from connectors.shopify.sandbox.search import Field, Searcher, SearchSyntaxError
+from connectors.shopify.sandbox.search import Field, Index, Searcher, SearchSyntaxError
 from connectors.shopify.sandbox.state import SandboxState
 from connectors.shopify.schema import subset_sdl
 
@@ -176,9 +176,14 @@ def connection(
     }
 
 
-def _filter(searcher: Searcher[T], items: Sequence[T], query: str | None) -> list[T]:
+def _filter(
+    searcher: Searcher[T],
+    items: Sequence[T],
+    query: str | None,
+    indexes: Mapping[str, Index[T]] | None = None,
+) -> list[T]:
     try:
-        return searcher.filter(items, query)
+        return searcher.filter(items, query, indexes)
     except SearchSyntaxError as exc:
         raise GraphQLError(f"Invalid search query: {exc}") from None
 
@@ -327,7 +332,11 @@ def _escape(value: str) -> str:
 
 def q_orders(_: Any, info: Any, **args: Any) -> Obj:
     state = _ctx(info)
-    found = _filter(ORDER_SEARCH, state.orders(), args.get("query"))
+    indexes: dict[str, Index[ShopifyOrder]] = {
+        "customer_id": lambda value: state.orders_of(int(value)) if value.isdigit() else [],
+        "email": state.orders_by_email,
+    }
+    found = _filter(ORDER_SEARCH, state.orders(), args.get("query"), indexes)
     return connection(
         found,
         lambda o: render.order(state, o),

@@ -14,7 +14,7 @@ in the connector's queries shows up as an empty result rather than as everything
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -175,6 +175,32 @@ class Field:
     kind: str = "text"  # text | phone | number | date | exact
 
 
+#: Records whose field equals a value exactly (as a search term spells it).
+Index = Callable[[str], Iterable[T]]
+
+
+def _candidates(node: Node, indexes: Mapping[str, Index[T]]) -> list[T] | None:
+    """Every record ``node`` can match, from an index, or ``None`` when no index narrows it:
+    an equality term on an indexed field, an OR of such terms, or an AND with one such part."""
+    if isinstance(node, And):
+        for part in node.parts:
+            narrowed = _candidates(part, indexes)
+            if narrowed is not None:
+                return narrowed
+        return None
+    terms = node.parts if isinstance(node, Or) else (node,)
+    found: dict[int, T] = {}
+    for term in terms:
+        if not isinstance(term, Term) or term.op != ":" or term.prefix:
+            return None
+        index = indexes.get(str(term.field))
+        if index is None:
+            return None
+        for record in index(term.value):
+            found.setdefault(id(record), record)
+    return list(found.values())
+
+
 class Searcher(Generic[T]):
     """Matches records of one resource against parsed queries."""
 
@@ -182,11 +208,23 @@ class Searcher(Generic[T]):
         self.fields = dict(fields)
         self.default = tuple(default)
 
-    def filter(self, records: Sequence[T], query: str | None) -> list[T]:
+    def filter(
+        self,
+        records: Sequence[T],
+        query: str | None,
+        indexes: Mapping[str, Index[T]] | None = None,
+    ) -> list[T]:
+        """The records matching ``query``, in their order. ``indexes`` (field -> records
+        with that exact value) let an equality search read a few candidates instead of
+        scanning every record; the full predicate still decides."""
         node = parse_query(query)
         if node is None:
             return list(records)
         predicate = self.compile(node)
+        candidates = _candidates(node, indexes) if indexes else None
+        if candidates is not None:
+            order = {id(r): n for n, r in enumerate(records)}
+            records = sorted((r for r in candidates if id(r) in order), key=lambda r: order[id(r)])
         return [r for r in records if predicate(r)]
 
     def matches(self, node: Node, record: T) -> bool:
@@ -194,7 +232,8 @@ class Searcher(Generic[T]):
 
     def compile(self, node: Node) -> Callable[[T], bool]:
         """A predicate for ``node``. An OR of plain equality terms on one field (the
-        connector's ``customer_id:1 OR customer_id:2 ...``) becomes one set lookup."""
+        connector's ``customer_id:1 OR customer_id:2 ...``), or one such term alone,
+        becomes one set lookup."""
         if isinstance(node, Or):
             lookup = self._set_lookup(node)
             if lookup is not None:
@@ -208,6 +247,9 @@ class Searcher(Generic[T]):
             inner = self.compile(node.inner)
             return lambda record: not inner(record)
         term = node
+        lookup = self._set_lookup(Or((term,)))
+        if lookup is not None:
+            return lookup
         return lambda record: self._term(term, record)
 
     def _set_lookup(self, node: Or) -> Callable[[T], bool] | None:
@@ -220,10 +262,18 @@ class Searcher(Generic[T]):
         field = self.fields.get(str(terms[0].field))
         if field is None or field.kind not in ("text", "number"):
             return None
-        normal = _normal_number if field.kind == "number" else _normal_text
-        wanted = {normal(t.value) for t in terms}
         get = field.get
-        return lambda record: any(normal(str(v)) in wanted for v in get(record) if v is not None)
+        if field.kind == "number":
+            wanted = {_normal_number(t.value) for t in terms}
+            # Integers (ids) are compared as they are: no string or float per record.
+            integers = {int(w) for w in wanted if w.lstrip("-").isdigit()}
+            return lambda record: any(
+                v in integers if type(v) is int else _normal_number(str(v)) in wanted
+                for v in get(record)
+                if v is not None
+            )
+        texts = {t.value.lower() for t in terms}
+        return lambda record: any(str(v).lower() in texts for v in get(record) if v is not None)
 
     def _term(self, term: Term, record: T) -> bool:
         if term.field is None:
@@ -268,10 +318,6 @@ def _compare(kind: str, actual: object, term: Term) -> bool:
     if term.prefix:
         return left_t.startswith(right_t)
     return left_t == right_t
-
-
-def _normal_text(value: str) -> str:
-    return value.lower()
 
 
 def _normal_number(value: str) -> str:

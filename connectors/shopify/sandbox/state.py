@@ -75,6 +75,9 @@ class SandboxState:
     def orders_of(self, customer_id: int) -> list[ShopifyOrder]:
         return list(self.world.shopify_orders_by_customer.get(customer_id, ()))
 
+    def orders_by_email(self, email: str) -> list[ShopifyOrder]:
+        return list(self.world.shopify_orders_by_email.get(email.lower(), ()))
+
     def locations(self) -> list[DemoLocation]:
         return self.world.locations
 

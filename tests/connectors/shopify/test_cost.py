@@ -69,3 +69,28 @@ def test_the_connectors_largest_calls_fit_the_1000_point_limit() -> None:
 def test_a_connection_without_first_or_last_cannot_be_costed() -> None:
     with pytest.raises(QueryCostError, match="first or last"):
         cost("query { customers { nodes { id } } }")
+
+
+def test_the_client_remembers_costs_by_the_sizes_in_the_variables() -> None:
+    """Costs are memoised per document and variable *shape*: a different search string or
+    cursor reuses the answer, a different page size or id count does not."""
+    from connectors.http import HttpClient, HttpConfig
+    from connectors.shopify.client import ShopifyClient
+
+    client = ShopifyClient(
+        HttpClient(HttpConfig(base_url="http://127.0.0.1:1"), source="shopify"),
+        api_version="2026-01",
+        schema=subset_schema(),
+    )
+    base = {"query": "customer_id:1", "first": 5, "lineItems": 10, "after": None}
+    expected = cost(queries.SEARCH_ORDERS, base)
+    assert client.cost(queries.SEARCH_ORDERS, base) == expected
+    assert client.cost(queries.SEARCH_ORDERS, {**base, "query": "email:a", "after": "c"}) == (
+        expected
+    )
+    assert client.cost(queries.SEARCH_ORDERS, {**base, "first": 25}) == cost(
+        queries.SEARCH_ORDERS, {**base, "first": 25}
+    )
+    assert client.cost(queries.CUSTOMERS_BY_IDS, {"ids": ["a"] * 3}) == 3 * 4
+    assert client.cost(queries.CUSTOMERS_BY_IDS, {"ids": ["b"] * 250}) == 250 * 4
+    assert len(client._costs) == 4

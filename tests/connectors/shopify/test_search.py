@@ -102,3 +102,36 @@ def test_syntax_errors_are_reported() -> None:
     assert parse_query("") is None
     with pytest.raises(SearchSyntaxError):
         parse_query("(email:a")
+
+
+def test_an_index_narrows_equality_searches_without_changing_their_answer() -> None:
+    """The sandbox reads candidates from an index (orders by customer or email) instead of
+    scanning: every query must answer exactly as a full scan does, in the records' order."""
+    reads: list[str] = []
+
+    def by_email(value: str) -> list[Person]:
+        reads.append(value)
+        return [p for p in PEOPLE if p.email and p.email.lower() == value.lower()]
+
+    def by_id(value: str) -> list[Person]:
+        return [p for p in PEOPLE if str(p.id) == value]
+
+    indexes = {"email": by_email, "id": by_id}
+    queries = [
+        "email:bo+shop@example.com OR email:ADA@example.com",
+        "id:3 OR id:1",
+        "email:ada@example.com AND first_name:Bo",
+        "email:ada@example.com AND updated_at:<2026-02-01",
+        "first_name:Ada OR email:bo+shop@example.com",  # mixed fields: full scan
+        "email:ada* OR id:2",  # prefix: full scan
+        "NOT email:ada@example.com",
+        "id:>1",
+    ]
+    for query in queries:
+        narrowed = [p.id for p in SEARCHER.filter(PEOPLE, query, indexes)]
+        assert narrowed == ids(query), query
+    assert ids("email:bo+shop@example.com OR email:ADA@example.com") == [1, 2]
+    # The index was used for the email searches (and not for the mixed or prefix ones).
+    assert reads.count("ada*") == 0 and "ADA@example.com" in reads
+    # A candidate that is not among the records (a deleted customer) is not returned.
+    assert SEARCHER.filter(PEOPLE[1:], "id:1 OR id:2", indexes) == [PEOPLE[1]]

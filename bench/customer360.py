@@ -103,30 +103,41 @@ async def calls_for_50(app: Any, ids: list[str], *, batch: bool) -> dict[str, in
     return {str(s): counter.count(connector=str(s)) for s in Source}
 
 
-async def single_call_latency(app: Any, stack: DemoStack, rounds: int) -> dict[str, float]:
-    """p50 of each kind of upstream call a cold 360 makes, each made alone: the floor any
-    360 pays is the slowest of them (a 360 that fetched its sources one after the other
-    would pay their sum)."""
+async def single_call_latency(app: Any, ids: list[str]) -> dict[str, float]:
+    """p50 of each kind of upstream call a cold 360 of these profiles makes, each call made
+    alone for the same people: the floor any 360 pays is the slowest of them (a 360 that
+    fetched its sources one after the other would pay their sum)."""
     connectors = app.state.services.connectors
-    world = stack.world
+    store = app.state.services.store
     shopify, square, klaviyo = (connectors.get(s) for s in Source)
-    shoppers = [c for c in world.shopify_customers if c.email][:rounds]
     samples: dict[str, list[float]] = {}
-    for i in range(rounds):
-        gid = f"gid://shopify/Customer/{shoppers[i].id}"
-        email = str(shoppers[i].email).lower()
-        square_id = world.square_customers[i].id
-        calls: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-            ("shopify customers", functools.partial(shopify.get_customers, [gid])),
-            ("shopify orders", functools.partial(shopify.orders_for_customers, [gid])),
-            ("shopify guest orders", functools.partial(shopify.orders_for_emails, [email])),
-            ("square customers", functools.partial(square.get_customers, [square_id])),
-            ("square orders", functools.partial(square.orders_for_customers, [square_id])),
-            (
-                "klaviyo profiles",
-                functools.partial(klaviyo.profiles, ids=[world.klaviyo_profiles[i].id]),
-            ),
-        ]
+    identities = await store.identities_of(ids)
+    for pid in ids:
+        by_source: dict[Source, list[str]] = {}
+        emails: set[str] = set()
+        for identity in identities.get(pid, []):
+            by_source.setdefault(identity.source, []).append(identity.source_id)
+            emails.update(identity.emails)
+        calls: list[tuple[str, Callable[[], Awaitable[object]]]] = []
+        if shopify_ids := by_source.get(Source.SHOPIFY):
+            calls += [
+                ("shopify customers", functools.partial(shopify.get_customers, shopify_ids)),
+                ("shopify orders", functools.partial(shopify.orders_for_customers, shopify_ids)),
+            ]
+        if emails:
+            calls.append(
+                (
+                    "shopify guest orders",
+                    functools.partial(shopify.orders_for_emails, sorted(emails)),
+                )
+            )
+        if square_ids := by_source.get(Source.SQUARE):
+            calls += [
+                ("square customers", functools.partial(square.get_customers, square_ids)),
+                ("square orders", functools.partial(square.orders_for_customers, square_ids)),
+            ]
+        if klaviyo_ids := by_source.get(Source.KLAVIYO):
+            calls.append(("klaviyo profiles", functools.partial(klaviyo.profiles, ids=klaviyo_ids)))
         for name, call in calls:
             start = time.perf_counter()
             await call()
@@ -252,7 +263,7 @@ async def main(people: int) -> None:
                     json={"route": "*", "mode": "latency", "latency_ms": 20},
                 ) as resp:
                     assert resp.status < 400, await resp.text()
-            singles = await single_call_latency(app, stack, 15)
+            singles = await single_call_latency(app, ids[50:110])
             slowest_name = max(singles, key=lambda name: singles[name])
             slowest = singles[slowest_name]
             cold = await cold_latency(http, base, app, ids[50:110])

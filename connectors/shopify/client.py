@@ -38,7 +38,7 @@ from connectors.errors import (
 )
 from connectors.http import HttpClient, HttpResponse
 from connectors.records import Source
-from connectors.shopify.cost import MAX_QUERY_COST, QueryCostError, requested_cost
+from connectors.shopify.cost import MAX_QUERY_COST, QueryCostError, cost_shape, requested_cost
 from connectors.shopify.throttle import (
     CostBucket,
     CostExceedsBucket,
@@ -122,18 +122,6 @@ def classify(response: HttpResponse, operation: str = "graphql") -> Exception | 
 _COST_MEMO_SIZE = 1024
 
 
-def _shape(value: Any) -> Hashable:
-    """What of a variables value a requested cost can depend on: integers and booleans as
-    they are, lists by their length, mappings key by key; strings and nulls not at all."""
-    if isinstance(value, bool | int):
-        return value
-    if isinstance(value, Mapping):
-        return tuple(sorted((str(k), _shape(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return ("len", len(value))
-    return None
-
-
 @lru_cache(maxsize=64)
 def _parse(document: str) -> DocumentNode:
     return parse(document, no_location=True)
@@ -172,7 +160,7 @@ class ShopifyClient:
         Remembered per document and *shape* of the variables: the cost reads only sizes
         (``first``/``last`` and list lengths), so a search string or a cursor never changes
         it, and walking the document on every call was most of a cold 360's client CPU."""
-        key = (document, _shape(variables))
+        key = (document, cost_shape(variables))
         cost = self._costs.get(key)
         if cost is None:
             if len(self._costs) >= _COST_MEMO_SIZE:

@@ -21,7 +21,7 @@ Rules (Shopify's documented defaults):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from graphql import (
@@ -80,6 +80,21 @@ def requested_cost(
         raise QueryCostError(f"schema has no {operation.operation.value} type")
     walker = _Walker(schema, fragments, dict(variables or {}))
     return walker.selections(root, operation.selection_set)
+
+
+def cost_shape(variables: Any) -> Hashable:
+    """What of the variables a requested cost can depend on: integers and booleans as they
+    are (floats too), lists by their length, mappings key by key; strings and nulls not at
+    all. Equal
+    shapes give equal costs for one document, so costs can be remembered by shape (a search
+    string or a cursor never changes one)."""
+    if isinstance(variables, bool | int | float):
+        return variables
+    if isinstance(variables, Mapping):
+        return tuple(sorted((str(k), cost_shape(v)) for k, v in variables.items()))
+    if isinstance(variables, list | tuple):
+        return ("len", len(variables))
+    return None
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:

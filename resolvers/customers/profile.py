@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -229,7 +229,9 @@ def _max(a: datetime | None, b: datetime | None) -> datetime | None:
 
 def to_body(profile: UnifiedProfile) -> dict[str, Any]:
     """A JSON-safe dict (MongoDB-safe too: no Decimal, no tuples as keys)."""
-    return _plain(asdict(profile))
+    body = _plain(profile)
+    assert isinstance(body, dict)
+    return body
 
 
 def from_body(body: dict[str, Any]) -> UnifiedProfile:
@@ -262,16 +264,33 @@ def from_body(body: dict[str, Any]) -> UnifiedProfile:
     )
 
 
+#: Field names per dataclass type, looked up once: ``dataclasses.asdict`` deep-copies every
+#: leaf and was the largest gateway-side cost of building a profile.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        # A StrEnum is a str: store its plain value.
+        return (
+            value if type(value) is str else str(value.value) if hasattr(value, "value") else value
+        )
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
-    if hasattr(value, "value") and isinstance(value.value, str):  # StrEnum
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES.get(type(value))
+        if names is None:
+            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+        return {name: _plain(getattr(value, name)) for name in names}
+    if hasattr(value, "value") and isinstance(value.value, str):  # a non-str Enum
         return value.value
     return value
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Hashable
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +34,7 @@ from graphql.type import GraphQLNonNull
 from connectors.shopify.cost import (
     MAX_QUERY_COST,
     QueryCostError,
+    cost_shape,
     is_connection,
     requested_cost,
 )
@@ -41,7 +43,8 @@ from connectors.shopify.sandbox.state import SandboxState
 
 log = logging.getLogger("omnigate.sandbox.shopify")
 
-#: Parsed and validated documents remembered per endpoint (bounded: a client can send any text).
+#: Parsed and validated documents (and requested costs) remembered per endpoint; bounded, as a
+#: client can send any text.
 _DOCUMENT_MEMO_SIZE = 256
 
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
@@ -93,6 +96,7 @@ class GraphQLEndpoint:
         self.api_version = api_version
         assert isinstance(schema.query_type, GraphQLObjectType)
         self._documents: dict[str, tuple[DocumentNode | None, list[dict[str, Any]]]] = {}
+        self._costs: dict[tuple[str, str | None, Hashable], int] = {}
 
     async def handle(self, request: web.Request) -> web.Response:
         headers = {"X-Shopify-API-Version": self.api_version}
@@ -125,7 +129,7 @@ class GraphQLEndpoint:
         if document is None:
             return 200, {"errors": errors}
         try:
-            cost = requested_cost(self.schema, document, variables, operation_name)
+            cost = self._requested_cost(query, document, variables, operation_name)
         except QueryCostError as exc:
             return 200, {"errors": [{"message": str(exc), "extensions": {"code": "BAD_REQUEST"}}]}
         if cost > MAX_QUERY_COST:
@@ -176,6 +180,23 @@ class GraphQLEndpoint:
             body["errors"] = [_format(e) for e in result.errors]
         body["extensions"] = self._cost(cost, actual)
         return 200, body
+
+    def _requested_cost(
+        self,
+        query: str,
+        document: DocumentNode,
+        variables: dict[str, Any],
+        operation_name: str | None,
+    ) -> int:
+        key = (query, operation_name, cost_shape(variables))
+        cost = self._costs.get(key)
+        if cost is None:
+            if len(self._costs) >= _DOCUMENT_MEMO_SIZE:
+                self._costs.clear()
+            cost = self._costs[key] = requested_cost(
+                self.schema, document, variables, operation_name
+            )
+        return cost
 
     def _checked(self, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
         """The parsed and validated document, or the errors to answer with. Remembered per

@@ -214,18 +214,18 @@ class Searcher(Generic[T]):
         query: str | None,
         indexes: Mapping[str, Index[T]] | None = None,
     ) -> list[T]:
-        """The records matching ``query``, in their order. ``indexes`` (field -> records
-        with that exact value) let an equality search read a few candidates instead of
-        scanning every record; the full predicate still decides."""
+        """The records matching ``query``, in their order.
+
+        ``indexes`` (field -> the records with that exact value, drawn from ``records``) let
+        an equality search read a few candidates instead of scanning every record; the full
+        predicate still decides. Narrowed answers come in the index's order, so callers
+        that pass indexes sort the result (connections always do)."""
         node = parse_query(query)
         if node is None:
             return list(records)
         predicate = self.compile(node)
         candidates = _candidates(node, indexes) if indexes else None
-        if candidates is not None:
-            order = {id(r): n for n, r in enumerate(records)}
-            records = sorted((r for r in candidates if id(r) in order), key=lambda r: order[id(r)])
-        return [r for r in records if predicate(r)]
+        return [r for r in (records if candidates is None else candidates) if predicate(r)]
 
     def matches(self, node: Node, record: T) -> bool:
         return self.compile(node)(record)

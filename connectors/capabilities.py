@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from connectors.records import (
+    CustomerBundle,
     CustomerRecord,
     Engagement,
     InventoryLevel,
@@ -89,6 +90,20 @@ class GuestOrderSource(Protocol):
     source: Source
 
     async def orders_for_emails(self, emails: Sequence[str]) -> Mapping[str, list[OrderRecord]]: ...
+
+
+@runtime_checkable
+class CustomerBundleSource(Protocol):
+    """Customers, their orders and the orders placed with some emails, in as few calls as
+    the vendor allows (Shopify: one GraphQL request for a few customers). A source with
+    this capability is read through it rather than through its three separate ones, so a
+    cold 360 waits for one round trip to it instead of three side by side."""
+
+    source: Source
+
+    async def customer_bundle(
+        self, customer_ids: Sequence[str], emails: Sequence[str]
+    ) -> CustomerBundle: ...
 
 
 @runtime_checkable

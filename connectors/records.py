@@ -170,6 +170,17 @@ class OrderRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerBundle:
+    """What one source knows of some customers and emails, read together: customers and
+    their orders keyed by the customer ids as asked, and orders placed with each email
+    (guest checkouts among them) keyed by the email as asked."""
+
+    customers: dict[str, CustomerRecord] = field(default_factory=dict)
+    orders: dict[str, list[OrderRecord]] = field(default_factory=dict)
+    email_orders: dict[str, list[OrderRecord]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class LocationRecord:
     source: Source
     id: str

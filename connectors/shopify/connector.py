@@ -32,6 +32,7 @@ from connectors.http import HttpClient, HttpConfig
 from connectors.metrics import RequestCounter
 from connectors.records import (
     QUANTITY_NAMES,
+    CustomerBundle,
     CustomerRecord,
     InventoryLevel,
     LocationRecord,
@@ -79,7 +80,8 @@ class ShopifyConfig:
 
 
 class ShopifyConnector:
-    """Implements ``CustomerSource``, ``OrderSource``, ``LocationSource``, ``InventorySource``."""
+    """Implements ``CustomerSource``, ``OrderSource``, ``GuestOrderSource``,
+    ``CustomerBundleSource``, ``LocationSource`` and ``InventorySource``."""
 
     source = Source.SHOPIFY
 
@@ -159,14 +161,7 @@ class ShopifyConnector:
             [{"ids": chunk} for chunk in _chunks(list(wanted), batch)],
             operation="customers_by_ids",
         )
-        found: dict[str, CustomerRecord] = {}
-        for data in pages:
-            for node in data.get("nodes") or ():
-                if isinstance(node, Mapping) and node.get("id") in wanted:
-                    record = mapping.customer(node)
-                    for asked in wanted[record.id]:
-                        found[asked] = record
-        return found
+        return _customers_as_asked(wanted, (n for data in pages for n in data.get("nodes") or ()))
 
     async def search_customers(
         self,
@@ -237,9 +232,8 @@ class ShopifyConnector:
         self, customer_ids: Sequence[str]
     ) -> Mapping[str, list[OrderRecord]]:
         wanted = _by_gid("Customer", customer_ids)
-        result: dict[str, list[OrderRecord]] = {asked: [] for asked in customer_ids}
         if not wanted:
-            return result
+            return {asked: [] for asked in customer_ids}
         groups = _chunks(list(wanted), max(1, self.config.customers_per_order_search))
         line_items = self.config.line_items_per_order
         first = self._order_page_size(len(groups[0]))
@@ -249,23 +243,15 @@ class ShopifyConnector:
         found = await self._run(
             [(cost, functools.partial(self._orders_of, group, first)) for group in groups]
         )
-        for orders in found:
-            for record in orders:
-                for asked in wanted.get(record.customer_id or "", ()):
-                    result[asked].append(record)
-        return result
+        return _orders_by_customer(customer_ids, wanted, (r for rs in found for r in rs))
 
     async def orders_for_emails(self, emails: Sequence[str]) -> Mapping[str, list[OrderRecord]]:
         """Orders whose contact email is one of ``emails`` (case-insensitive), keyed by the
         email as passed: guest checkouts have an email but no customer, so
         :meth:`orders_for_customers` cannot find them. Not part of ``OrderSource`` (yet)."""
-        wanted: dict[str, list[str]] = {}
-        for email in emails:
-            if email and email.strip():
-                wanted.setdefault(email.strip().lower(), []).append(email)
-        result: dict[str, list[OrderRecord]] = {email: [] for email in emails}
+        wanted = _by_email(emails)
         if not wanted:
-            return result
+            return {email: [] for email in emails}
         groups = _chunks(list(wanted), max(1, self.config.customers_per_order_search))
         line_items = self.config.line_items_per_order
         first = self._order_page_size(len(groups[0]))
@@ -286,11 +272,96 @@ class ShopifyConnector:
                 for g in groups
             ]
         )
-        for orders in found:
-            for record in orders:
-                for asked in wanted.get((record.email or "").lower(), ()):
-                    result[asked].append(record)
-        return result
+        return _orders_by_email(emails, wanted, (r for rs in found for r in rs))
+
+    async def customer_bundle(
+        self, customer_ids: Sequence[str], emails: Sequence[str]
+    ) -> CustomerBundle:
+        """Customers, their orders and their emails' orders: one ``CustomerBundle`` request
+        when it fits (a few customers, under the cost limit), with later pages fetched by
+        ``SearchOrders``; otherwise the three batched reads side by side.
+
+        A cold 360 needs all three; as one request it waits for one round trip and Shopify
+        executes one document, where three requests would queue behind each other."""
+        wanted = _by_gid("Customer", customer_ids)
+        wanted_emails = _by_email(emails)
+        variables = self._bundle_variables(wanted, wanted_emails)
+        if variables is None:
+            customers, orders, email_orders = await asyncio.gather(
+                self.get_customers(customer_ids),
+                self.orders_for_customers(customer_ids),
+                self.orders_for_emails(emails),
+            )
+            return CustomerBundle(dict(customers), dict(orders), dict(email_orders))
+        data = await self.client.query(
+            queries.CUSTOMER_BUNDLE, variables, operation="customer_bundle"
+        )
+        order_nodes, email_nodes = await asyncio.gather(
+            self._rest_of_orders(data.get("orders"), variables["ordersQuery"], variables),
+            self._rest_of_orders(data.get("guestOrders"), variables["guestQuery"], variables),
+        )
+        placed, by_email = await asyncio.gather(
+            self._orders(order_nodes), self._orders(email_nodes)
+        )
+        return CustomerBundle(
+            _customers_as_asked(wanted, data.get("customers") or ()),
+            _orders_by_customer(customer_ids, wanted, placed),
+            _orders_by_email(emails, wanted_emails, by_email),
+        )
+
+    def _bundle_variables(
+        self, wanted: Mapping[str, list[str]], wanted_emails: Mapping[str, list[str]]
+    ) -> dict[str, Any] | None:
+        """Variables of one ``CustomerBundle`` request for these, or ``None`` when it does
+        not fit: nothing to ask on one side, more people than one search names, or a
+        requested cost over Shopify's limit or the shop's bucket."""
+        people = max(len(wanted), len(wanted_emails))
+        if not wanted or not wanted_emails or people > self.config.customers_per_order_search:
+            return None
+        variables: dict[str, Any] = {
+            "ids": list(wanted),
+            "ordersQuery": search.numeric_any_of("customer_id", [numeric_id(c) for c in wanted]),
+            "ordersFirst": self._order_page_size(len(wanted)),
+            "guestQuery": search.any_of("email", list(wanted_emails)),
+            "guestFirst": self._order_page_size(len(wanted_emails)),
+            "lineItems": self.config.line_items_per_order,
+        }
+        limit = min(MAX_QUERY_COST, int(self.client.bucket.capacity or MAX_QUERY_COST))
+        # Two order pages share one request's cost: halve the larger until they fit (later
+        # pages, if anyone has more orders, come from ``SearchOrders`` at full size), but
+        # not below one person's expected orders: pages that small would only trade the
+        # bundle's round trip for more pages.
+        floor = max(1, self.config.orders_per_person)
+        while self.client.cost(queries.CUSTOMER_BUNDLE, variables) > limit:
+            larger = max(("ordersFirst", "guestFirst"), key=lambda k: variables[k])
+            if variables[larger] // 2 < floor:
+                return None
+            variables[larger] //= 2
+        return variables
+
+    async def _rest_of_orders(
+        self, connection: object, query: str, variables: Mapping[str, Any]
+    ) -> list[Mapping[str, Any]]:
+        """The nodes of a first page of orders, and of every later page."""
+        nodes = mapping.nodes(connection) if isinstance(connection, Mapping) else []
+        info = connection.get("pageInfo") if isinstance(connection, Mapping) else None
+        cursor = info.get("endCursor") if isinstance(info, Mapping) else None
+        if not (_has_next(connection) and cursor):
+            return list(nodes)
+        rest = [list(nodes)]
+        async for page in self._pages(
+            queries.SEARCH_ORDERS,
+            {
+                "query": query,
+                "first": self._order_page_size(self.config.customers_per_order_search),
+                "lineItems": variables["lineItems"],
+            },
+            "orders",
+            operation="customer_bundle",
+            after=cursor,
+        ):
+            rest.append(page)
+        return [n for page in rest for n in page]
 
     async def _orders_of(self, customer_gids: list[str], first: int) -> list[OrderRecord]:
         query = search.numeric_any_of("customer_id", [numeric_id(c) for c in customer_gids])
@@ -500,9 +571,11 @@ class ShopifyConnector:
         root: str,
         *,
         operation: str,
+        after: str | None = None,
     ) -> AsyncIterator[list[Mapping[str, Any]]]:
-        """Follow ``pageInfo.endCursor`` of the ``root`` connection, one call per page."""
-        cursor: str | None = None
+        """Follow ``pageInfo.endCursor`` of the ``root`` connection, one call per page,
+        starting after the cursor ``after`` (from the beginning without one)."""
+        cursor = after
         while True:
             data = await self.client.query(
                 document, {**variables, "after": cursor}, operation=operation
@@ -567,6 +640,48 @@ def _by_gid(kind: str, ids: Iterable[str]) -> dict[str, list[str]]:
             continue
         wanted.setdefault(global_id, []).append(asked)
     return wanted
+
+
+def _by_email(emails: Iterable[str]) -> dict[str, list[str]]:
+    """Lower-cased email -> the spellings the caller used for it (Shopify matches emails
+    without regard to case)."""
+    wanted: dict[str, list[str]] = {}
+    for email in emails:
+        if email and email.strip():
+            wanted.setdefault(email.strip().lower(), []).append(email)
+    return wanted
+
+
+def _customers_as_asked(
+    wanted: Mapping[str, list[str]], nodes: Iterable[object]
+) -> dict[str, CustomerRecord]:
+    found: dict[str, CustomerRecord] = {}
+    for node in nodes:
+        if isinstance(node, Mapping) and node.get("id") in wanted:
+            record = mapping.customer(node)
+            for asked in wanted[record.id]:
+                found[asked] = record
+    return found
+
+
+def _orders_by_customer(
+    asked: Iterable[str], wanted: Mapping[str, list[str]], orders: Iterable[OrderRecord]
+) -> dict[str, list[OrderRecord]]:
+    result: dict[str, list[OrderRecord]] = {a: [] for a in asked}
+    for record in orders:
+        for a in wanted.get(record.customer_id or "", ()):
+            result[a].append(record)
+    return result
+
+
+def _orders_by_email(
+    asked: Iterable[str], wanted: Mapping[str, list[str]], orders: Iterable[OrderRecord]
+) -> dict[str, list[OrderRecord]]:
+    result: dict[str, list[OrderRecord]] = {a: [] for a in asked}
+    for record in orders:
+        for a in wanted.get((record.email or "").lower(), ()):
+            result[a].append(record)
+    return result
 
 
 def _has_next(connection: object) -> bool:

@@ -1,7 +1,8 @@
 """Loading what every source knows about a set of identities, through DataLoaders.
 
 All kinds of data (customers, orders, marketing profiles, engagement) are requested in one
-wave, so a cold 360 costs the slowest source, not the sum of them; and because the loads go
+wave (a source that can bundle customers, orders and guest orders is asked once for all
+three), so a cold 360 costs the slowest source, not the sum of them; and because the loads go
 through per-request loaders, a query that builds 50 profiles makes one call per source and
 kind, not fifty.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.capabilities import (
+    CustomerBundleSource,
     CustomerSource,
     GuestOrderSource,
     MarketingSource,
@@ -71,6 +73,35 @@ def _marketing(c: MarketingSource) -> Callable[[list[str]], Awaitable[Mapping[st
     return fetch
 
 
+#: A key of the bundle loader: a customer id, or an email whose orders are wanted.
+BundleKey = tuple[str, str]
+
+
+def _bundle(
+    c: CustomerBundleSource,
+) -> Callable[[list[BundleKey]], Awaitable[list[Any]]]:
+    """One loader for a source's customers, orders and guest orders: a customer key answers
+    ``(customer or None, its orders)``, an email key ``(None, its guest orders)``."""
+
+    async def load(keys: list[BundleKey]) -> list[Any]:
+        ids = list(dict.fromkeys(v for kind, v in keys if kind == "customer"))
+        emails = list(dict.fromkeys(v for kind, v in keys if kind == "email"))
+        try:
+            bundle = await c.customer_bundle(ids, emails)
+        except UpstreamError as exc:
+            return [exc for _ in keys]
+        answers: list[Any] = []
+        for kind, value in keys:
+            if kind == "customer":
+                answers.append((bundle.customers.get(value), bundle.orders.get(value, [])))
+            else:
+                guests = [o for o in bundle.email_orders.get(value, []) if o.customer_id is None]
+                answers.append((None, guests))
+        return answers
+
+    return load
+
+
 def _engagement(c: MarketingSource) -> Callable[[list[str]], Awaitable[Mapping[str, Engagement]]]:
     return c.engagement
 
@@ -93,14 +124,22 @@ async def load_sources(
         by_source.setdefault(source, []).append(source_id)
 
     jobs: list[tuple[Source, str, Awaitable[Any]]] = []
+    bundled: set[Source] = set()
+    for bundler in connectors.of(CustomerBundleSource):
+        keys: list[BundleKey] = [("customer", i) for i in by_source.get(bundler.source, [])]
+        keys += [("email", e) for e in emails]
+        if keys:
+            bundle_loader = loaders.get(("bundle", bundler.source), _bundle(bundler))
+            jobs.append((bundler.source, "bundle", bundle_loader.load_many(keys)))
+            bundled.add(bundler.source)
     for source, ids in by_source.items():
         connector = connectors.get(source)
         if connector is None:
             continue
-        if isinstance(connector, CustomerSource):
+        if source not in bundled and isinstance(connector, CustomerSource):
             loader = loaders.get(("customers", source), _batch(_customers(connector), None))
             jobs.append((source, "customers", loader.load_many(ids)))
-        if isinstance(connector, OrderSource):
+        if source not in bundled and isinstance(connector, OrderSource):
             loader = loaders.get(("orders", source), _batch(_orders(connector), list))
             jobs.append((source, "orders", loader.load_many(ids)))
         if isinstance(connector, MarketingSource):
@@ -111,6 +150,8 @@ async def load_sources(
 
     if emails:
         for guest in connectors.of(GuestOrderSource):
+            if guest.source in bundled:
+                continue
             loader = loaders.get(
                 ("guest_orders", guest.source), _batch(guest.orders_for_emails, list)
             )
@@ -126,7 +167,12 @@ async def load_sources(
                 data.statuses[source] = SourceStatus(source, ok=False, code=result.code)
             continue
         values = [v for v in result if v is not None]
-        if kind == "customers":
+        if kind == "bundle":
+            for customer, orders in values:
+                if customer is not None:
+                    data.customers.append(customer)
+                data.orders.extend(orders)
+        elif kind == "customers":
             data.customers.extend(values)
         elif kind == "orders":
             for orders in values:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from connectors.errors import UpstreamUnavailable
 from connectors.records import (
+    CustomerBundle,
     CustomerRecord,
     Engagement,
     MarketingProfile,
@@ -87,6 +88,27 @@ class FakeCommerce(FakeConnector):
     async def get_orders(self, ids: Sequence[str]) -> Mapping[str, OrderRecord]:
         await self._call("get_orders")
         return {o.id: o for o in self.orders if o.id in ids}
+
+
+class FakeBundledCommerce(FakeCommerce):
+    """Shopify-like: can also find orders by email and answer all three in one call."""
+
+    async def orders_for_emails(self, emails: Sequence[str]) -> Mapping[str, list[OrderRecord]]:
+        await self._call("orders_for_emails")
+        return self._by_email(emails)
+
+    async def customer_bundle(
+        self, customer_ids: Sequence[str], emails: Sequence[str]
+    ) -> CustomerBundle:
+        await self._call("customer_bundle")
+        return CustomerBundle(
+            customers={i: self.customers[i] for i in customer_ids if i in self.customers},
+            orders={i: [o for o in self.orders if o.customer_id == i] for i in customer_ids},
+            email_orders=self._by_email(emails),
+        )
+
+    def _by_email(self, emails: Sequence[str]) -> dict[str, list[OrderRecord]]:
+        return {e: [o for o in self.orders if (o.email or "").lower() == e.lower()] for e in emails}
 
 
 class FakeMarketing(FakeConnector):

@@ -4,6 +4,7 @@ resolution into the store, the cache's freshness rules, failures, merge/unmerge,
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,7 +30,7 @@ from resolvers.customers.sync import sync_customers
 from resolvers.events import EventBus
 from resolvers.loaders import Loaders
 from resolvers.webhook_events import WebhookDispatcher
-from tests.resolvers.fakes import FakeCommerce, FakeMarketing
+from tests.resolvers.fakes import FakeBundledCommerce, FakeCommerce, FakeMarketing
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -218,6 +219,56 @@ async def test_cold_build_fetches_sources_once_for_many_profiles(
     assert world["shopify"].calls["get_customers"] == 1
     assert world["shopify"].calls["orders_for_customers"] == 1
     assert world["square"].calls["get_customers"] == 1
+
+
+async def test_a_bundling_source_is_asked_once_for_customers_orders_and_guest_orders(
+    world: dict[str, FakeCommerce | FakeMarketing],
+) -> None:
+    """A source that bundles (Shopify) answers a cold 360's customer, orders and guest
+    orders in one call, batched across profiles; a failed bundle fails the source."""
+    guest = dataclasses.replace(
+        order(Source.SHOPIFY, "g1", "", Channel.ONLINE, "25"),
+        customer_id=None,
+        email="JANE@example.com",
+    )
+    bundled = FakeBundledCommerce(
+        Source.SHOPIFY,
+        customers=list(world["shopify"].customers.values()),  # type: ignore[union-attr]
+        orders=[*world["shopify"].orders, guest],  # type: ignore[union-attr]
+    )
+    services = Services(
+        store=MemoryStore(),
+        connectors=ConnectorSet([bundled, world["square"], world["klaviyo"]]),  # type: ignore[list-item]
+        events=EventBus(),
+        config=ResolverConfig(profile_ttl_seconds=60),
+    )
+    await sync_customers(services)
+    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    ann = await profile_of(services, Source.SHOPIFY, "S2")
+    for pid in (jane, ann):
+        await services.store.delete_profile(pid)
+    bundled.calls.clear()
+
+    loaders = Loaders()
+    served = await asyncio.gather(
+        *(services.customers.serve(None, pid, loaders) for pid in (jane, ann))
+    )
+
+    assert dict(bundled.calls) == {"customer_bundle": 1}
+    assert served[0] is not None
+    assert {o.id for o in served[0].profile.orders} == {"o1", "q1", "g1"}
+    assert served[0].profile.lifetime_value == 165
+    bundled.failing = True
+    services.customers.clock = lambda: T0 + timedelta(days=400)
+    await services.customers.refresh(jane)
+    after = await services.customers.serve(
+        (await services.store.get_profiles([jane]))[jane], jane, Loaders()
+    )
+    assert after is not None
+    assert [(s.source, s.code) for s in after.failed_sources] == [
+        (Source.SHOPIFY, "UPSTREAM_UNAVAILABLE")
+    ]
+    assert after.profile.lifetime_value == 165
 
 
 async def test_merge_then_unmerge_restores_profiles(services: Services) -> None:

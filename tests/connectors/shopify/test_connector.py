@@ -326,3 +326,89 @@ async def test_guest_checkout_orders_are_found_by_email(
         guest = next(o for o in found[asked] if o.id == gid("Order", quirk.shopify_order_id))
         assert guest.customer_id is None
     assert counter.count("shopify", "orders_for_emails") == 1
+
+
+async def test_a_customer_bundle_is_one_request_answering_like_the_three_reads(
+    world: DemoWorld, start_shop: StartShop, make_connector: MakeConnector
+) -> None:
+    """A cold 360's Shopify reads (the customer, their orders, orders placed with their
+    emails) go out as one ``CustomerBundle`` request and answer what three would."""
+    shop = await start_shop(world, **FAST, **SHARED)
+    counter = RequestCounter()
+    connector = await make_connector(shop, counter=counter)
+    buyer = next(
+        c for c in world.shopify_customers if c.email and world.shopify_orders_by_customer.get(c.id)
+    )
+    guest = world.quirks.guest_checkout[0]
+    ids = [gid("Customer", buyer.id), gid("Customer", 999_999_999)]
+    emails = [str(buyer.email).upper(), guest.email, "nobody@nowhere.example"]
+
+    bundle = await connector.customer_bundle(ids, emails)
+
+    assert counter.count("shopify", "customer_bundle") == 1
+    assert counter.count("shopify") == 1
+    separate = (
+        await connector.get_customers(ids),
+        await connector.orders_for_customers(ids),
+        await connector.orders_for_emails(emails),
+    )
+    assert bundle.customers == separate[0]
+    assert set(bundle.customers) == {ids[0]}
+    assert bundle.orders == separate[1]
+    assert {o.id for o in bundle.orders[ids[0]]} == {
+        gid("Order", o.id) for o in world.shopify_orders_by_customer[buyer.id]
+    }
+    assert bundle.email_orders == separate[2]
+    assert gid("Order", guest.shopify_order_id) in {o.id for o in bundle.email_orders[guest.email]}
+    assert bundle.email_orders["nobody@nowhere.example"] == []
+
+
+async def test_a_bundle_pages_on_through_search_orders(
+    world: DemoWorld, start_shop: StartShop, make_connector: MakeConnector
+) -> None:
+    """The bundle asks for a few orders per person; a customer with more gets the rest
+    from later ``SearchOrders`` pages, nothing lost or repeated."""
+    shop = await start_shop(world, **FAST, **SHARED)
+    counter = RequestCounter()
+    connector = await make_connector(shop, counter=counter, orders_per_person=1)
+    buyer = next(
+        c
+        for c in world.shopify_customers
+        if c.email and len(world.shopify_orders_by_customer.get(c.id, ())) >= 3
+    )
+    customer = gid("Customer", buyer.id)
+
+    bundle = await connector.customer_bundle([customer], [str(buyer.email)])
+
+    ids = [o.id for o in bundle.orders[customer]]
+    assert sorted(ids) == sorted(
+        gid("Order", o.id) for o in world.shopify_orders_by_customer[buyer.id]
+    )
+    assert len(ids) == len(set(ids))
+    assert counter.count("shopify", "customer_bundle") == shop.requests() >= 2
+
+
+async def test_large_or_one_sided_bundles_fall_back_to_the_batched_reads(
+    big_world: DemoWorld, start_shop: StartShop, make_connector: MakeConnector
+) -> None:
+    """Fifty customers' data would not fit one request's cost: the bundle is then the three
+    batched reads side by side, as are bundles with no email or no customer to ask about."""
+    shop = await start_shop(big_world, **FAST, **SHARED)
+    counter = RequestCounter()
+    connector = await make_connector(shop, counter=counter)
+    group = [c for c in big_world.shopify_customers if c.email][:50]
+    ids = [gid("Customer", c.id) for c in group]
+    emails = [str(c.email) for c in group]
+
+    bundle = await connector.customer_bundle(ids, emails)
+
+    assert counter.count("shopify", "customer_bundle") == 0
+    assert counter.count("shopify", "customers_by_ids") == 1
+    assert counter.count("shopify", "orders_for_customers") >= 1
+    assert counter.count("shopify", "orders_for_emails") >= 1
+    assert set(bundle.customers) == set(ids)
+    counter.reset()
+    only_ids = await connector.customer_bundle(ids[:1], [])
+    assert set(only_ids.customers) == set(ids[:1])
+    assert only_ids.email_orders == {}
+    assert counter.count("shopify", "customer_bundle") == 0

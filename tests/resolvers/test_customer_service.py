@@ -221,6 +221,35 @@ async def test_cold_build_fetches_sources_once_for_many_profiles(
     assert world["square"].calls["get_customers"] == 1
 
 
+async def test_a_cold_build_asks_every_source_before_any_answers(
+    services: Services, world: dict[str, FakeCommerce | FakeMarketing]
+) -> None:
+    """Sources are read in one wave: with every upstream held, each has already been asked
+    for everything the profile needs, so a cold 360 waits for the slowest, not the sum."""
+    await sync_customers(services)
+    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    await services.store.delete_profile(jane)
+    for fake in world.values():
+        fake.calls.clear()
+        fake.gate = asyncio.Event()
+    build = asyncio.create_task(services.customers.serve(None, jane, Loaders()))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    asked = {name: dict(fake.calls) for name, fake in world.items()}
+    assert asked == {
+        "shopify": {"get_customers": 1, "orders_for_customers": 1},
+        "square": {"get_customers": 1, "orders_for_customers": 1},
+        "klaviyo": {"profiles": 1, "engagement": 1},
+    }
+    assert not build.done()
+    for fake in world.values():
+        assert fake.gate is not None
+        fake.gate.set()
+    served = await build
+    assert served is not None
+    assert served.profile.lifetime_value == 140
+
+
 async def test_a_bundling_source_is_asked_once_for_customers_orders_and_guest_orders(
     world: dict[str, FakeCommerce | FakeMarketing],
 ) -> None:

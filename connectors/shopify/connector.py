@@ -243,7 +243,7 @@ class ShopifyConnector:
         found = await self._run(
             [(cost, functools.partial(self._orders_of, group, first)) for group in groups]
         )
-        return _orders_by_customer(customer_ids, wanted, (r for rs in found for r in rs))
+        return _orders_as_asked(customer_ids, wanted, (r for rs in found for r in rs), _customer_of)
 
     async def orders_for_emails(self, emails: Sequence[str]) -> Mapping[str, list[OrderRecord]]:
         """Orders whose contact email is one of ``emails`` (case-insensitive), keyed by the
@@ -272,7 +272,7 @@ class ShopifyConnector:
                 for g in groups
             ]
         )
-        return _orders_by_email(emails, wanted, (r for rs in found for r in rs))
+        return _orders_as_asked(emails, wanted, (r for rs in found for r in rs), _email_of)
 
     async def customer_bundle(
         self, customer_ids: Sequence[str], emails: Sequence[str]
@@ -305,8 +305,8 @@ class ShopifyConnector:
         )
         return CustomerBundle(
             _customers_as_asked(wanted, data.get("customers") or ()),
-            _orders_by_customer(customer_ids, wanted, placed),
-            _orders_by_email(emails, wanted_emails, by_email),
+            _orders_as_asked(customer_ids, wanted, placed, _customer_of),
+            _orders_as_asked(emails, wanted_emails, by_email, _email_of),
         )
 
     def _bundle_variables(
@@ -664,24 +664,27 @@ def _customers_as_asked(
     return found
 
 
-def _orders_by_customer(
-    asked: Iterable[str], wanted: Mapping[str, list[str]], orders: Iterable[OrderRecord]
+def _orders_as_asked(
+    asked: Iterable[str],
+    wanted: Mapping[str, list[str]],
+    orders: Iterable[OrderRecord],
+    key: Callable[[OrderRecord], str],
 ) -> dict[str, list[OrderRecord]]:
+    """Orders grouped under every spelling the caller used for their ``key`` (an empty
+    list for what found nothing)."""
     result: dict[str, list[OrderRecord]] = {a: [] for a in asked}
     for record in orders:
-        for a in wanted.get(record.customer_id or "", ()):
+        for a in wanted.get(key(record), ()):
             result[a].append(record)
     return result
 
 
-def _orders_by_email(
-    asked: Iterable[str], wanted: Mapping[str, list[str]], orders: Iterable[OrderRecord]
-) -> dict[str, list[OrderRecord]]:
-    result: dict[str, list[OrderRecord]] = {a: [] for a in asked}
-    for record in orders:
-        for a in wanted.get((record.email or "").lower(), ()):
-            result[a].append(record)
-    return result
+def _customer_of(order: OrderRecord) -> str:
+    return order.customer_id or ""
+
+
+def _email_of(order: OrderRecord) -> str:
+    return (order.email or "").lower()
 
 
 def _has_next(connection: object) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from aiohttp import web
 from pydantic import SecretStr
@@ -61,9 +62,15 @@ def sandbox_apps(world: DemoWorld, hooks: str) -> dict[str, web.Application]:
 
 
 def demo_settings(
-    settings: Settings, world: DemoWorld, urls: dict[str, str], hooks: str
+    settings: Settings,
+    world: DemoWorld,
+    urls: dict[str, str],
+    hooks: str,
+    *,
+    today: datetime | None = None,
 ) -> Settings:
     """``settings`` pointed at sandboxes served at ``urls``, with their credentials."""
+    days_since_dataset = max(0, ((today or datetime.now(UTC)) - world.now).days + 1)
     return settings.model_copy(
         update={
             "demo": True,
@@ -77,6 +84,9 @@ def demo_settings(
             "square_webhook_url": f"{hooks}/square",
             "klaviyo_base_url": urls["klaviyo"],
             "klaviyo_api_key": SecretStr(KLAVIYO_KEY),
+            # The demo's events end at the dataset's fixed "now": keep reading its last
+            # 90 days however long after that date the demo runs.
+            "klaviyo_engagement_days": settings.klaviyo_engagement_days + days_since_dataset,
             # What a retailer would configure: its stores' own contact details.
             "placeholder_emails": [
                 *settings.placeholder_emails,

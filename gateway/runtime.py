@@ -11,6 +11,7 @@ from datetime import timedelta
 from connectors.capabilities import Connector
 from connectors.http import HttpConfig
 from connectors.klaviyo.connector import KlaviyoConfig, KlaviyoConnector
+from connectors.klaviyo.engagement import EngagementSettings
 from connectors.metrics import RequestCounter
 from connectors.registry import ConnectorSet
 from connectors.shopify.connector import ShopifyConfig, ShopifyConnector
@@ -73,6 +74,9 @@ def build_connectors(settings: Settings, counter: RequestCounter) -> ConnectorSe
                     http=_http(settings, settings.klaviyo_base_url, {}),
                     api_key=settings.klaviyo_api_key.get_secret_value(),
                     revision=settings.klaviyo_revision,
+                    engagement=EngagementSettings(
+                        lookback=timedelta(days=settings.klaviyo_engagement_days)
+                    ),
                 ),
                 counter=counter,
             )

@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     klaviyo_base_url: str = Field("https://a.klaviyo.com", description="Klaviyo API base URL.")
     klaviyo_api_key: SecretStr | None = Field(None, description="Private API key.")
     klaviyo_revision: str = Field("2026-07-15", description="`revision` header.")
+    klaviyo_engagement_days: int = Field(
+        90, ge=1, le=3650, description="Days of email opens and clicks read for engagement."
+    )
 
     sync_on_start: bool | None = Field(
         None, description="Backfill customers when the app starts (default: on in demo mode)."

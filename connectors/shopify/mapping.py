@@ -197,6 +197,8 @@ def location(node: Json) -> LocationRecord:
         active=bool(node.get("isActive", True)),
         pickup_enabled=pickup,
         fulfils_online_orders=fulfils,
+        # The store's own number: cashiers type it for customers who give none.
+        phone=_text(address.get("phone")),
     )
 
 
@@ -234,3 +236,8 @@ def _float(value: object) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def _text(value: object) -> str | None:
+    """A non-blank string, stripped, or ``None``."""
+    return value.strip() or None if isinstance(value, str) else None

@@ -270,6 +270,7 @@ query Locations($first: Int!, $after: String) {
         countryCode
         latitude
         longitude
+        phone
       }
       localPickupSettingsV2 {
         pickupTime

@@ -245,6 +245,7 @@ async def test_locations_are_mapped_with_unified_ids(
         assert record.fulfils_online_orders is source.fulfils_online
         assert (record.latitude, record.longitude) == (source.latitude, source.longitude)
         assert record.address.city == source.address.city
+        assert record.phone == source.phone
     assert any(r.kind is LocationKind.WAREHOUSE for r in locations.values())
 
 

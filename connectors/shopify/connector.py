@@ -19,7 +19,6 @@ of each location.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
 import logging
@@ -45,6 +44,7 @@ from connectors.shopify.cost import MAX_QUERY_COST
 from connectors.shopify.ids import gid, gid_kind, location_id, numeric_id
 from connectors.shopify.schema import subset_schema
 from connectors.shopify.webhooks import ShopifyWebhooks
+from connectors.warmup import Warmup
 
 log = logging.getLogger("omnigate.connectors.shopify")
 
@@ -114,7 +114,7 @@ class ShopifyConnector:
         #: Inventory item global id -> SKU, for ``inventory_levels/update`` webhooks.
         self.sku_cache: dict[str, str] = {}
         self._locations: dict[str, LocationRecord] = {}
-        self._warm_task: asyncio.Task[None] | None = None
+        self._warmup = Warmup("shopify SKU cache", self.refresh_sku_cache)
         self.webhooks: ShopifyWebhooks | None = (
             ShopifyWebhooks(
                 config.webhook_secret,
@@ -129,25 +129,15 @@ class ShopifyConnector:
 
     async def start(self) -> None:
         await self._http.start()
-        if self.config.warm_sku_cache and self._warm_task is None:
-            self._warm_task = asyncio.create_task(self._warm())
+        if self.config.warm_sku_cache:
+            self._warmup.start()
 
     async def close(self) -> None:
-        task, self._warm_task = self._warm_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._warmup.stop()
         await self._http.close()
 
     def circuit_state(self) -> str:
         return self._http.circuit_state()
-
-    async def _warm(self) -> None:
-        try:
-            await self.refresh_sku_cache()
-        except Exception:  # logged, never fatal: reads fill the cache anyway
-            log.warning("shopify: could not preload the inventory SKU cache", exc_info=True)
 
     # --- customers ---------------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ unified too (``inventory_levels(location_ids=...)``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -50,6 +49,7 @@ from connectors.square.client import (
 from connectors.square.errors import classify
 from connectors.square.locations import LocationMap
 from connectors.square.webhooks import SquareWebhooks
+from connectors.warmup import Warmup
 
 log = logging.getLogger("omnigate.connectors.square")
 
@@ -110,7 +110,7 @@ class SquareConnector:
         self.locations = LocationMap(config.location_map)
         self._square_locations: list[dict[str, Any]] | None = None
         self._locations_lock = asyncio.Lock()
-        self._warm_task: asyncio.Task[None] | None = None
+        self._warmup = Warmup("square catalog", self._learn_catalog)
         self.webhooks: SquareWebhooks | None = (
             SquareWebhooks(
                 config.webhook_signature_key,
@@ -127,15 +127,11 @@ class SquareConnector:
 
     async def start(self) -> None:
         await self.http.start()
-        if self.config.warm_catalog_on_start and self._warm_task is None:
-            self._warm_task = asyncio.create_task(self._warm_quietly())
+        if self.config.warm_catalog_on_start:
+            self._warmup.start()
 
     async def close(self) -> None:
-        task, self._warm_task = self._warm_task, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._warmup.stop()
         await self.http.close()
 
     def circuit_state(self) -> str:
@@ -144,22 +140,15 @@ class SquareConnector:
     async def warm_catalog(self) -> int:
         """Cache the SKU of every item variation (one paginated catalog search); returns how
         many variations are cached. Awaits the start-up warm-up if it is running."""
-        task = self._warm_task
-        if task is not None and not task.done():
-            await asyncio.shield(task)
+        if self._warmup.running:
+            await self._warmup.wait()
             return len(self.catalog)
+        return await self._learn_catalog()
+
+    async def _learn_catalog(self) -> int:
         async for page in self.client.all_variations():
             self.catalog.learn(o for o in page.get("objects") or [] if isinstance(o, dict))
         return len(self.catalog)
-
-    async def _warm_quietly(self) -> None:
-        try:
-            async for page in self.client.all_variations():
-                self.catalog.learn(o for o in page.get("objects") or [] if isinstance(o, dict))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the cache then fills lazily, per request
-            log.warning("square catalog warm-up failed: %s", exc)
 
     # --- customers ---------------------------------------------------------------------------
 

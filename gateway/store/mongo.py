@@ -5,7 +5,8 @@ server, never by a read in this process followed by a write:
 
 * stock: one conditional upsert that only lands over an older ``updated_at``;
 * pickup holds: one ``find_one_and_update`` whose ``$expr`` filter only matches while the
-  free quantity covers the hold, incrementing ``held`` in the same step;
+  free quantity covers the hold, incrementing ``held`` in the same step, in one transaction
+  with the hold's own document (and with its release when it finishes);
 * loyalty: the ledger's unique ``key`` index makes a replay a ``DuplicateKeyError``, and the
   balance moves with a conditional ``$inc`` (``balance >= -points``), both in one transaction;
 * receipts: the unique ``(source, event_id)`` index decides first-seen.
@@ -104,6 +105,10 @@ def _mapped(
 
 def _transactions_unsupported(exc: OperationFailure) -> bool:
     return exc.code == _ILLEGAL_OPERATION or "Transaction numbers" in str(exc)
+
+
+class _HoldExists(Exception):
+    """Aborts a hold transaction: a hold with this id or idempotency key already exists."""
 
 
 class _Refused(Exception):
@@ -731,12 +736,12 @@ class MongoStore:
 
     @_mapped
     async def create_hold(self, hold: Hold) -> Hold | None:
-        """Reserve on the stock document first (the one atomic, conditional step that decides
-        who gets the last unit), then record the hold. If recording fails the units are given
-        back. The sequence is shielded from cancellation: a request cancelled between the two
-        writes must not strand reserved units. A crash of the process in that gap can still
-        strand them; ``held`` can be recounted from the active holds if that ever matters.
-        A repeated hold id counts as a retry, like a repeated idempotency key."""
+        """Reserve on the stock document (the one atomic, conditional step that decides who
+        gets the last unit) and record the hold, in one transaction: a failure or a crash
+        between the two writes leaves neither. Without transactions (a standalone server)
+        the two writes are sequenced, and recording failures give the units back. Shielded
+        from cancellation either way. A repeated hold id counts as a retry, like a repeated
+        idempotency key."""
         if hold.quantity <= 0:
             raise ValueError("a hold must reserve at least one unit")
         if hold.status is not HoldStatus.ACTIVE:
@@ -751,7 +756,33 @@ class MongoStore:
         return await asyncio.shield(self._reserve_and_record(hold))
 
     async def _reserve_and_record(self, hold: Hold) -> Hold | None:
-        reserved = await self._stock.find_one_and_update(
+        stored = replace(
+            hold, created_at=to_utc(hold.created_at), expires_at=to_utc(hold.expires_at)
+        )
+        document = self._hold_document(stored)
+
+        async def in_transaction(session: AsyncClientSession) -> Hold | None:
+            if await self._reserve(stored, session=session) is None:
+                return None
+            try:
+                await self._holds.insert_one(document, session=session)
+            except DuplicateKeyError:
+                raise _HoldExists from None  # aborts: the reservation is rolled back
+            return stored
+
+        try:
+            return await self._atomically(
+                in_transaction, lambda: self._reserve_then_record(stored, document)
+            )
+        except _HoldExists:
+            return await self._existing_hold(stored)
+
+    async def _reserve(
+        self, hold: Hold, *, session: AsyncClientSession | None = None
+    ) -> Doc | None:
+        """The conditional step that decides who gets the last unit: ``held`` grows only
+        while the free quantity covers the hold."""
+        reserved: Doc | None = await self._stock.find_one_and_update(
             {
                 "sku": hold.sku,
                 "location_id": hold.location_id,
@@ -759,12 +790,11 @@ class MongoStore:
             },
             {"$inc": {"held": hold.quantity}},
             projection={"_id": True},
+            session=session,
         )
-        if reserved is None:
-            return None
-        stored = replace(
-            hold, created_at=to_utc(hold.created_at), expires_at=to_utc(hold.expires_at)
-        )
+        return reserved
+
+    def _hold_document(self, stored: Hold) -> Doc:
         document: Doc = {
             "_id": stored.id,
             "sku": stored.sku,
@@ -778,19 +808,32 @@ class MongoStore:
         }
         if stored.idempotency_key is not None:
             document["idempotency_key"] = stored.idempotency_key
+        return document
+
+    async def _existing_hold(self, stored: Hold) -> Hold:
+        """The hold that won a race for the same idempotency key (or hold id)."""
+        clauses: list[Doc] = [{"_id": stored.id}]
+        if stored.idempotency_key is not None:
+            clauses.insert(0, {"idempotency_key": stored.idempotency_key})
+        existing = await self._holds.find_one({"$or": clauses})
+        if existing is None:
+            raise StoreError(f"hold {stored.id} collided with a hold that is gone")
+        return _hold_from(existing)
+
+    async def _reserve_then_record(self, stored: Hold, document: Doc) -> Hold | None:
+        """Holds without transactions (a standalone ``mongod``): reserve, then record, giving
+        the units back if recording fails. Shielded from cancellation by the caller; a crash
+        of the process between the two writes can still strand the units in ``held``."""
+        reserved = await self._reserve(stored)
+        if reserved is None:
+            return None
         give_back = {"$inc": {"held": -stored.quantity}}
         try:
             await self._holds.insert_one(document)
         except DuplicateKeyError:
             # A concurrent request with the same idempotency key (or hold id) won.
             await self._stock.update_one({"_id": reserved["_id"]}, give_back)
-            clauses: list[Doc] = [{"_id": stored.id}]
-            if stored.idempotency_key is not None:
-                clauses.insert(0, {"idempotency_key": stored.idempotency_key})
-            existing = await self._holds.find_one({"$or": clauses})
-            if existing is None:
-                raise StoreError(f"hold {stored.id} collided with a hold that is gone") from None
-            return _hold_from(existing)
+            return await self._existing_hold(stored)
         except PyMongoError:
             # The driver already retried the insert; if it nonetheless landed, keep the units.
             if await self._holds.find_one({"_id": stored.id}, {"_id": True}) is None:
@@ -804,19 +847,29 @@ class MongoStore:
         the units, so they come back exactly once however many callers race."""
         if status is HoldStatus.ACTIVE:
             raise ValueError("finish_hold needs a final status, not active")
-        return await asyncio.shield(self._finish(hold_id, status))
 
-    async def _finish(self, hold_id: str, status: HoldStatus) -> Hold | None:
+        async def in_transaction(session: AsyncClientSession) -> Hold | None:
+            return await self._finish(hold_id, status, session=session)
+
+        return await asyncio.shield(
+            self._atomically(in_transaction, lambda: self._finish(hold_id, status))
+        )
+
+    async def _finish(
+        self, hold_id: str, status: HoldStatus, *, session: AsyncClientSession | None = None
+    ) -> Hold | None:
         raw = await self._holds.find_one_and_update(
             {"_id": hold_id, "status": HoldStatus.ACTIVE.value},
             {"$set": {"status": status.value, "finished_at": utc_now()}},
             return_document=ReturnDocument.AFTER,
+            session=session,
         )
         if raw is None:
             return None
         await self._stock.update_one(
             {"sku": raw["sku"], "location_id": raw["location_id"]},
             {"$inc": {"held": -int(raw["quantity"])}},
+            session=session,
         )
         return _hold_from(raw)
 

@@ -109,6 +109,49 @@ async def test_hold_documents_carry_a_late_purge_date(mongo: MongoStore) -> None
     assert await mongo.create_hold(hold("h3")) is not None  # a second unkeyed hold is fine
 
 
+class Crash(BaseException):
+    """The process dying mid-operation: not an ``Exception``, so no handler gives anything
+    back; only the server (an aborted transaction) can."""
+
+
+class CrashOnInsert:
+    """The holds collection, except that recording a hold dies after the reservation."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def insert_one(self, *args: Any, **kwargs: Any) -> Any:
+        raise Crash
+
+
+async def sellable(store: MongoStore) -> int:
+    [stock] = await store.get_stock(["SKU-1"])
+    return stock.sellable
+
+
+async def test_a_crash_between_reserving_and_recording_a_hold_strands_no_units(
+    mongo: MongoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reservation and hold document are one transaction: a crash before the hold is
+    recorded rolls the reservation back, so the units are not stranded in ``held``."""
+    assert await mongo._supports_transactions()
+    await mongo.apply_stock_level(level(available=3))
+    monkeypatch.setattr(mongo, "_holds", CrashOnInsert(mongo._holds))
+    with pytest.raises(Crash):
+        await mongo.create_hold(hold("h1", qty=2))
+    monkeypatch.undo()
+    assert await sellable(mongo) == 3
+    assert await mongo.get_hold("h1") is None
+    assert await mongo.create_hold(hold("h2", qty=3)) is not None
+    assert await sellable(mongo) == 0
+    finished = await mongo.finish_hold("h2", HoldStatus.RELEASED)
+    assert finished is not None
+    assert await sellable(mongo) == 3
+
+
 async def winning_plan(store: MongoStore, query: dict[str, Any]) -> str:
     plan = await store.database["profiles"].find(query).limit(5).explain()
     return str(plan["queryPlanner"]["winningPlan"])

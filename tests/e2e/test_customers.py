@@ -159,3 +159,42 @@ async def test_bad_input_gets_codes_not_500s(fresh_demo: Demo) -> None:
     assert codes(body) == ["BAD_USER_INPUT"]
     body = await demo.gql('mutation { mergeCustomers(ids: ["cus_nope", "cus_nada"]) { id } }')
     assert codes(body) == ["NOT_FOUND"]
+
+
+async def test_fifty_cold_360s_make_one_call_per_source_and_kind(fresh_demo: Demo) -> None:
+    """One query building 50 uncached profiles reads each source once per kind of data
+    (plus pages), not once per customer: the per-request DataLoaders batch them."""
+    demo = fresh_demo
+    store = demo.app.state.services.store
+    found = {
+        p.id
+        for letter in "abcdefghijklmnopqrstuvwxyz"
+        for p in await store.find_profiles(name_prefix=letter, limit=1000)
+    }
+    ids = sorted(found)[:50]
+    assert len(ids) == 50
+    for pid in ids:
+        await store.delete_profile(pid)
+    demo.app.state.counter.reset()
+    body = await demo.gql(
+        "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Customer "
+        "{ id stats { orderCount } marketing { lastOpenedAt } orders(first: 3) { totalCount } "
+        "} } }",
+        variables={"reps": [{"__typename": "Customer", "id": pid} for pid in ids]},
+    )
+    assert "errors" not in body, body
+    assert len(body["data"]["_entities"]) == 50
+    calls = {
+        (connector, operation): stats["requests"]
+        for connector, operations in demo.app.state.counter.snapshot().items()
+        for operation, stats in operations.items()
+    }
+    single = {
+        ("shopify", "customers_by_ids"),
+        ("square", "customers.bulk_retrieve"),
+        ("klaviyo", "get_profiles"),
+    }
+    for key in single:
+        assert calls.get(key) == 1, calls
+    # Order searches page (25 orders a page at Shopify, 10 customer ids a call at Square).
+    assert sum(calls.values()) <= 20, calls

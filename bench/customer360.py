@@ -292,5 +292,5 @@ async def main(people: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--people", type=int, default=1000)
     asyncio.run(main(parser.parse_args().people))

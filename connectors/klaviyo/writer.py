@@ -282,7 +282,11 @@ class ProfileWriter:
             log.error("klaviyo bulk import job %s: %s profiles failed", job_id, failed)
 
     def _retry(self, batch: Mapping[tuple[str, str], _Pending], error: Exception) -> None:
+        """Requeue a failed batch with backoff. The jitter is drawn once per batch: updates
+        that failed together become ready together and go out again as one job, instead of
+        trickling out as one ``PATCH`` each."""
         requeued = 0
+        jitter = 0.5 + self._rand() / 2
         for key, item in batch.items():
             item.attempts += 1
             if item.attempts >= self.settings.max_attempts:
@@ -291,7 +295,7 @@ class ProfileWriter:
             delay = min(
                 self.settings.backoff_max, self.settings.backoff_base * 2 ** (item.attempts - 1)
             )
-            item.not_before = self._clock() + delay * (0.5 + self._rand() / 2)
+            item.not_before = self._clock() + delay * jitter
             newer = self._pending.get(key)
             if newer is not None:
                 # Changes queued while this batch was in flight are newer: they win.

@@ -37,6 +37,7 @@ from connectors.errors import (
     UpstreamRateLimited,
 )
 from connectors.http import HttpClient, HttpResponse
+from connectors.memo import Memo
 from connectors.records import Source
 from connectors.shopify.cost import MAX_QUERY_COST, QueryCostError, cost_shape, requested_cost
 from connectors.shopify.throttle import (
@@ -152,7 +153,7 @@ class ShopifyClient:
         self._sleep = sleep
         #: Throttled answers seen (each was waited out and retried): for tests and metrics.
         self.throttled = 0
-        self._costs: dict[tuple[str, Hashable], int] = {}
+        self._costs: Memo[tuple[str, Hashable], int] = Memo(_COST_MEMO_SIZE)
 
     def cost(self, document: str, variables: Mapping[str, Any] | None = None) -> int:
         """The requested cost Shopify will charge for ``document`` with ``variables``.
@@ -160,13 +161,10 @@ class ShopifyClient:
         Remembered per document and *shape* of the variables: the cost reads only sizes
         (``first``/``last`` and list lengths), so a search string or a cursor never changes
         it, and walking the document on every call was most of a cold 360's client CPU."""
-        key = (document, cost_shape(variables))
-        cost = self._costs.get(key)
-        if cost is None:
-            if len(self._costs) >= _COST_MEMO_SIZE:
-                self._costs.clear()
-            cost = self._costs[key] = requested_cost(self.schema, _parse(document), variables)
-        return cost
+        return self._costs.get(
+            (document, cost_shape(variables)),
+            lambda: requested_cost(self.schema, _parse(document), variables),
+        )
 
     async def query(
         self,

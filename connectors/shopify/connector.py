@@ -287,8 +287,8 @@ class ShopifyConnector:
             queries.CUSTOMER_BUNDLE, variables, operation="customer_bundle"
         )
         order_nodes, email_nodes = await asyncio.gather(
-            self._rest_of_orders(data.get("orders"), variables["ordersQuery"], variables),
-            self._rest_of_orders(data.get("guestOrders"), variables["guestQuery"], variables),
+            self._rest_of_orders(data.get("orders"), variables["ordersQuery"]),
+            self._rest_of_orders(data.get("guestOrders"), variables["guestQuery"]),
         )
         placed, by_email = await asyncio.gather(
             self._orders(order_nodes), self._orders(email_nodes)
@@ -329,29 +329,26 @@ class ShopifyConnector:
             variables[larger] //= 2
         return variables
 
-    async def _rest_of_orders(
-        self, connection: object, query: str, variables: Mapping[str, Any]
-    ) -> list[Mapping[str, Any]]:
-        """The nodes of a first page of orders, and of every later page."""
-        nodes = mapping.nodes(connection) if isinstance(connection, Mapping) else []
+    async def _rest_of_orders(self, connection: object, query: str) -> list[Mapping[str, Any]]:
+        """The nodes of a first page of orders found by ``query``, and of every later page."""
+        nodes = mapping.nodes(connection)
         info = connection.get("pageInfo") if isinstance(connection, Mapping) else None
         cursor = info.get("endCursor") if isinstance(info, Mapping) else None
         if not (_has_next(connection) and cursor):
-            return list(nodes)
-        rest = [list(nodes)]
+            return nodes
         async for page in self._pages(
             queries.SEARCH_ORDERS,
             {
                 "query": query,
                 "first": self._order_page_size(self.config.customers_per_order_search),
-                "lineItems": variables["lineItems"],
+                "lineItems": self.config.line_items_per_order,
             },
             "orders",
             operation="customer_bundle",
             after=cursor,
         ):
-            rest.append(page)
-        return [n for page in rest for n in page]
+            nodes.extend(page)
+        return nodes
 
     async def _orders_of(self, customer_gids: list[str], first: int) -> list[OrderRecord]:
         query = search.numeric_any_of("customer_id", [numeric_id(c) for c in customer_gids])

@@ -83,9 +83,8 @@ def requested_cost(
 
 
 def cost_shape(variables: Any) -> Hashable:
-    """What of the variables a requested cost can depend on: integers and booleans as they
-    are (floats too), lists by their length, mappings key by key; strings and nulls not at
-    all. Equal
+    """What of the variables a requested cost can depend on: numbers and booleans as they
+    are, lists by their length, mappings key by key; strings and nulls not at all. Equal
     shapes give equal costs for one document, so costs can be remembered by shape (a search
     string or a cursor never changes one)."""
     if isinstance(variables, bool | int | float):

@@ -6,6 +6,7 @@ rebuild after a webhook gives exactly what a fresh sync would.
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -270,13 +271,10 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float):
+    if isinstance(value, enum.Enum) and isinstance(value.value, str):  # StrEnum and kin
+        return value.value
+    if value is None or isinstance(value, str | bool | int | float):
         return value
-    if isinstance(value, str):
-        # A StrEnum is a str: store its plain value.
-        return (
-            value if type(value) is str else str(value.value) if hasattr(value, "value") else value
-        )
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -290,8 +288,6 @@ def _plain(value: Any) -> Any:
         if names is None:
             names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
         return {name: _plain(getattr(value, name)) for name in names}
-    if hasattr(value, "value") and isinstance(value.value, str):  # a non-str Enum
-        return value.value
     return value
 
 

@@ -95,11 +95,16 @@ def _bundle(
             if kind == "customer":
                 answers.append((bundle.customers.get(value), bundle.orders.get(value, [])))
             else:
-                guests = [o for o in bundle.email_orders.get(value, []) if o.customer_id is None]
-                answers.append((None, guests))
+                answers.append((None, _guest(bundle.email_orders.get(value, []))))
         return answers
 
     return load
+
+
+def _guest(orders: list[OrderRecord]) -> list[OrderRecord]:
+    """Guest checkouts among orders found by email: an order some customer placed is that
+    customer's, even when it carries this email."""
+    return [o for o in orders if o.customer_id is None]
 
 
 def _engagement(c: MarketingSource) -> Callable[[list[str]], Awaitable[Mapping[str, Engagement]]]:
@@ -179,7 +184,7 @@ async def load_sources(
                 data.orders.extend(orders)
         elif kind == "guest_orders":
             for orders in values:
-                data.orders.extend(o for o in orders if o.customer_id is None)
+                data.orders.extend(_guest(orders))
         elif kind == "marketing":
             data.marketing.extend(values)
         else:

@@ -31,6 +31,7 @@ from graphql import (
 )
 from graphql.type import GraphQLNonNull
 
+from connectors.memo import Memo
 from connectors.shopify.cost import (
     MAX_QUERY_COST,
     QueryCostError,
@@ -95,8 +96,10 @@ class GraphQLEndpoint:
         self.access_token = access_token
         self.api_version = api_version
         assert isinstance(schema.query_type, GraphQLObjectType)
-        self._documents: dict[str, tuple[DocumentNode | None, list[dict[str, Any]]]] = {}
-        self._costs: dict[tuple[str, str | None, Hashable], int] = {}
+        self._documents: Memo[str, tuple[DocumentNode | None, list[dict[str, Any]]]] = Memo(
+            _DOCUMENT_MEMO_SIZE
+        )
+        self._costs: Memo[tuple[str, str | None, Hashable], int] = Memo(_DOCUMENT_MEMO_SIZE)
 
     async def handle(self, request: web.Request) -> web.Response:
         headers = {"X-Shopify-API-Version": self.api_version}
@@ -188,39 +191,26 @@ class GraphQLEndpoint:
         variables: dict[str, Any],
         operation_name: str | None,
     ) -> int:
-        key = (query, operation_name, cost_shape(variables))
-        cost = self._costs.get(key)
-        if cost is None:
-            if len(self._costs) >= _DOCUMENT_MEMO_SIZE:
-                self._costs.clear()
-            cost = self._costs[key] = requested_cost(
-                self.schema, document, variables, operation_name
-            )
-        return cost
+        return self._costs.get(
+            (query, operation_name, cost_shape(variables)),
+            lambda: requested_cost(self.schema, document, variables, operation_name),
+        )
 
     def _checked(self, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
         """The parsed and validated document, or the errors to answer with. Remembered per
         query text, as GraphQL servers do: clients send the same few documents again and
         again, and validating each one anew was most of the sandbox's time per request."""
-        known = self._documents.get(query)
-        if known is not None:
-            return known
-        checked: tuple[DocumentNode | None, list[dict[str, Any]]]
+        return self._documents.get(query, lambda: self._check(query))
+
+    def _check(self, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
         try:
             document = parse(query)
         except GraphQLError as exc:
-            checked = None, [_format(exc)]
-        else:
-            errors = validate(self.schema, document)
-            checked = (
-                (None, [_format(e, "GRAPHQL_VALIDATION_FAILED") for e in errors])
-                if errors
-                else (document, [])
-            )
-        if len(self._documents) >= _DOCUMENT_MEMO_SIZE:
-            self._documents.clear()
-        self._documents[query] = checked
-        return checked
+            return None, [_format(exc)]
+        errors = validate(self.schema, document)
+        if errors:
+            return None, [_format(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]
+        return document, []
 
     def _cost(self, requested: int, actual: int | None) -> dict[str, Any]:
         return {

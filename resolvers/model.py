@@ -34,6 +34,10 @@ class ProfileDoc:
     names: list[str] = field(default_factory=list)
     refreshed_at: datetime | None = None
     version: int = 0
+    #: A deleted profile leaves a stub (id and version, nothing else) so a rebuild that read
+    #: it before the deletion fails its version-conditional write instead of resurrecting it.
+    #: Only ``get_profiles(include_retired=True)`` returns stubs.
+    retired: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,9 @@ class Identity:
     name: str | None = None
     linked_at: datetime | None = None
     reason: str | None = None
+    #: The vendor's ``updated_at`` of the record these facts came from: an older delivery
+    #: never overwrites facts from a newer one.
+    source_updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +69,8 @@ class MergeLogEntry:
     at: datetime
     actor: str | None = None
     before: dict[str, Any] = field(default_factory=dict)
+    #: For an ``unmerge``: the id of the merge it undid, so merges undo newest first, once.
+    undoes: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,19 +53,37 @@ class Store(Protocol):
 
     # --- profiles ---------------------------------------------------------------------------
 
-    async def get_profiles(self, ids: Sequence[str]) -> dict[str, ProfileDoc]: ...
+    async def get_profiles(
+        self, ids: Sequence[str], *, include_retired: bool = False
+    ) -> dict[str, ProfileDoc]:
+        """Live profiles by id. ``include_retired`` also returns the stubs deleted profiles
+        leave (``retired=True``, no body, no lookup keys), whose ``version`` a rebuild must
+        write against."""
+        ...
 
     async def put_profile(
         self, doc: ProfileDoc, *, expected_version: int | None = None
     ) -> ProfileDoc:
         """Insert or replace; returns the stored doc with its new ``version``.
 
-        With ``expected_version`` the write only happens if the stored version still equals it
-        (``0`` meaning "must not exist yet"); otherwise :class:`VersionConflict`.
+        With ``expected_version`` the write only happens if the stored version (of a live
+        profile or of a retired stub) still equals it (``0`` meaning "no document at all");
+        otherwise :class:`VersionConflict`. A write over a stub makes the profile live again:
+        only a rebuild that read the stub's version, after identities came back, can do that.
         """
         ...
 
-    async def delete_profile(self, profile_id: str) -> bool: ...
+    async def delete_profile(self, profile_id: str) -> bool:
+        """Retire the profile: its body and lookup keys go, its id stays as a stub with a
+        new version, so a rebuild that read the profile before cannot write it back. Returns
+        whether a live profile was retired."""
+        ...
+
+    async def invalidate_profiles(self, profile_ids: Sequence[str]) -> None:
+        """Bump the version of each profile and mark it due for a rebuild
+        (``refreshed_at = None``), creating a body-less document if there is none, because
+        its identities changed: a rebuild that read the old identities then fails its
+        conditional write, and one that wrote just before is served as stale."""
 
     async def find_profiles(
         self,
@@ -82,7 +100,12 @@ class Store(Protocol):
     # --- identities and merge log -----------------------------------------------------------
 
     async def link_identities(self, identities: Sequence[Identity]) -> None:
-        """Upsert each identity by (source, source_id), pointing it at its ``profile_id``."""
+        """Upsert each identity by (source, source_id), pointing it at its ``profile_id``.
+
+        An identity with ``source_updated_at`` is written only over one whose
+        ``source_updated_at`` is missing or not newer (one conditional write each), so an
+        older vendor delivery never replaces facts from a newer one.
+        """
 
     async def get_identities(
         self, keys: Sequence[tuple[Source, str]]

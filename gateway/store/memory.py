@@ -156,6 +156,12 @@ class _StoredProfile:
     names: tuple[str, ...]
     refreshed_at: datetime | None
     version: int
+    retired: bool = False
+
+    @classmethod
+    def stub(cls, profile_id: str, version: int) -> _StoredProfile:
+        """What a deleted profile leaves: its id and version, no personal data."""
+        return cls(profile_id, "{}", (), (), (), None, version, retired=True)
 
     @classmethod
     def of(cls, doc: ProfileDoc, version: int) -> _StoredProfile:
@@ -182,7 +188,17 @@ class _StoredProfile:
             names=list(self.names),
             refreshed_at=self.refreshed_at,
             version=self.version,
+            retired=self.retired,
         )
+
+
+def _older(new: Identity, stored: Identity) -> bool:
+    """True when ``new`` carries facts from an older vendor record than ``stored``."""
+    return (
+        new.source_updated_at is not None
+        and stored.source_updated_at is not None
+        and new.source_updated_at < stored.source_updated_at
+    )
 
 
 def _copy_stock(level: StockLevel) -> StockLevel:
@@ -276,11 +292,13 @@ class MemoryStore:
 
     # --- profiles ---------------------------------------------------------------------------
 
-    async def get_profiles(self, ids: Sequence[str]) -> dict[str, ProfileDoc]:
+    async def get_profiles(
+        self, ids: Sequence[str], *, include_retired: bool = False
+    ) -> dict[str, ProfileDoc]:
         found: dict[str, ProfileDoc] = {}
         for profile_id in ids:
             doc = self._profiles.get(profile_id)
-            if doc is not None:
+            if doc is not None and (include_retired or not doc.retired):
                 found[profile_id] = doc.doc()
         return found
 
@@ -302,11 +320,26 @@ class MemoryStore:
 
     async def delete_profile(self, profile_id: str) -> bool:
         async with self._lock:
-            current = self._profiles.pop(profile_id, None)
+            current = self._profiles.get(profile_id)
             if current is None:
+                self._profiles[profile_id] = _StoredProfile.stub(profile_id, 1)
                 return False
             self._index_profile(profile_id, current, None)
-            return True
+            self._profiles[profile_id] = _StoredProfile.stub(profile_id, current.version + 1)
+            return not current.retired
+
+    async def invalidate_profiles(self, profile_ids: Sequence[str]) -> None:
+        async with self._lock:
+            for profile_id in dict.fromkeys(profile_ids):
+                current = self._profiles.get(profile_id)
+                if current is None:
+                    self._profiles[profile_id] = _StoredProfile(
+                        profile_id, "{}", (), (), (), None, 1
+                    )
+                else:
+                    self._profiles[profile_id] = replace(
+                        current, version=current.version + 1, refreshed_at=None
+                    )
 
     def _index_profile(
         self, pid: str, old: _StoredProfile | None, new: _StoredProfile | None
@@ -369,15 +402,20 @@ class MemoryStore:
             for identity in identities:
                 key = (Source(identity.source), identity.source_id)
                 old = self._identities.get(key)
-                if old is not None:
-                    self._unindex_identity(key, old)
                 stored = replace(
                     identity,
                     source=key[0],
                     emails=tuple(identity.emails),
                     phones=tuple(identity.phones),
                     linked_at=to_utc_or_none(identity.linked_at),
+                    source_updated_at=to_utc_or_none(identity.source_updated_at),
                 )
+                if old is not None and _older(stored, old):
+                    continue
+                if old is not None and stored.source_updated_at is None:
+                    stored = replace(stored, source_updated_at=old.source_updated_at)
+                if old is not None:
+                    self._unindex_identity(key, old)
                 self._identities[key] = stored
                 self._identities_by_profile.setdefault(stored.profile_id, set()).add(key)
                 for email in stored.emails:

@@ -131,6 +131,7 @@ def _profile_from(raw: Doc) -> ProfileDoc:
         names=list(raw.get("names") or []),
         refreshed_at=raw.get("refreshed_at"),
         version=int(raw.get("version", 0)),
+        retired=bool(raw.get("retired", False)),
     )
 
 
@@ -151,6 +152,7 @@ def _identity_from(raw: Doc) -> Identity:
         name=raw.get("name"),
         linked_at=raw.get("linked_at"),
         reason=raw.get("reason"),
+        source_updated_at=raw.get("source_updated_at"),
     )
 
 
@@ -163,7 +165,32 @@ def _merge_from(raw: Doc) -> MergeLogEntry:
         at=raw["at"],
         actor=raw.get("actor"),
         before=raw.get("before") or {},
+        undoes=raw.get("undoes"),
     )
+
+
+def _link_request(identity: Identity) -> UpdateOne:
+    """The upsert of one identity; a dated one only lands over facts that are not newer."""
+    updated_at = to_utc_or_none(identity.source_updated_at)
+    query: Doc = {"_id": _identity_id(identity.source, identity.source_id)}
+    if updated_at is not None:
+        query["$or"] = [
+            {"source_updated_at": None},
+            {"source_updated_at": {"$lte": updated_at}},
+        ]
+    fields: Doc = {
+        "source": Source(identity.source).value,
+        "source_id": identity.source_id,
+        "profile_id": identity.profile_id,
+        "emails": list(identity.emails),
+        "phones": list(identity.phones),
+        "name": identity.name,
+        "linked_at": to_utc_or_none(identity.linked_at),
+        "reason": identity.reason,
+    }
+    if updated_at is not None:
+        fields["source_updated_at"] = updated_at
+    return UpdateOne(query, {"$set": fields}, upsert=True)
 
 
 def _stock_from(raw: Doc) -> StockLevel:
@@ -452,13 +479,15 @@ class MongoStore:
     # --- profiles -----------------------------------------------------------------------------
 
     @_mapped
-    async def get_profiles(self, ids: Sequence[str]) -> dict[str, ProfileDoc]:
+    async def get_profiles(
+        self, ids: Sequence[str], *, include_retired: bool = False
+    ) -> dict[str, ProfileDoc]:
         if not ids:
             return {}
-        found = {
-            raw["_id"]: _profile_from(raw)
-            async for raw in self._profiles.find({"_id": {"$in": list(dict.fromkeys(ids))}})
-        }
+        query: Doc = {"_id": {"$in": list(dict.fromkeys(ids))}}
+        if not include_retired:
+            query["retired"] = {"$ne": True}
+        found = {raw["_id"]: _profile_from(raw) async for raw in self._profiles.find(query)}
         return {profile_id: found[profile_id] for profile_id in ids if profile_id in found}
 
     @_mapped
@@ -495,7 +524,7 @@ class MongoStore:
         query: Doc = {"_id": doc.id}
         if expected_version is not None:
             query["version"] = expected_version
-        update = {"$set": fields, "$inc": {"version": 1}}
+        update = {"$set": fields, "$unset": {"retired": ""}, "$inc": {"version": 1}}
         raw: Doc | None = None
         for attempt in range(2):
             try:
@@ -518,8 +547,45 @@ class MongoStore:
 
     @_mapped
     async def delete_profile(self, profile_id: str) -> bool:
-        result = await self._profiles.delete_one({"_id": profile_id})
-        return result.deleted_count == 1
+        """One upsert turns the document into a stub: personal data and lookup keys are
+        unset, the version moves on (a stale rebuild's conditional write then matches
+        nothing, and its insert hits the ``_id``)."""
+        before = await self._profiles.find_one_and_update(
+            {"_id": profile_id},
+            {
+                "$set": {"retired": True, "body": {}, "refreshed_at": None},
+                "$unset": {"emails": "", "phones": "", "names": ""},
+                "$inc": {"version": 1},
+            },
+            projection={"retired": True},
+            upsert=True,
+            return_document=ReturnDocument.BEFORE,
+        )
+        return before is not None and not before.get("retired", False)
+
+    @_mapped
+    async def invalidate_profiles(self, profile_ids: Sequence[str]) -> None:
+        unique = list(dict.fromkeys(profile_ids))
+        if not unique:
+            return
+        requests = [
+            UpdateOne(
+                {"_id": pid},
+                {"$inc": {"version": 1}, "$set": {"refreshed_at": None}},
+                upsert=True,
+            )
+            for pid in unique
+        ]
+        for attempt in range(2):
+            try:
+                await self._profiles.bulk_write(requests, ordered=False)
+                return
+            except BulkWriteError as exc:
+                # Two first upserts racing on one _id: the loser's pass is repeated once.
+                errors = exc.details.get("writeErrors", [])
+                if attempt or not errors or any(e.get("code") != 11000 for e in errors):
+                    raise
+                requests = [requests[e["index"]] for e in errors]
 
     @_mapped
     async def find_profiles(
@@ -553,35 +619,22 @@ class MongoStore:
     async def link_identities(self, identities: Sequence[Identity]) -> None:
         if not identities:
             return
-        requests = [
-            UpdateOne(
-                {"_id": _identity_id(identity.source, identity.source_id)},
-                {
-                    "$set": {
-                        "source": Source(identity.source).value,
-                        "source_id": identity.source_id,
-                        "profile_id": identity.profile_id,
-                        "emails": list(identity.emails),
-                        "phones": list(identity.phones),
-                        "name": identity.name,
-                        "linked_at": to_utc_or_none(identity.linked_at),
-                        "reason": identity.reason,
-                    }
-                },
-                upsert=True,
-            )
-            for identity in identities
-        ]
+        requests = [_link_request(identity) for identity in identities]
         for attempt in range(2):
             try:
-                await self._identities.bulk_write(requests, ordered=True)
+                await self._identities.bulk_write(requests, ordered=False)
                 return
             except BulkWriteError as exc:
-                # A concurrent first insert of the same identity: the $set upserts are
-                # idempotent, so one more pass updates the document the other writer created.
+                # A duplicate ``_id`` means a concurrent first insert of the same identity
+                # (one more pass updates the document the other writer created), or, for a
+                # dated identity, that the stored one is newer: its filter matched nothing and
+                # the upsert's insert hit the existing ``_id``. That refusal is the point.
                 errors = exc.details.get("writeErrors", [])
-                if attempt or not errors or any(e.get("code") != 11000 for e in errors):
+                if not errors or any(e.get("code") != 11000 for e in errors):
                     raise
+                if attempt:
+                    return
+                requests = [requests[e["index"]] for e in errors]
 
     @_mapped
     async def get_identities(
@@ -647,6 +700,7 @@ class MongoStore:
                     "at": to_utc(entry.at),
                     "actor": entry.actor,
                     "before": dict(entry.before),
+                    "undoes": entry.undoes,
                     "seq": ObjectId(),
                 }
             )

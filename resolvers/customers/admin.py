@@ -14,9 +14,9 @@ from datetime import datetime
 
 from connectors.capabilities import MarketingSink
 from connectors.errors import UpstreamError
-from connectors.records import Source
 from connectors.registry import ConnectorSet
 from resolvers.customers.linking import new_profile_id
+from resolvers.customers.tombstones import tombstone
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.identity.placeholders import Placeholders
 from resolvers.model import Identity, MergeLogEntry
@@ -70,6 +70,9 @@ class ProfileAdmin:
             for i in grouped[pid]
         ]
         await self.store.link_identities(moved)
+        # After the identities moved: a rebuild of any side that read the old identities
+        # now fails its conditional write (see CustomerService._rebuild).
+        await self.store.invalidate_profiles([target])
         for pid in others:
             await self.store.delete_profile(pid)
         return target
@@ -78,11 +81,7 @@ class ProfileAdmin:
         """Undo the latest merge into ``profile_id``: every identity goes back to the profile
         it had before, and the split is remembered so the resolver does not join them again.
         Returns the restored profile ids (the surviving one first)."""
-        log = await self.store.merge_log(profile_id)
-        merge = next(
-            (e for e in reversed(log) if e.action == "merge" and e.profile_ids[0] == profile_id),
-            None,
-        )
+        merge = _latest_merge_not_undone(await self.store.merge_log(profile_id), profile_id)
         if merge is None:
             raise BadUserInput("this customer has no merge to undo", extensions={"id": profile_id})
         current = {
@@ -98,6 +97,7 @@ class ProfileAdmin:
                 if identity is not None:
                     relinked.append(replace(identity, profile_id=pid, reason="unmerged"))
         await self.store.link_identities(relinked)
+        await self.store.invalidate_profiles(list(merge.profile_ids))
         await self.store.append_merge_log(
             MergeLogEntry(
                 id=new_profile_id().replace("cus_", "mrg_"),
@@ -107,6 +107,7 @@ class ProfileAdmin:
                 at=self.clock(),
                 actor=actor or "operator",
                 before={pid: keys for pid, keys in merge.before.items()},
+                undoes=merge.id,
             )
         )
         return list(merge.profile_ids)
@@ -136,22 +137,30 @@ class ProfileAdmin:
                     log.warning(
                         "deletion request to %s failed (%s); re-send it", sink.source, exc.code
                     )
-        anonymous = "anon_" + hashlib.sha256(profile_id.encode()).hexdigest()[:16]
-        await self.store.anonymise_account(profile_id, anonymous)
-        await self.store.delete_identities(profile_id)
-        await self.store.delete_profile(profile_id)
-        await self.store.delete_merge_log(profile_id)
-        # Source ids and real emails only: a phone is shared by families and a placeholder by
+        # Tombstones first: from here on the linker refuses these records, so a webhook or
+        # sync racing this erasure cannot link them again after the deletes below. Source
+        # ids and real emails only: a phone is shared by families and a placeholder by
         # strangers, and neither may keep someone else out.
         await self.store.add_tombstones(
             [tombstone(i.source, i.source_id) for i in identities]
             + [tombstone(None, e) for e in emails if not self.placeholders.is_placeholder_email(e)]
         )
+        anonymous = "anon_" + hashlib.sha256(profile_id.encode()).hexdigest()[:16]
+        await self.store.anonymise_account(profile_id, anonymous)
+        await self.store.delete_identities(profile_id)
+        # By key too: an identity a racing link moved to another profile id is still theirs.
+        for identity in identities:
+            await self.store.delete_identity(identity.source, identity.source_id)
+        # Retire, not forget: a rebuild in flight fails its version check instead of writing
+        # the person back (see CustomerService._rebuild).
+        await self.store.delete_profile(profile_id)
+        await self.store.delete_merge_log(profile_id)
         return identities
 
 
-def tombstone(source: Source | None, value: str) -> str:
-    """A one-way digest of an erased identifier, so a sync can skip the person without the
-    store keeping who they were."""
-    prefix = source.value if source else "contact"
-    return hashlib.sha256(f"{prefix}:{value}".encode()).hexdigest()
+def _latest_merge_not_undone(entries: list[MergeLogEntry], profile_id: str) -> MergeLogEntry | None:
+    """The newest merge into ``profile_id`` that no unmerge has undone yet: merges undo in
+    reverse order, each once."""
+    undone = {e.undoes for e in entries if e.action == "unmerge" and e.undoes}
+    into = [e for e in entries if e.action == "merge" and e.profile_ids[0] == profile_id]
+    return next((e for e in reversed(into) if e.id not in undone), None)

@@ -34,8 +34,13 @@ async def on_customer_changed(services: Services, event: CustomerChanged) -> Non
     if record is None:
         return
     report = await services.linker.link([record])
-    for profile_id in report.emptied:
-        await store.delete_profile(profile_id)
+    if report.skipped_erased or report.skipped_stale:
+        log.info(
+            "%s customer event %s ignored: %s",
+            event.source,
+            event.event_id,
+            "the person was erased" if report.skipped_erased else "older than what we hold",
+        )
     for profile_id in sorted(report.touched):
         await services.customers.refresh(profile_id)
 
@@ -93,6 +98,7 @@ async def _refresh_for(
 async def _rebuild_or_drop(services: Services, profile_id: str) -> None:
     remaining = (await services.store.identities_of([profile_id])).get(profile_id, [])
     if remaining:
+        await services.store.invalidate_profiles([profile_id])
         await services.customers.refresh(profile_id)
     else:
         await services.store.delete_profile(profile_id)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from connectors.records import CustomerRecord, MarketingProfile, Source
+from resolvers.customers.tombstones import digests_of, erased_among
 from resolvers.identity.normalize import name_key, normalize_email, normalize_phone
 from resolvers.identity.placeholders import Placeholders
 from resolvers.identity.resolve import DEFAULT_LIMITS, IdentityFacts, Key, Link, resolve
@@ -58,8 +59,12 @@ class LinkReport:
     conflicts: list[Link] = field(default_factory=list)
     possible_duplicates: list[Link] = field(default_factory=list)
     placeholders_found: dict[str, int] = field(default_factory=dict)
-    #: Profiles left with no identity (merged away): their cached documents must go.
+    #: Profiles left with no identity (merged away): their cached documents are retired.
     emptied: set[str] = field(default_factory=set)
+    #: Records of erased people, refused.
+    skipped_erased: int = 0
+    #: Records older than the facts already stored from their vendor, refused.
+    skipped_stale: int = 0
 
 
 class Linker:
@@ -83,8 +88,28 @@ class Linker:
         self.new_id = new_id
 
     async def link(self, records: Iterable[CustomerRecord | MarketingProfile]) -> LinkReport:
-        incoming = {f.key: f for f in (facts_of(r, self.region) for r in records)}
+        """Resolve ``records`` with their stored neighbours and write the outcome.
+
+        Records of erased people are refused (whichever path brings them), and so is a
+        record older than what its vendor already told us. Every profile whose identities
+        change is invalidated after the write, so a rebuild that read the old identities
+        cannot store a profile built from them.
+        """
+        all_facts = [(facts_of(r, self.region), r.updated_at) for r in records]
+        erased = await erased_among(
+            self.store,
+            {n: digests_of(f.source, f.source_id, f.emails) for n, (f, _) in enumerate(all_facts)},
+        )
+        incoming = {f.key: f for n, (f, _) in enumerate(all_facts) if n not in erased}
+        stamps = {f.key: _aware(at) for f, at in all_facts}
         existing = await self._neighbourhood(list(incoming.values()))
+        stale = [
+            key
+            for key in incoming
+            if _older(stamps.get(key), existing[key].source_updated_at if key in existing else None)
+        ]
+        for key in stale:
+            del incoming[key]
         facts = {i_key: _facts_of_identity(i) for i_key, i in existing.items()}
         facts.update(incoming)  # a changed record replaces what we stored of it
         keep_apart, keep_together = await self._decisions({i.profile_id for i in existing.values()})
@@ -100,6 +125,8 @@ class Linker:
             conflicts=result.conflicts,
             possible_duplicates=result.possible_duplicates,
             placeholders_found=result.placeholders_found,
+            skipped_erased=len(erased),
+            skipped_stale=len(stale),
         )
         now = self.clock()
         to_link: list[Identity] = []
@@ -109,6 +136,7 @@ class Linker:
             reasons.setdefault(link.b, link.reason)
         claimed: set[str] = set()
         assigned: dict[Key, str] = {}
+        regrouped: set[str] = set()
         for cluster in result.clusters:
             before: dict[str, list[Key]] = {}
             for member in cluster:
@@ -152,21 +180,49 @@ class Linker:
                             name=member.name,
                             linked_at=now,
                             reason=reasons.get(member.key),
+                            source_updated_at=stamps.get(member.key)
+                            if member.key in incoming
+                            else (old.source_updated_at if old is not None else None),
                         )
                     )
                     report.touched.add(profile_id)
                     if old is not None and old.profile_id != profile_id:
                         report.touched.add(old.profile_id)
+                    # What a rebuild reads of its identities: which records, and their
+                    # emails (guest orders). A record repeated unchanged changes neither.
+                    if old is None or old.profile_id != profile_id or old.emails != member.emails:
+                        regrouped.add(profile_id)
+                        if old is not None:
+                            regrouped.add(old.profile_id)
         for start in range(0, len(to_link), _CHUNK):
             await self.store.link_identities(to_link[start : start + _CHUNK])
+        await self._undo_erased_meanwhile(to_link)
         previous = {i.profile_id for i in existing.values()}
         report.emptied = previous - claimed
         report.touched -= report.emptied
+        changed = sorted(regrouped - report.emptied)
+        for start in range(0, len(changed), _CHUNK):
+            await self.store.invalidate_profiles(changed[start : start + _CHUNK])
+        for profile_id in sorted(report.emptied):
+            await self.store.delete_profile(profile_id)
         for link in [*result.conflicts, *result.possible_duplicates]:
             a, b = assigned.get(link.a), assigned.get(link.b)
             if a and b and a != b:
                 await self._note_possible_duplicate(a, b, link.reason, now)
         return report
+
+    async def _undo_erased_meanwhile(self, linked: Sequence[Identity]) -> None:
+        """An erasure that started after our tombstone check writes its tombstones before it
+        deletes anything; asking again after our write catches it, and what we linked of
+        the erased person goes."""
+        if not linked:
+            return
+        erased = await erased_among(
+            self.store,
+            {n: digests_of(i.source, i.source_id, i.emails) for n, i in enumerate(linked)},
+        )
+        for n in sorted(erased):
+            await self.store.delete_identity(linked[n].source, linked[n].source_id)
 
     async def _note_possible_duplicate(self, a: str, b: str, reason: str, now: datetime) -> None:
         """Kept apart, but a person may want to look: logged once per pair and reason, and
@@ -240,6 +296,19 @@ class Linker:
             a, b = sorted(pair, key=lambda k: (k[0].value, k[1]))
             (together if joined else apart).append((a, b))
         return apart, together
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Vendor stamps without a zone are UTC (as the store keeps them)."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _older(incoming: datetime | None, stored: datetime | None) -> bool:
+    if incoming is None or stored is None:
+        return False
+    return incoming < (stored if stored.tzinfo else stored.replace(tzinfo=UTC))
 
 
 def _cluster_reason(cluster: Sequence[IdentityFacts], reasons: dict[Key, str]) -> str:

@@ -29,9 +29,13 @@ from resolvers.customers.sources import load_sources
 from resolvers.identity.placeholders import Placeholders
 from resolvers.loaders import Loaders
 from resolvers.model import ProfileDoc
-from resolvers.store import Store
+from resolvers.store import Store, VersionConflict
 
 log = logging.getLogger("omnigate.customers")
+
+#: Rebuilds of one profile that another writer may overtake before one gives up and the
+#: newest stored document is served (it will be rebuilt again when it is next stale).
+_REBUILD_ATTEMPTS = 4
 
 
 def utcnow() -> datetime:
@@ -132,8 +136,29 @@ class CustomerService:
             )
 
     async def _rebuild(self, profile_id: str, loaders: Loaders) -> ProfileDoc | None:
+        """Build and store the profile, conditional on nobody having changed it meanwhile.
+
+        The stored version is read *before* the identities, and the write is conditional on
+        it. An erase, merge, unmerge or relink that happens while the vendors are being
+        asked bumps that version (or retires the profile), so this write then fails instead
+        of undoing it, and the build starts again from the new identities. Once identities
+        are gone (erased, merged away) nothing is written at all.
+        """
+        for _ in range(_REBUILD_ATTEMPTS):
+            try:
+                return await self._build_once(profile_id, loaders)
+            except VersionConflict:
+                log.info("profile %s changed during its rebuild; rebuilding again", profile_id)
+                # A new wave: the loaders of the failed attempt may cache what it read.
+                loaders = Loaders()
+        log.warning("profile %s kept changing during %d rebuilds", profile_id, _REBUILD_ATTEMPTS)
+        return (await self.store.get_profiles([profile_id])).get(profile_id)
+
+    async def _build_once(self, profile_id: str, loaders: Loaders) -> ProfileDoc | None:
+        stored = (await self.store.get_profiles([profile_id], include_retired=True)).get(profile_id)
+        expected = stored.version if stored is not None else 0
+        cached = stored if stored is not None and not stored.retired else None
         identities = (await self.store.identities_of([profile_id])).get(profile_id, [])
-        cached = (await self.store.get_profiles([profile_id])).get(profile_id)
         if not identities:
             return cached
         emails = sorted(
@@ -161,7 +186,7 @@ class CustomerService:
                 names=cached.names,
                 refreshed_at=cached.refreshed_at,
             )
-            return await self.store.put_profile(doc)
+            return await self.store.put_profile(doc, expected_version=expected)
         profile = build_profile(
             profile_id,
             customers=data.customers,
@@ -173,7 +198,9 @@ class CustomerService:
             sources=statuses,
             placeholder=self.placeholders,
         )
-        return await self.store.put_profile(self.document(profile, partial=bool(data.failed)))
+        return await self.store.put_profile(
+            self.document(profile, partial=bool(data.failed)), expected_version=expected
+        )
 
     def document(self, profile: UnifiedProfile, *, partial: bool = False) -> ProfileDoc:
         return ProfileDoc(

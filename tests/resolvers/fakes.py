@@ -26,6 +26,8 @@ class FakeConnector:
         self.calls: Counter[str] = Counter()
         self.failing = False
         self.gate: asyncio.Event | None = None
+        #: Set when a call reaches the gate: the caller is in flight, waiting on us.
+        self.entered = asyncio.Event()
 
     async def start(self) -> None: ...
 
@@ -36,6 +38,7 @@ class FakeConnector:
 
     async def _call(self, operation: str) -> None:
         self.calls[operation] += 1
+        self.entered.set()
         if self.gate is not None:
             await self.gate.wait()
         if self.failing:

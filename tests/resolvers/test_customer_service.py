@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import UTC, datetime, timedelta
-
-import pytest
+from datetime import timedelta
 
 from connectors.records import (
     Channel,
-    Consent,
-    ConsentState,
     CustomerChanged,
     CustomerRecord,
-    Engagement,
-    LineItem,
-    MarketingProfile,
-    Money,
     OrderChanged,
-    OrderRecord,
     Source,
 )
 from connectors.registry import ConnectorSet
@@ -31,84 +22,7 @@ from resolvers.events import EventBus
 from resolvers.loaders import Loaders
 from resolvers.webhook_events import WebhookDispatcher
 from tests.resolvers.fakes import FakeBundledCommerce, FakeCommerce, FakeMarketing
-
-T0 = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-def order(source: Source, oid: str, customer: str, channel: Channel, total: str) -> OrderRecord:
-    return OrderRecord(
-        source=source,
-        id=oid,
-        channel=channel,
-        created_at=T0,
-        total=Money.of(total, "USD"),
-        customer_id=customer,
-        location_id="shopify:1" if channel is Channel.IN_STORE else None,
-        line_items=(LineItem("SKU-1", "Thing", 1, Money.of(total, "USD")),),
-    )
-
-
-@pytest.fixture
-def world() -> dict[str, FakeCommerce | FakeMarketing]:
-    shopify = FakeCommerce(
-        Source.SHOPIFY,
-        customers=[
-            CustomerRecord(
-                Source.SHOPIFY, "S1", "Jane", "Doe", ("jane@example.com",), ("+12125550134",)
-            ),
-            CustomerRecord(
-                Source.SHOPIFY, "S2", "Ann", "Lee", ("ann@example.com",), ("+12125550199",)
-            ),
-            CustomerRecord(
-                Source.SHOPIFY, "S3", "Ben", "Lee", ("ben@example.com",), ("+12125550199",)
-            ),
-        ],
-        orders=[order(Source.SHOPIFY, "o1", "S1", Channel.ONLINE, "100")],
-    )
-    square = FakeCommerce(
-        Source.SQUARE,
-        customers=[
-            CustomerRecord(
-                Source.SQUARE, "Q1", "JANE", "DOE", ("JANE@EXAMPLE.COM",), ("(212) 555-0134",)
-            ),
-            CustomerRecord(Source.SQUARE, "Q2", "Jane", "Doe", ("Jane@Example.com",)),
-            *(
-                CustomerRecord(Source.SQUARE, f"N{i}", f"Stranger{i}", "X", ("none@none.com",))
-                for i in range(8)
-            ),
-        ],
-        orders=[order(Source.SQUARE, "q1", "Q1", Channel.IN_STORE, "40")],
-    )
-    klaviyo = FakeMarketing(
-        profiles=[
-            MarketingProfile(
-                Source.KLAVIYO,
-                "K1",
-                email="jane@example.com",
-                email_consent=Consent(ConsentState.SUBSCRIBED, True, T0),
-            ),
-            MarketingProfile(
-                Source.KLAVIYO, "K9", email="subscriber@example.com", first_name="Sub"
-            ),
-        ],
-        engagement=[Engagement("K1", last_opened_at=T0)],
-    )
-    return {"shopify": shopify, "square": square, "klaviyo": klaviyo}
-
-
-@pytest.fixture
-def services(world: dict[str, FakeCommerce | FakeMarketing]) -> Services:
-    return Services(
-        store=MemoryStore(),
-        connectors=ConnectorSet(world.values()),  # type: ignore[arg-type]
-        events=EventBus(),
-        config=ResolverConfig(profile_ttl_seconds=60),
-    )
-
-
-async def profile_of(services: Services, source: Source, sid: str) -> str:
-    found = await services.store.get_identities([(source, sid)])
-    return found[(source, sid)].profile_id
+from tests.resolvers.world import T0, order, profile_of
 
 
 async def test_sync_resolves_people_across_sources(services: Services) -> None:

@@ -108,6 +108,59 @@ async def test_delete_profile_removes_it_from_lookups(store: Store) -> None:
     assert await store.find_profiles(name_prefix="an") == []
 
 
+async def test_a_deleted_profile_leaves_a_stub_that_stale_writers_cannot_overwrite(
+    store: Store,
+) -> None:
+    live = await store.put_profile(profile("p1", emails=["ann@x.io"], names=["ann"]))
+    assert await store.delete_profile("p1") is True
+    # A rebuild that read the live version before the deletion loses its write.
+    with pytest.raises(VersionConflict):
+        await store.put_profile(profile("p1", emails=["ann@x.io"]), expected_version=live.version)
+    # And one that read nothing at all (expected 0) cannot insert over the stub either.
+    with pytest.raises(VersionConflict):
+        await store.put_profile(profile("p1", emails=["ann@x.io"]), expected_version=0)
+    assert await store.get_profiles(["p1"]) == {}
+    assert await store.find_profiles(email="ann@x.io") == []
+    [stub] = (await store.get_profiles(["p1"], include_retired=True)).values()
+    assert stub.retired
+    assert stub.version > live.version
+    assert (stub.body, stub.emails, stub.phones, stub.names) == ({}, [], [], [])
+    # A rebuild that read the stub (identities came back, e.g. an unmerge) revives it.
+    revived = await store.put_profile(
+        profile("p1", emails=["ann@x.io"]), expected_version=stub.version
+    )
+    assert not revived.retired
+    assert (await store.get_profiles(["p1"]))["p1"].emails == ["ann@x.io"]
+    assert [d.id for d in await store.find_profiles(email="ann@x.io")] == ["p1"]
+
+
+async def test_deleting_a_profile_never_stored_still_blocks_a_first_insert(
+    store: Store,
+) -> None:
+    assert await store.delete_profile("p9") is False
+    with pytest.raises(VersionConflict):
+        await store.put_profile(profile("p9"), expected_version=0)
+    assert await store.get_profiles(["p9"]) == {}
+
+
+async def test_invalidate_bumps_versions_so_stale_rebuilds_conflict(store: Store) -> None:
+    live = await store.put_profile(profile("p1", emails=["ann@x.io"], refreshed_at=T0))
+    assert live.refreshed_at == T0
+    await store.invalidate_profiles(["p1", "p2", "p1"])
+    with pytest.raises(VersionConflict):
+        await store.put_profile(profile("p1"), expected_version=live.version)
+    got = await store.get_profiles(["p1", "p2"])
+    assert got["p1"].version == live.version + 1
+    assert got["p1"].emails == ["ann@x.io"]  # the data stays, due for a rebuild
+    assert got["p1"].refreshed_at is None
+    # A profile with no document yet gets a body-less one, so a rebuild that read
+    # "nothing" (expected 0) before the identities changed conflicts too.
+    assert got["p2"].body == {}
+    assert got["p2"].version == 1
+    with pytest.raises(VersionConflict):
+        await store.put_profile(profile("p2"), expected_version=0)
+
+
 async def test_find_by_email_and_phone(store: Store) -> None:
     await store.put_profile(profile("p1", emails=["ann@x.io", "ann@work.io"], phones=["+1555"]))
     await store.put_profile(profile("p2", emails=["bob@x.io"], phones=["+1555"]))
@@ -198,6 +251,47 @@ async def test_identity_is_unique_per_source_id_and_relinking_moves_it(store: St
     assert await store.find_identities(emails=["ann@new.io"]) == [moved]
 
 
+async def test_an_older_record_never_overwrites_newer_identity_facts(store: Store) -> None:
+    newer = replace(
+        ident(Source.SHOPIFY, "1", "p1", emails=("new@x.io",)),
+        source_updated_at=T0 + timedelta(hours=1),
+    )
+    older = replace(ident(Source.SHOPIFY, "1", "p1", emails=("old@x.io",)), source_updated_at=T0)
+    other = replace(ident(Source.SHOPIFY, "2", "p2", emails=("cy@x.io",)), source_updated_at=T0)
+    await store.link_identities([newer])
+    await store.link_identities([older, other])  # the older one is refused, not the batch
+    got = await store.get_identities([(Source.SHOPIFY, "1"), (Source.SHOPIFY, "2")])
+    assert got[(Source.SHOPIFY, "1")].emails == ("new@x.io",)
+    assert got[(Source.SHOPIFY, "1")].source_updated_at == T0 + timedelta(hours=1)
+    assert got[(Source.SHOPIFY, "2")].emails == ("cy@x.io",)
+    assert await store.find_identities(emails=["old@x.io"]) == []
+    # The same instant is not older: a redelivery (or a move by the resolver) applies.
+    await store.link_identities([replace(newer, profile_id="p3")])
+    assert (await store.identities_of(["p3"]))["p3"][0].source_id == "1"
+    # An undated write (a move that carries no vendor stamp) keeps the stored stamp.
+    await store.link_identities([replace(newer, profile_id="p4", source_updated_at=None)])
+    moved = (await store.get_identities([(Source.SHOPIFY, "1")]))[(Source.SHOPIFY, "1")]
+    assert moved.profile_id == "p4"
+    assert moved.source_updated_at == T0 + timedelta(hours=1)
+    await store.link_identities([older])
+    assert (await store.get_identities([(Source.SHOPIFY, "1")]))[(Source.SHOPIFY, "1")].emails == (
+        "new@x.io",
+    )
+
+
+async def test_concurrent_identity_updates_keep_the_newest(store: Store) -> None:
+    versions = [
+        replace(
+            ident(Source.SQUARE, "q", "p1", emails=(f"v{n}@x.io",)),
+            source_updated_at=T0 + timedelta(minutes=n),
+        )
+        for n in range(12)
+    ]
+    await asyncio.gather(*(store.link_identities([v]) for v in reversed(versions)))
+    got = (await store.get_identities([(Source.SQUARE, "q")]))[(Source.SQUARE, "q")]
+    assert got.emails == ("v11@x.io",)
+
+
 async def test_identities_of_and_find_identities(store: Store) -> None:
     await store.link_identities(
         [
@@ -244,15 +338,18 @@ async def test_merge_log_is_oldest_first_and_erasable(store: Store) -> None:
     await store.append_merge_log(log("m2", 20, "p2", "p3"))
     await store.append_merge_log(log("m1", 10, "p1"))  # retried: no second entry
     await store.append_merge_log(log("m4", 30, "p1"))  # same time as m3: append order
+    await store.append_merge_log(replace(log("u1", 40, "p1"), action="unmerge", undoes="m4"))
 
-    assert [e.id for e in await store.merge_log("p1")] == ["m1", "m3", "m4"]
+    assert [e.id for e in await store.merge_log("p1")] == ["m1", "m3", "m4", "u1"]
     assert [e.id for e in await store.merge_log("p2")] == ["m2", "m3"]
     first = (await store.merge_log("p1"))[0]
     assert first.profile_ids == ("p1",)
     assert first.before == {"p1": [["shopify", "1"]]}
     assert first.at == T0 + timedelta(minutes=10)
+    assert first.undoes is None
+    assert (await store.merge_log("p1"))[-1].undoes == "m4"
 
-    assert await store.delete_merge_log("p1") == 3
+    assert await store.delete_merge_log("p1") == 4
     assert await store.merge_log("p1") == []
     assert [e.id for e in await store.merge_log("p2")] == ["m2"]
 

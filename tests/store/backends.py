@@ -1,4 +1,7 @@
-"""One contract, three backends: every test that takes ``store`` runs against the memory
+"""The store backends, as a pytest plugin (registered in ``tests/conftest.py``, so resolver
+tests can race operations on the same backends).
+
+One contract, three backends: every test that takes ``store`` runs against the memory
 store, against SecantusDB (a MongoDB-wire server started in-process, reached through the real
 ``AsyncMongoClient``) and, when ``MONGODB_URI`` is set, against a real MongoDB. SecantusDB
 runs twice: with transactions, and with the ledger forced onto its standalone-server path.

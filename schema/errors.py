@@ -20,11 +20,12 @@ log = logging.getLogger("omnigate.graphql")
 
 INTERNAL_MESSAGE = "Internal server error."
 
-#: Validation messages of the limit rules, by their wording (strawberry/graphql-core).
+#: Validation messages of the limit rules, by their wording (ours, strawberry's, graphql-core's).
 _LIMIT_CODES: tuple[tuple[str, str], ...] = (
     ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
     ("aliases found", "TOO_MANY_ALIASES"),
     ("tokens. parsing aborted", "TOO_MANY_TOKENS"),
+    ("maximum introspection depth exceeded", "INTROSPECTION_TOO_DEEP"),
 )
 
 

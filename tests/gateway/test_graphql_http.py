@@ -72,13 +72,37 @@ async def test_chunked_oversized_body_is_refused(
 
 
 async def test_depth_40_query_is_refused(gateway_url: str, http: aiohttp.ClientSession) -> None:
-    inner = "name"
+    inner = "version"
     for _ in range(40):
-        inner = f"ofType {{ {inner} }}"
-    status, body = await gql(http, gateway_url, f"{{ __schema {{ types {{ {inner} }} }} }}")
+        inner = f"store {{ {inner} }}"
+    status, body = await gql(http, gateway_url, f"{{ health {{ {inner} }} }}")
     assert status in (200, 400)
-    assert codes(body) == ["QUERY_TOO_DEEP"]
+    assert "QUERY_TOO_DEEP" in codes(body)
     assert body.get("data") is None
+
+
+async def test_fan_out_of_fragments_is_refused_and_health_answers(
+    gateway_url: str, http: aiohttp.ClientSession
+) -> None:
+    """The attack of issue #16: an anonymous query spreading two fragments per level, twenty
+    levels deep. The limits measure each fragment once, so it is refused at once."""
+    levels = 20
+    parts = ["{ ...L0 }"]
+    parts += [
+        f"fragment L{i} on Health {{ store {{ ...L{i + 1} ...M{i + 1} }} }}"
+        f" fragment M{i} on Health {{ store {{ ...L{i + 1} ...M{i + 1} }} }}"
+        for i in range(levels)
+    ]
+    parts.append(
+        f"fragment L{levels} on Health {{ version }} fragment M{levels} on Health {{ version }}"
+    )
+    query = "\n".join(parts).replace("{ ...L0 }", "{ health { ...L0 ...M0 } }", 1)
+    status, body = await gql(http, gateway_url, query)
+    assert status in (200, 400)
+    assert "QUERY_TOO_DEEP" in codes(body)
+    status, body = await gql(http, gateway_url, HEALTH)
+    assert status == 200
+    assert body["data"]["health"]["version"]
 
 
 async def test_500_aliases_are_refused(gateway_url: str, http: aiohttp.ClientSession) -> None:

@@ -30,6 +30,7 @@ from schema.customers import CustomerQuery
 from schema.errors import classify
 from schema.health import HealthQuery
 from schema.limits import limits_rule
+from schema.operation_log import OperationLog
 from schema.partial import PartialErrors
 from schema.viewer import ViewerQuery
 
@@ -67,6 +68,7 @@ def build_schema(limits: Limits | None = None) -> OmnigateSchema:
     # Factories, not instances: strawberry builds fresh extensions per operation; the parser
     # and validation caches live at module level, shared by every operation.
     extensions: list[Any] = [
+        OperationLog,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +41,10 @@ def tally_calls() -> Iterator[CallTally]:
     try:
         yield tally
     finally:
-        _tally.reset(token)
+        # Closed from another context (a generator the loop finalised), it cannot be reset;
+        # the context it was set in is ending anyway.
+        with suppress(ValueError):
+            _tally.reset(token)
 
 
 @dataclass(slots=True)

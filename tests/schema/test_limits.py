@@ -90,3 +90,16 @@ def test_fragment_cycles_end() -> None:
     )
     _, errors = _walks(document)
     assert errors == []
+
+
+async def test_the_validation_cache_still_hits() -> None:
+    """The rule classes are made once per schema, so the cache (keyed by them) hits."""
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    assert _limit_rules() == _limit_rules()
+    cache = _get_validate_cache(256)
+    query = "query CacheProbe { health { version } }"
+    await SCHEMA.execute(query)
+    hits = cache.cache_info().hits
+    await SCHEMA.execute(query)
+    assert cache.cache_info().hits == hits + 1

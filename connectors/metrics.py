@@ -5,13 +5,46 @@ call, not fifty") and benchmarks print them, so every attempt that goes on the w
 with its outcome, and retries and circuit rejections are counted apart from requests.
 
 A counter is only touched from the event loop that owns the HTTP clients, so it needs no lock.
+
+Counters are per process; what one GraphQL operation sent is tallied apart (:func:`tally_calls`)
+in a context variable, which the tasks the operation starts (DataLoader batches) inherit, so
+operations running at once each count their own requests.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+
+@dataclass(slots=True)
+class CallTally:
+    """Requests sent (every attempt) within one :func:`tally_calls` block and the tasks it
+    started."""
+
+    requests: int = 0
+
+
+_tally: ContextVar[CallTally | None] = ContextVar("omnigate_call_tally", default=None)
+
+
+@contextmanager
+def tally_calls() -> Iterator[CallTally]:
+    """Count the requests any counter records from here (and from tasks created here) until
+    the block ends."""
+    tally = CallTally()
+    token = _tally.set(tally)
+    try:
+        yield tally
+    finally:
+        # Closed from another context (a generator the loop finalised), it cannot be reset;
+        # the context it was set in is ending anyway.
+        with suppress(ValueError):
+            _tally.reset(token)
 
 
 @dataclass(slots=True)
@@ -34,6 +67,9 @@ class RequestCounter:
         stats = self._get(connector, operation)
         stats.requests += 1
         stats.outcomes[outcome] += 1
+        tally = _tally.get()
+        if tally is not None:
+            tally.requests += 1
 
     def record_retry(self, connector: str, operation: str) -> None:
         """A failed attempt is about to be repeated."""

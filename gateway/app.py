@@ -14,13 +14,14 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 
 from connectors.metrics import RequestCounter
 from gateway import __version__
-from gateway.auth import Authenticator
+from gateway.auth import CUSTOMER_TOKEN_HEADER, Authenticator
 from gateway.examples import load_examples
 from gateway.graphql_view import GraphQLView
 from gateway.limits import BodySizeLimit
@@ -62,6 +63,7 @@ def create_app(
         authenticator=authenticator,
         examples=load_examples() if settings.graphiql_enabled else [],
         graphiql=settings.graphiql_enabled,
+        allowed_origins=settings.cors_allowed_origins,
     )
     dispatcher = WebhookDispatcher(services)
     webhooks = WebhookRoute(
@@ -131,7 +133,18 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/webhooks/{vendor}", webhooks.handle, methods=["POST"]),
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        # CORS outermost, so that refusals (413) carry the grant and the page can read them.
+        # Tokens travel in headers, never cookies: no credentials.
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_allowed_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", CUSTOMER_TOKEN_HEADER],
+                max_age=600,
+            ),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        ],
         lifespan=lifespan,
     )
     app.state.services = services

@@ -1,17 +1,23 @@
 """Strawberry's ASGI view, adapted: our context, token auth on HTTP and WebSocket, GraphQL
-error bodies (never plain text) for bad requests, and GraphiQL opening with examples."""
+error bodies (never plain text, never a 500) for requests it cannot read, and GraphiQL opening
+with examples."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from cross_web import HTTPException  # strawberry raises it for bad requests
+from cross_web import (  # strawberry raises it for bad requests
+    AsyncHTTPRequestAdapter,
+    HTTPException,
+)
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 
 from gateway.auth import CUSTOMER_TOKEN_HEADER, Authenticator
 from gateway.examples import Example
@@ -54,6 +60,52 @@ class GraphQLView(GraphQL[RequestContext, None]):
         except HTTPException as exc:
             response = error_response(exc.reason, "BAD_REQUEST", exc.status_code)
         await response(scope, receive, send)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's parsing, after the checks it lacks: a POST body must be JSON (415
+        otherwise) holding an object or a batch (strawberry calls ``.get`` on whatever it
+        finds), and ``operationName`` must be a string."""
+        if request.method == "POST":
+            content_type, _ = parse_content_type(request.content_type or "")
+            if "application/json" not in content_type:
+                raise HTTPException(415, "Send the request as application/json.")
+            # JSON's type shows in its first character after whitespace (RFC 8259).
+            start = (await request.get_body()).lstrip(b" \t\r\n")[:1]
+            if start not in (b"{", b"["):
+                raise HTTPException(400, "The request body must be a JSON object.")
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
+            raise HTTPException(400, "`operationName` must be a string or null, if provided.")
+        return data
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """As strawberry's, saying what is wrong with the JSON (it describes the client's own
+        body, nothing of the server)."""
+        try:
+            return self.decode_json(data)
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, f"Unable to parse request body as JSON: {exc.msg}.") from exc
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON as the GraphQL-over-HTTP spec has it (UTF-8). Every failure is a
+        ``JSONDecodeError``, which HTTP answers with a 400 and graphql-transport-ws by closing
+        with 4400, including those that would otherwise escape as a 500: bytes that are not
+        UTF-8, nesting beyond the interpreter's recursion limit, integers beyond Python's
+        digit limit."""
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError("not valid UTF-8", "", exc.start) from exc
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "", 0) from None
+        except ValueError as exc:  # int("9" * 5000): over sys.get_int_max_str_digits()
+            raise json.JSONDecodeError("a number has too many digits", "", 0) from exc
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     introspection: bool | None = Field(
         None, description="Allow introspection (default: on outside production)."
     )
+    cors_origins: Annotated[list[str] | None, NoDecode] = Field(
+        None,
+        description="Origins whose pages may call the gateway (comma-separated, `*` for any);"
+        " default: any in demo mode, none otherwise.",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     log_format: Literal["auto", "json", "text"] = Field(
         "auto", description="`auto`: readable on a terminal, JSON otherwise."
@@ -157,7 +162,7 @@ class Settings(BaseSettings):
     def _parse_tokens(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
 
-    @field_validator("placeholder_emails", mode="before")
+    @field_validator("placeholder_emails", "cors_origins", mode="before")
     @classmethod
     def _parse_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -185,6 +190,14 @@ class Settings(BaseSettings):
         if self.introspection is not None:
             return self.introspection
         return self.environment != "production"
+
+    @property
+    def cors_allowed_origins(self) -> list[str]:
+        """Explicit ``cors_origins``, else any origin in demo mode (its data is fake and its
+        tokens public) and none otherwise."""
+        if self.cors_origins is not None:
+            return self.cors_origins
+        return ["*"] if self.demo_mode else []
 
     def token_grants(self) -> dict[str, TokenGrant]:
         """Configured tokens, plus the demo tokens in demo mode."""

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import (
+    MaxIntrospectionDepthRule,
+    NoSchemaIntrospectionCustomRule,
+    specified_rules,
+)
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
@@ -26,7 +29,8 @@ from schema.customer_admin import CustomerMutation
 from schema.customers import CustomerQuery
 from schema.errors import classify
 from schema.health import HealthQuery
-from schema.limits import max_depth_rule
+from schema.limits import limits_rule
+from schema.operation_log import OperationLog
 from schema.partial import PartialErrors
 from schema.viewer import ViewerQuery
 
@@ -56,13 +60,15 @@ def build_schema(limits: Limits | None = None) -> OmnigateSchema:
     limits = limits or Limits()
     # The rule classes are made once: the validation cache is keyed by them, so a class
     # made per request (as MaxAliasesLimiter does in its constructor) would never hit it.
-    aliases = MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules
-    rules: list[Any] = [max_depth_rule(limits.max_depth), *aliases]
+    rules: list[Any] = [limits_rule(max_depth=limits.max_depth, max_aliases=limits.max_aliases)]
+    if MaxIntrospectionDepthRule not in specified_rules:  # graphql-core before 3.3
+        rules.append(MaxIntrospectionDepthRule)
     if not limits.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     # Factories, not instances: strawberry builds fresh extensions per operation; the parser
     # and validation caches live at module level, shared by every operation.
     extensions: list[Any] = [
+        OperationLog,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),

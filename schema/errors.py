@@ -2,7 +2,8 @@
 
 Errors raised on purpose (:class:`resolvers.errors.OmnigateError`, the connectors'
 ``UpstreamError``, permission denials) keep their message and code. Parse and validation
-errors keep graphql-core's message, which describes the document, not the server. Anything
+errors keep graphql-core's message, which describes the document, not the server; so do
+variable values the request got wrong (``BAD_USER_INPUT`` naming the ``variable``). Anything
 else is an unexpected exception: its message may hold internals, so the client gets
 ``Internal server error`` and the log gets the traceback.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from graphql import GraphQLError
+from graphql import GraphQLError, VariableDefinitionNode
 
 from connectors.errors import UpstreamError
 from resolvers.errors import OmnigateError
@@ -20,11 +21,12 @@ log = logging.getLogger("omnigate.graphql")
 
 INTERNAL_MESSAGE = "Internal server error."
 
-#: Validation messages of the limit rules, by their wording (strawberry/graphql-core).
+#: Validation messages of the limit rules, by their wording (ours, strawberry's, graphql-core's).
 _LIMIT_CODES: tuple[tuple[str, str], ...] = (
     ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
     ("aliases found", "TOO_MANY_ALIASES"),
     ("tokens. parsing aborted", "TOO_MANY_TOKENS"),
+    ("maximum introspection depth exceeded", "INTROSPECTION_TOO_DEEP"),
 )
 
 
@@ -40,6 +42,9 @@ def classify(error: GraphQLError) -> None:
         extensions["source"] = str(original.source)
     elif "code" in extensions:
         pass  # e.g. permission classes set their own code
+    elif (variable := _bad_variable(error)) is not None:
+        extensions["code"] = "BAD_USER_INPUT"
+        extensions["variable"] = variable
     elif original is None and error.path is None:
         extensions["code"] = _document_error_code(error.message)
     else:
@@ -52,6 +57,19 @@ def classify(error: GraphQLError) -> None:
         error.original_error = None
         extensions = {"code": "INTERNAL_SERVER_ERROR"}
     error.extensions = extensions
+
+
+def _bad_variable(error: GraphQLError) -> str | None:
+    """The variable whose value the request got wrong (null for a non-null type, missing, of
+    the wrong type). graphql-core reports those against the variable's definition, before
+    any field runs, wrapping the coercion error; validation errors that point at a variable
+    definition (unused, used in the wrong position) wrap nothing, and stay document errors."""
+    if error.path is not None or not isinstance(error.original_error, GraphQLError):
+        return None
+    for node in error.nodes or ():
+        if isinstance(node, VariableDefinitionNode):
+            return node.variable.name.value
+    return None
 
 
 def _document_error_code(message: str) -> str:

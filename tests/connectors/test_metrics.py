@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from connectors.metrics import DEFAULT_COUNTER, RequestCounter
+import asyncio
+
+from connectors.metrics import DEFAULT_COUNTER, RequestCounter, tally_calls
 from connectors.records import Source
 
 
@@ -50,3 +52,30 @@ def test_snapshot_is_a_plain_copy_and_reset_empties() -> None:
 
 def test_there_is_one_process_wide_default() -> None:
     assert isinstance(DEFAULT_COUNTER, RequestCounter)
+
+
+async def test_a_tally_counts_its_block_and_the_tasks_it_starts_not_others() -> None:
+    counter = RequestCounter()
+    counter.record("shopify", "customers", "200")  # before any tally
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def batch() -> None:
+        counter.record("klaviyo", "profiles", "200")
+
+    async def other_operation() -> int:
+        with tally_calls() as tally:
+            started.set()
+            await release.wait()
+            counter.record("square", "orders", "200")
+        return tally.requests
+
+    other = asyncio.create_task(other_operation())
+    await started.wait()
+    with tally_calls() as mine:
+        counter.record("shopify", "customers", "200")
+        await asyncio.create_task(batch())  # a task this block starts (a DataLoader batch)
+        release.set()
+        assert await other == 1  # recorded while this block was open, but by the other
+    counter.record("shopify", "customers", "200")  # after the block
+    assert mine.requests == 2
+    assert counter.count() == 5

@@ -72,13 +72,37 @@ async def test_chunked_oversized_body_is_refused(
 
 
 async def test_depth_40_query_is_refused(gateway_url: str, http: aiohttp.ClientSession) -> None:
-    inner = "name"
+    inner = "version"
     for _ in range(40):
-        inner = f"ofType {{ {inner} }}"
-    status, body = await gql(http, gateway_url, f"{{ __schema {{ types {{ {inner} }} }} }}")
+        inner = f"store {{ {inner} }}"
+    status, body = await gql(http, gateway_url, f"{{ health {{ {inner} }} }}")
     assert status in (200, 400)
-    assert codes(body) == ["QUERY_TOO_DEEP"]
+    assert "QUERY_TOO_DEEP" in codes(body)
     assert body.get("data") is None
+
+
+async def test_fan_out_of_fragments_is_refused_and_health_answers(
+    gateway_url: str, http: aiohttp.ClientSession
+) -> None:
+    """The attack of issue #16: an anonymous query spreading two fragments per level, twenty
+    levels deep. The limits measure each fragment once, so it is refused at once."""
+    levels = 20
+    parts = ["{ ...L0 }"]
+    parts += [
+        f"fragment L{i} on Health {{ store {{ ...L{i + 1} ...M{i + 1} }} }}"
+        f" fragment M{i} on Health {{ store {{ ...L{i + 1} ...M{i + 1} }} }}"
+        for i in range(levels)
+    ]
+    parts.append(
+        f"fragment L{levels} on Health {{ version }} fragment M{levels} on Health {{ version }}"
+    )
+    query = "\n".join(parts).replace("{ ...L0 }", "{ health { ...L0 ...M0 } }", 1)
+    status, body = await gql(http, gateway_url, query)
+    assert status in (200, 400)
+    assert "QUERY_TOO_DEEP" in codes(body)
+    status, body = await gql(http, gateway_url, HEALTH)
+    assert status == 200
+    assert body["data"]["health"]["version"]
 
 
 async def test_500_aliases_are_refused(gateway_url: str, http: aiohttp.ClientSession) -> None:
@@ -132,3 +156,50 @@ async def test_probes(gateway_url: str, http: aiohttp.ClientSession) -> None:
 async def test_unknown_webhook_vendor_is_404(gateway_url: str, http: aiohttp.ClientSession) -> None:
     async with http.post(f"{gateway_url}/webhooks/acme", data=b"{}") as r:
         assert r.status == 404
+
+
+CUSTOMER_BY_ID = "query One($id: ID!) { customer(id: $id) { id } }"
+LOOKUP = 'query Find($first: Int!) { customerLookup(query: "ada", first: $first) { id } }'
+
+
+async def test_null_for_a_non_null_variable_is_bad_user_input(
+    gateway_url: str, http: aiohttp.ClientSession
+) -> None:
+    _, body = await gql(http, gateway_url, CUSTOMER_BY_ID, variables={"id": None})
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "variable": "id"}
+    assert "$id" in body["errors"][0]["message"]
+    assert body["data"] is None
+
+
+async def test_a_missing_variable_is_bad_user_input(
+    gateway_url: str, http: aiohttp.ClientSession
+) -> None:
+    _, body = await gql(http, gateway_url, CUSTOMER_BY_ID, variables={})
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "variable": "id"}
+    assert "$id" in body["errors"][0]["message"]
+
+
+async def test_a_variable_of_the_wrong_type_is_bad_user_input(
+    gateway_url: str, http: aiohttp.ClientSession
+) -> None:
+    _, body = await gql(http, gateway_url, LOOKUP, variables={"first": "ten"}, token="staff-token")
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["variable"] == "first"
+    assert "Int" in body["errors"][0]["message"]
+
+
+async def test_each_bad_variable_is_named(gateway_url: str, http: aiohttp.ClientSession) -> None:
+    query = (
+        "query Two($id: ID!, $first: Int)"
+        " { customer(id: $id) { id orders(first: $first) { __typename } } }"
+    )
+    _, body = await gql(http, gateway_url, query, variables={"first": [1, 2]})
+    assert {e["extensions"]["variable"] for e in body["errors"]} == {"id", "first"}
+    assert set(codes(body)) == {"BAD_USER_INPUT"}
+
+
+async def test_an_unused_variable_is_still_a_validation_error(
+    gateway_url: str, http: aiohttp.ClientSession
+) -> None:
+    _, body = await gql(http, gateway_url, "query($n: Int) { health { version } }")
+    assert codes(body) == ["GRAPHQL_VALIDATION_FAILED"]

@@ -43,3 +43,15 @@ async def test_websocket_token_in_connection_init(
         http, gateway_url, "{ viewer { role } }", {"Authorization": "Bearer staff-token"}
     )
     assert staff["payload"]["data"]["viewer"]["role"] == "STAFF"
+
+
+async def test_unreadable_messages_close_the_connection_as_the_protocol_says(
+    gateway_url: str, http: aiohttp.ClientSession
+) -> None:
+    url = gateway_url.replace("http://", "ws://") + "/graphql"
+    for message in ("[" * 100_000 + "]" * 100_000, '{"type": ' + "9" * 5000 + "}"):
+        async with http.ws_connect(url, protocols=[PROTOCOL]) as ws:
+            await ws.send_str(message)
+            closed = await ws.receive(timeout=5)
+            assert closed.type is aiohttp.WSMsgType.CLOSE
+            assert ws.close_code == 4400

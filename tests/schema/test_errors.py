@@ -45,6 +45,7 @@ def test_document_errors_are_classified_by_kind() -> None:
         "Cannot query field 'x' on type 'Query'.": "GRAPHQL_VALIDATION_FAILED",
         "'q' exceeds maximum operation depth of 12": "QUERY_TOO_DEEP",
         "500 aliases found. Allowed: 30": "TOO_MANY_ALIASES",
+        "Maximum introspection depth exceeded": "INTROSPECTION_TOO_DEEP",
     }
     for message, code in cases.items():
         error = GraphQLError(message)

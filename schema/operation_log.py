@@ -1,0 +1,100 @@
+"""One log record per GraphQL operation: what ran, for whom, how long it took, how it ended and
+what it cost upstream.
+
+A record holds what identifies the operation, never what it carries: the operation's name as
+the document defines it (a name the client sent that the document does not define is the
+client's free text, and is left out), its type, the caller's role, the duration, the distinct
+error codes and the upstream requests it sent. Variables, the query text and error messages
+(which may quote values) stay out, so no record holds personal data.
+
+Upstream requests are those sent from the operation's context and the tasks it started
+(:func:`connectors.metrics.tally_calls`); work it merely awaited, begun by another operation,
+is counted there.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+
+from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast
+from strawberry.exceptions import MissingQueryError
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+
+from connectors.metrics import tally_calls
+from schema.errors import classify
+
+log = logging.getLogger("omnigate.operations")
+
+#: What strawberry lets out of an operation for the HTTP view to answer with a 400.
+_REFUSED = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
+
+class OperationLog(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        failure: str | None = None
+        with tally_calls() as calls:
+            try:
+                yield
+            except _REFUSED:
+                failure = "BAD_REQUEST"
+                raise
+            except GraphQLError as error:
+                # Raised by a hook (the parser cache, the token limit); strawberry answers
+                # with this very error after the operation ends, so it is classified the
+                # same way now and again then.
+                classify(error)
+                failure = str((error.extensions or {}).get("code"))
+                raise
+            except Exception:
+                failure = "INTERNAL_SERVER_ERROR"
+                raise
+            finally:
+                duration_ms = round((time.perf_counter() - started) * 1000, 1)
+                self._log(duration_ms, calls.requests, failure)
+
+    def _log(self, duration_ms: float, upstream_calls: int, failure: str | None) -> None:
+        operation = self._operation()
+        name = operation.name.value if operation is not None and operation.name else None
+        kind = operation.operation.value if operation is not None else None
+        codes = [failure] if failure is not None else self._codes()
+        viewer = getattr(self.execution_context.context, "viewer", None)
+        role = str(viewer.role) if viewer is not None else "anonymous"
+        log.info(
+            "%s %s by %s: %.1f ms, errors: %s, upstream calls: %d",
+            kind or "operation",
+            name or "(anonymous)",
+            role,
+            duration_ms,
+            ", ".join(codes) or "none",
+            upstream_calls,
+            extra={
+                "operation": name,
+                "operation_type": kind,
+                "role": role,
+                "duration_ms": duration_ms,
+                "error_codes": codes,
+                "upstream_calls": upstream_calls,
+            },
+        )
+
+    def _operation(self) -> OperationDefinitionNode | None:
+        """The operation that ran: the one the request named, if the document defines it."""
+        context = self.execution_context
+        if context.graphql_document is None:
+            return None
+        return get_operation_ast(context.graphql_document, context.operation_name)
+
+    def _codes(self) -> list[str]:
+        """Distinct ``extensions.code`` of the answer's errors, in order of appearance."""
+        context = self.execution_context
+        result = context.result
+        errors = (result.errors if result is not None else None) or context.pre_execution_errors
+        codes: dict[str, None] = {}
+        for error in errors or ():
+            code = (error.extensions or {}).get("code")
+            codes[str(code or "UNKNOWN")] = None
+        return list(codes)

@@ -16,7 +16,7 @@ from resolvers.context import RequestContext
 from resolvers.customers.profile import ConsentView, UnifiedProfile
 from resolvers.customers.queries import get_customer, lookup_customers, possible_duplicates
 from resolvers.customers.service import Served
-from resolvers.errors import BadUserInput, Forbidden, check_page_size
+from resolvers.errors import BadUserInput, Forbidden, Unauthenticated, check_page_size
 from resolvers.viewer import Role, Viewer
 from schema.permissions import guarded
 
@@ -419,7 +419,10 @@ class Customer:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Customer | None:
-        if not info.context.viewer.may_read_pii:
+        viewer = info.context.viewer
+        if not viewer.authenticated:
+            raise Unauthenticated("A bearer token is required.")
+        if not viewer.may_read_pii:
             raise Forbidden("customers need a staff or internal token")
         served = await get_customer(info.context, str(id))
         return cls.of(served) if served else None

@@ -109,9 +109,9 @@ class Authenticator:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             raise _customer_refusal("its `sub` is not a customer id")
-        start = claims.get("iat")
-        start = start if isinstance(start, int | float) else time.time()
-        if claims["exp"] - start > self._max_lifetime + LEEWAY_SECONDS:
+        # PyJWT has checked that both are integers (or integer strings).
+        start = int(claims["iat"]) if "iat" in claims else time.time()
+        if int(claims["exp"]) - start > self._max_lifetime + LEEWAY_SECONDS:
             log.info("refused a customer token: lifetime over the maximum")
             raise _customer_refusal(
                 f"its lifetime exceeds the maximum of {self._max_lifetime} seconds"

@@ -98,8 +98,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 request=request,
                 response=response,
             )
+        # Authenticated in __call__, before the request runs (a refusal is a 401 there).
+        viewer = getattr(request.state, "viewer", None) or self._viewer(request.headers)
         return RequestContext(
-            viewer=request.state.viewer,
+            viewer=viewer,
             services=self.services,
             loaders=Loaders(),
             request=request,

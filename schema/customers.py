@@ -313,12 +313,12 @@ class Customer:
         self._guard(info)
         return self._p.display_name
 
-    @strawberry.field(description="Normalised email addresses. Staff and internal only.")
+    @strawberry.field(description="Normalised email addresses.")
     def emails(self, info: Info) -> list[str]:
         self._guard(info)
         return list(self._p.emails)
 
-    @strawberry.field(description="Phones in E.164. Staff and internal only.")
+    @strawberry.field(description="Phones in E.164.")
     def phones(self, info: Info) -> list[str]:
         self._guard(info)
         return list(self._p.phones)

@@ -119,6 +119,15 @@ def test_customer_token_living_longer_than_the_maximum_is_refused() -> None:
     assert make().viewer("Bearer sf", ok).customer_id == "cus_123"
 
 
+def test_customer_token_with_numeric_string_claims_is_judged_not_crashed() -> None:
+    now = int(time.time())
+    ok = signed({"sub": "cus_123", "iat": str(now), "exp": str(now + 60)})
+    assert make().viewer("Bearer sf", ok).customer_id == "cus_123"
+    too_long = signed({"sub": "cus_123", "exp": str(now + MAX_LIFETIME * 10)})
+    assert "lifetime" in refusal(make(), too_long).message
+    assert "`sub`" in refusal(make(), signed({"sub": "", "exp": now + 60})).message
+
+
 def test_customer_token_issued_or_valid_only_in_the_future_is_refused() -> None:
     now = int(time.time())
     issued_later = signed({"sub": "cus_123", "iat": now + 3000, "exp": now + 3500})

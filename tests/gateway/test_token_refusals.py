@@ -102,7 +102,12 @@ async def test_websocket_connection_init_with_an_unknown_token_is_refused(
     gateway_url: str, http: aiohttp.ClientSession
 ) -> None:
     url = gateway_url.replace("http://", "ws://") + "/graphql"
-    for payload in ({"Authorization": "Bearer no-such-token"}, {"Authorization": "Basic x"}):
+    for payload in (
+        {"Authorization": "Bearer no-such-token"},
+        {"Authorization": "Basic x"},
+        {"Authorization": 42},
+        {"Authorization": "Bearer sf-token", "X-Customer-Token": "garbage"},
+    ):
         async with http.ws_connect(url, protocols=[PROTOCOL]) as ws:
             await ws.send_json({"type": "connection_init", "payload": payload})
             message = await ws.receive(timeout=5)

@@ -26,7 +26,7 @@ from gateway.examples import load_examples
 from gateway.graphql_view import GraphQLView
 from gateway.limits import BodySizeLimit
 from gateway.runtime import build_services, webhook_endpoints
-from gateway.settings import Settings
+from gateway.settings import Settings, StartupError
 from gateway.webhooks import WebhookRoute
 from resolvers.context import Services
 from resolvers.customers.sync import sync_customers
@@ -44,6 +44,9 @@ def create_app(
     on_started: Callable[[], None] | None = None,
 ) -> Starlette:
     settings = settings or Settings()
+    problems = settings.startup_problems()
+    if problems:
+        raise StartupError(problems)
     counter = RequestCounter()
     services = services or build_services(settings, version=__version__, counter=counter)
     schema = build_schema(
@@ -52,10 +55,15 @@ def create_app(
             max_aliases=settings.max_aliases,
             max_tokens=settings.max_tokens,
             introspection=settings.introspection_enabled,
+            sdl_needs_token=settings.production,
         )
     )
     authenticator = Authenticator(
-        settings.token_grants(), settings.customer_token_secret.get_secret_value()
+        settings.token_grants(),
+        settings.customer_secret(),
+        algorithm=settings.customer_token_algorithm,
+        max_lifetime_seconds=settings.customer_token_max_lifetime_seconds,
+        router_token=settings.router_token.get_secret_value() if settings.router_token else None,
     )
     graphql = GraphQLView(
         schema=schema,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import uvicorn
 
 from gateway.logs import configure_logging
-from gateway.settings import Settings
+from gateway.settings import Settings, StartupError
 
 log = logging.getLogger("omnigate")
 
@@ -58,10 +58,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format)
     if args.command == "sync":
         return asyncio.run(_sync(settings, args.since))
-    if args.command == "demo" or settings.demo_mode:
-        people = getattr(args, "people", None)
-        return asyncio.run(_run_demo(settings, people))
-    return asyncio.run(_serve(settings))
+    run_demo = args.command == "demo" or settings.demo_mode
+    try:
+        # Checked before the demo's sandboxes start; create_app checks again what it gets.
+        checked = settings.model_copy(update={"demo": True}) if run_demo else settings
+        problems = checked.startup_problems()
+        if problems:
+            raise StartupError(problems)
+        if run_demo:
+            return asyncio.run(_run_demo(settings, getattr(args, "people", None)))
+        return asyncio.run(_serve(settings))
+    except StartupError as exc:
+        # Unsafe settings (production with demo credentials): say which to set, no trace.
+        print(f"omnigate: {exc}", file=sys.stderr, flush=True)
+        return 2
 
 
 async def _serve(settings: Settings) -> int:

@@ -16,20 +16,40 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 
-from gateway.auth import CUSTOMER_TOKEN_HEADER, Authenticator
+from gateway.auth import CUSTOMER_TOKEN_HEADER, Authenticator, InvalidToken
 from gateway.examples import Example
 from resolvers.context import RequestContext, Services
 from resolvers.loaders import Loaders
-from resolvers.viewer import ANONYMOUS
+from resolvers.viewer import ANONYMOUS, Viewer
 
 
 def error_response(message: str, code: str, status: int) -> JSONResponse:
     return JSONResponse(
         {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
         status_code=status,
+    )
+
+
+def unauthorized(error: InvalidToken) -> JSONResponse:
+    """401 for a credential that was presented and refused (RFC 6750 ``invalid_token``)."""
+    return JSONResponse(
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": error.message,
+                    "extensions": {"code": "UNAUTHENTICATED", "reason": error.reason},
+                }
+            ],
+        },
+        status_code=401,
+        headers={
+            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{error.message}"'
+        },
     )
 
 
@@ -55,6 +75,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        try:
+            request.state.viewer = self._viewer(request.headers)
+        except InvalidToken as exc:
+            await unauthorized(exc)(scope, receive, send)
+            return
         try:
             response = await self.run(request)
         except HTTPException as exc:
@@ -111,10 +136,13 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
         if isinstance(request, WebSocket):
-            # One context per connection: loaders must not cache across operations.
-            viewer = self.authenticator.viewer(
-                request.headers.get("authorization"), request.headers.get(CUSTOMER_TOKEN_HEADER)
-            )
+            # One context per connection: loaders must not cache across operations. A
+            # refused header is remembered and the connection refused at connection_init.
+            try:
+                viewer = self._viewer(request.headers)
+            except InvalidToken as exc:
+                request.state.refused = exc
+                viewer = ANONYMOUS
             return RequestContext(
                 viewer=viewer,
                 services=self.services,
@@ -122,9 +150,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 request=request,
                 response=response,
             )
-        viewer = self.authenticator.viewer(
-            request.headers.get("authorization"), request.headers.get(CUSTOMER_TOKEN_HEADER)
-        )
+        # Authenticated in __call__, before the request runs (a refusal is a 401 there).
+        viewer = getattr(request.state, "viewer", None) or self._viewer(request.headers)
         return RequestContext(
             viewer=viewer,
             services=self.services,
@@ -133,16 +160,34 @@ class GraphQLView(GraphQL[RequestContext, None]):
             response=response,
         )
 
+    def _viewer(self, headers: Any) -> Viewer:
+        return self.authenticator.viewer(
+            headers.get("authorization"), headers.get(CUSTOMER_TOKEN_HEADER)
+        )
+
     async def on_ws_connect(self, context: RequestContext) -> dict[str, object] | None:
         """Browsers cannot set headers on a WebSocket, so the token may come in the
-        ``connection_init`` payload instead (``{"Authorization": "Bearer …"}``)."""
+        ``connection_init`` payload instead (``{"Authorization": "Bearer …"}``); the upgrade
+        request's header, when there is one, wins. A refused credential, in either place,
+        refuses the connection (graphql-transport-ws closes it with 4403)."""
+        refused = getattr(context.request.state, "refused", None)
+        if isinstance(refused, InvalidToken):
+            raise ConnectionRejectionError(_rejection(refused))
         params = context.connection_params or {}
-        authorization = params.get("Authorization") or params.get("authorization")
-        if isinstance(authorization, str) and context.viewer is ANONYMOUS:
+        authorization = params.get("Authorization", params.get("authorization"))
+        if authorization is not None and context.viewer is ANONYMOUS:
             customer = params.get("X-Customer-Token") or params.get(CUSTOMER_TOKEN_HEADER)
-            context.viewer = self.authenticator.viewer(
-                authorization, customer if isinstance(customer, str) else None
-            )
+            try:
+                if not isinstance(authorization, str):
+                    raise InvalidToken(
+                        "The Authorization header must be `Bearer <token>`.",
+                        reason="malformed_header",
+                    )
+                context.viewer = self.authenticator.viewer(
+                    authorization, customer if isinstance(customer, str) else None
+                )
+            except InvalidToken as exc:
+                raise ConnectionRejectionError(_rejection(exc)) from None
         return None
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -178,4 +223,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return HTMLResponse(html)
 
 
-__all__ = ["GraphQLView", "error_response"]
+def _rejection(error: InvalidToken) -> dict[str, object]:
+    return {
+        "message": error.message,
+        "extensions": {"code": "UNAUTHENTICATED", "reason": error.reason},
+    }
+
+
+__all__ = ["GraphQLView", "error_response", "unauthorized"]

@@ -20,6 +20,20 @@ DEMO_TOKENS: dict[str, dict[str, Any]] = {
     "demo-staff": {"role": "staff", "locations": ["*"]},
     "demo-internal": {"role": "internal"},
 }
+#: The customer-token secret outside production when none is set. Printed in docs/demo.md,
+#: so production refuses it (see :meth:`Settings.startup_problems`).
+DEMO_CUSTOMER_TOKEN_SECRET = "demo-customer-secret-change-me-0123456789"
+#: Shortest secret per HMAC algorithm: the hash's size (RFC 7518, section 3.2).
+MIN_SECRET_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+
+
+class StartupError(Exception):
+    """The settings are unsafe or contradictory; the message names every problem and the
+    setting that fixes it."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("Omnigate will not start:\n" + "\n".join(f"- {p}" for p in problems))
+        self.problems = problems
 
 
 class TokenGrant(BaseModel):
@@ -67,9 +81,23 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Bearer tokens as JSON: `{"<token>": {"role": "staff", "locations": ["…"]}}`.',
     )
-    customer_token_secret: SecretStr = Field(
-        SecretStr("demo-customer-secret-change-me-0123456789"),
-        description="HS256 secret that signs storefront customer tokens (JWT).",
+    customer_token_secret: SecretStr | None = Field(
+        None,
+        description="Secret that signs storefront customer tokens (JWT); required in "
+        "production. Unset outside production: the demo secret of docs/demo.md.",
+    )
+    customer_token_algorithm: Literal["HS256", "HS384", "HS512"] = Field(
+        "HS256", description="The one algorithm customer tokens may be signed with."
+    )
+    customer_token_max_lifetime_seconds: int = Field(
+        86_400,
+        ge=60,
+        description="Longest a customer token may live (`exp` minus `iat`, or minus now).",
+    )
+    router_token: SecretStr | None = Field(
+        None,
+        description="Bearer token of the federation router; in production `_service` needs "
+        "it (or an internal token).",
     )
 
     # --- GraphQL limits -----------------------------------------------------------------------
@@ -198,6 +226,73 @@ class Settings(BaseSettings):
         if self.cors_origins is not None:
             return self.cors_origins
         return ["*"] if self.demo_mode else []
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    def customer_secret(self) -> str:
+        """The configured customer-token secret; outside production, the demo one if unset
+        (production refuses to start without its own)."""
+        configured = (
+            self.customer_token_secret.get_secret_value() if self.customer_token_secret else ""
+        )
+        if configured.strip():
+            return configured
+        return "" if self.production else DEMO_CUSTOMER_TOKEN_SECRET
+
+    def startup_problems(self) -> list[str]:
+        """Why these settings must not serve, each naming the setting to change. In
+        production: no customer-token secret, the demo secret, one too short for its
+        algorithm, demo mode, or a demo token. Anywhere: a router token that is also in
+        ``OMNIGATE_TOKENS``."""
+        problems = []
+        router = self.router_token.get_secret_value() if self.router_token else ""
+        if router and router in self.tokens:
+            problems.append(
+                "OMNIGATE_ROUTER_TOKEN is also a token in OMNIGATE_TOKENS: give the router a "
+                "token of its own."
+            )
+        if not self.production:
+            return problems
+        secret = (
+            self.customer_token_secret.get_secret_value().strip()
+            if self.customer_token_secret
+            else ""
+        )
+        minimum = MIN_SECRET_BYTES[self.customer_token_algorithm]
+        if not secret:
+            problems.append(
+                "OMNIGATE_CUSTOMER_TOKEN_SECRET is not set: set it to the secret your "
+                f"storefront signs customer tokens with (at least {minimum} random bytes)."
+            )
+        elif secret == DEMO_CUSTOMER_TOKEN_SECRET:
+            problems.append(
+                "OMNIGATE_CUSTOMER_TOKEN_SECRET is the demo secret printed in docs/demo.md: "
+                f"set a secret of your own (at least {minimum} random bytes)."
+            )
+        elif len(secret.encode()) < minimum:
+            problems.append(
+                f"OMNIGATE_CUSTOMER_TOKEN_SECRET is shorter than {minimum} bytes, the least "
+                f"{self.customer_token_algorithm} needs: set a longer one."
+            )
+        if self.demo_mode:
+            problems.append(
+                "demo mode is on (OMNIGATE_DEMO, or no vendor credentials are set), and it "
+                "accepts the demo tokens printed in the docs: set OMNIGATE_DEMO=false and "
+                "your vendors' credentials."
+            )
+        demo_tokens = sorted(set(DEMO_TOKENS) & set(self.tokens))
+        if demo_tokens:
+            problems.append(
+                f"OMNIGATE_TOKENS holds the demo token(s) {', '.join(demo_tokens)}: replace "
+                "them with tokens of your own."
+            )
+        if router in DEMO_TOKENS:
+            problems.append(
+                "OMNIGATE_ROUTER_TOKEN is a demo token printed in the docs: set one of your own."
+            )
+        return problems
 
     def token_grants(self) -> dict[str, TokenGrant]:
         """Configured tokens, plus the demo tokens in demo mode."""

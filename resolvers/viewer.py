@@ -12,6 +12,8 @@ class Role(enum.StrEnum):
     STOREFRONT = "storefront"
     STAFF = "staff"
     INTERNAL = "internal"
+    #: A federation router: may read ``_service { sdl }`` and nothing personal.
+    ROUTER = "router"
 
 
 ALL_LOCATIONS = "*"
@@ -38,11 +40,22 @@ class Viewer:
         """Email, phone, address, consent and others' orders: staff and internal only."""
         return self.role in (Role.STAFF, Role.INTERNAL)
 
-    def works_at(self, location_id: str) -> bool:
-        if self.role is Role.INTERNAL:
+    @property
+    def every_store(self) -> bool:
+        """Internal, or staff bound to ``"*"``: no store limits what it sees."""
+        return self.role is Role.INTERNAL or (
+            self.role is Role.STAFF and ALL_LOCATIONS in self.location_ids
+        )
+
+    def works_at(self, location_id: str | None) -> bool:
+        """Whether this token is bound to that store (``None``, no store, only for every
+        store)."""
+        if self.every_store:
             return True
-        return self.role is Role.STAFF and (
-            ALL_LOCATIONS in self.location_ids or location_id in self.location_ids
+        return (
+            self.role is Role.STAFF
+            and location_id is not None
+            and (location_id in self.location_ids)
         )
 
 

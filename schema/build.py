@@ -28,6 +28,7 @@ from strawberry.types.execution import ExecutionContext
 from schema.customer_admin import CustomerMutation
 from schema.customers import CustomerQuery
 from schema.errors import classify
+from schema.federation import GuardedServiceQuery
 from schema.health import HealthQuery
 from schema.limits import limits_rule
 from schema.operation_log import OperationLog
@@ -44,6 +45,8 @@ class Limits:
     max_aliases: int = 30
     max_tokens: int = 5000
     introspection: bool = True
+    #: ``_service { sdl }`` needs the router's (or an internal) token: on in production.
+    sdl_needs_token: bool = False
 
 
 class OmnigateSchema(Schema):
@@ -75,7 +78,10 @@ def build_schema(limits: Limits | None = None) -> OmnigateSchema:
         lambda: AddValidationRules(rules),
         PartialErrors,
     ]
-    return OmnigateSchema(query=Query, mutation=Mutation, extensions=extensions)
+    query = Query
+    if limits.sdl_needs_token:
+        query = merge_types("Query", (GuardedServiceQuery, Query))
+    return OmnigateSchema(query=query, mutation=Mutation, extensions=extensions)
 
 
 def export_sdl() -> str:

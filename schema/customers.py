@@ -16,8 +16,9 @@ from resolvers.context import RequestContext
 from resolvers.customers.profile import ConsentView, UnifiedProfile
 from resolvers.customers.queries import get_customer, lookup_customers, possible_duplicates
 from resolvers.customers.service import Served
-from resolvers.errors import BadUserInput, Forbidden, check_page_size
-from resolvers.viewer import Role, Viewer
+from resolvers.customers.visibility import order_in_full, require_visible
+from resolvers.errors import BadUserInput, Forbidden, Unauthenticated, check_page_size
+from resolvers.viewer import Role
 from schema.permissions import guarded
 
 Info = strawberry.Info[RequestContext, None]
@@ -178,7 +179,10 @@ class LineItem:
     refunded_quantity: int
 
 
-@strawberry.type
+@strawberry.type(
+    description="An order. A store-bound staff token sees another store's orders (and online "
+    "ones) as summaries: `summary` is true, `name` and `lineItems` are null."
+)
 class Order:
     id: strawberry.ID
     name: str | None
@@ -190,13 +194,18 @@ class Order:
     refunded: Money | None
     net: Money
     refund_state: RefundState
-    line_items: list[LineItem]
+    line_items: list[LineItem] | None = strawberry.field(
+        description="Null on a summary (another store's order, seen by a store-bound token)."
+    )
+    summary: bool = strawberry.field(
+        description="Only the summary of this order is shown to this token."
+    )
 
     @classmethod
-    def of(cls, o: OrderRecord) -> Order:
+    def of(cls, o: OrderRecord, *, full: bool = True) -> Order:
         return cls(
             id=strawberry.ID(_encode(f"order:{o.source.value}:{o.id}")),
-            name=o.name,
+            name=o.name if full else None,
             channel=Channel(o.channel.value),
             source=SourceName(o.source.value),
             location=Location(id=strawberry.ID(o.location_id)) if o.location_id else None,
@@ -218,7 +227,10 @@ class Order:
                     refunded_quantity=li.refunded_quantity,
                 )
                 for li in o.line_items
-            ],
+            ]
+            if full
+            else None,
+            summary=not full,
         )
 
 
@@ -276,35 +288,37 @@ def _decode(value: str) -> str:
         raise BadUserInput("malformed cursor", extensions={"argument": "after"}) from exc
 
 
-def _pii_allowed(viewer: Viewer, profile_id: str) -> bool:
-    return viewer.may_read_pii or (
-        viewer.role is Role.STOREFRONT and viewer.customer_id == profile_id
-    )
-
-
-@strawberry.federation.type(keys=["id"], description="One person, across every channel.")
+@strawberry.federation.type(
+    keys=["id"],
+    description="One person, across every channel. A store-bound staff token sees the "
+    "customers of its stores, and those it finds by exact email or phone.",
+)
 class Customer:
     id: strawberry.ID
     served: strawberry.Private[Served]
+    #: Found by ``customerLookup`` with this customer's exact email or phone.
+    exact_match: strawberry.Private[bool] = False
 
     @property
     def _p(self) -> UnifiedProfile:
         return self.served.profile
 
     def _guard(self, info: Info) -> None:
-        if not _pii_allowed(info.context.viewer, self._p.id):
-            raise Forbidden("personal data needs a staff or internal token")
+        """Every field with personal data or orders asks the visibility rule, whatever path
+        (``customer``, ``customerLookup``, ``_entities``, ``viewer``) led here."""
+        require_visible(info.context.viewer, self._p, exact_match=self.exact_match)
 
     @strawberry.field
-    def display_name(self) -> str:
+    def display_name(self, info: Info) -> str:
+        self._guard(info)
         return self._p.display_name
 
-    @strawberry.field(description="Normalised email addresses. Staff and internal only.")
+    @strawberry.field(description="Normalised email addresses.")
     def emails(self, info: Info) -> list[str]:
         self._guard(info)
         return list(self._p.emails)
 
-    @strawberry.field(description="Phones in E.164. Staff and internal only.")
+    @strawberry.field(description="Phones in E.164.")
     def phones(self, info: Info) -> list[str]:
         self._guard(info)
         return list(self._p.phones)
@@ -315,7 +329,8 @@ class Customer:
         return [Address.of(a) for a in self._p.addresses]
 
     @strawberry.field
-    def identities(self) -> list[SourceIdentity]:
+    def identities(self, info: Info) -> list[SourceIdentity]:
+        self._guard(info)
         return [SourceIdentity(source=SourceName(s.value), id=i) for s, i in self._p.identities]
 
     @strawberry.field
@@ -327,7 +342,8 @@ class Customer:
         )
 
     @strawberry.field
-    def stats(self) -> CustomerStats:
+    def stats(self, info: Info) -> CustomerStats:
+        self._guard(info)
         p = self._p
         cur = p.currency
         return CustomerStats(
@@ -350,7 +366,8 @@ class Customer:
         )
 
     @strawberry.field
-    def marketing(self) -> Marketing:
+    def marketing(self, info: Info) -> Marketing:
+        self._guard(info)
         p = self._p
         return Marketing(
             last_opened_at=p.last_opened_at,
@@ -358,7 +375,10 @@ class Customer:
             last_event_at=p.last_event_at,
         )
 
-    @strawberry.field(description="Orders from every channel, newest first.")
+    @strawberry.field(
+        description="Orders from every channel, newest first. A store-bound staff token sees "
+        "its stores' orders in full and the others as summaries."
+    )
     def orders(
         self,
         info: Info,
@@ -378,8 +398,12 @@ class Customer:
                 raise BadUserInput("malformed cursor", extensions={"argument": "after"})
             start = int(offset) + 1
         page = orders[start : start + first]
+        viewer = info.context.viewer
         edges = [
-            OrderEdge(cursor=_encode(f"o:{start + i}"), node=Order.of(o))
+            OrderEdge(
+                cursor=_encode(f"o:{start + i}"),
+                node=Order.of(o, full=order_in_full(viewer, self._p, o)),
+            )
             for i, o in enumerate(page)
         ]
         return OrderConnection(
@@ -414,12 +438,15 @@ class Customer:
         )
 
     @classmethod
-    def of(cls, served: Served) -> Customer:
-        return cls(id=strawberry.ID(served.profile.id), served=served)
+    def of(cls, served: Served, *, exact_match: bool = False) -> Customer:
+        return cls(id=strawberry.ID(served.profile.id), served=served, exact_match=exact_match)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Customer | None:
-        if not info.context.viewer.may_read_pii:
+        viewer = info.context.viewer
+        if not viewer.authenticated:
+            raise Unauthenticated("A bearer token is required.")
+        if not viewer.may_read_pii:
             raise Forbidden("customers need a staff or internal token")
         served = await get_customer(info.context, str(id))
         return cls.of(served) if served else None
@@ -449,7 +476,7 @@ class CustomerQuery:
     )
     async def customer_lookup(self, info: Info, query: str, first: int = 10) -> list[Customer]:
         found = await lookup_customers(info.context, query, first, path=_path(info))
-        return [Customer.of(s) for s in found]
+        return [Customer.of(f.served, exact_match=f.exact_match) for f in found]
 
 
 __all__ = ["Customer", "CustomerQuery", "Location", "Money"]

@@ -1,4 +1,5 @@
-"""Field permissions. Anonymous callers may read ``health`` and nothing else."""
+"""Field permissions. Anonymous callers may read ``health`` (and, outside production,
+``_service``) and nothing else."""
 
 from __future__ import annotations
 
@@ -44,3 +45,21 @@ def guarded(*roles: Role) -> list[FieldExtension]:
     """Field extensions for ``requires(*roles)``. No schema directives: they would leak into
     the SDL, and a federation gateway would have to know them."""
     return [PermissionExtension(requires(*roles), use_directives=False)]
+
+
+class SdlNeedsToken(IsAuthenticated):
+    message = "`_service` needs the router's bearer token (OMNIGATE_ROUTER_TOKEN) in production."
+
+
+class RouterOrInternal(HasRole):
+    message = "`_service` needs the router's token or an internal token."
+
+
+def router_only() -> list[FieldExtension]:
+    """Extensions for ``_service`` in production: the router's token, or an internal one."""
+    return [
+        PermissionExtension(
+            [SdlNeedsToken(), RouterOrInternal(Role.ROUTER, Role.INTERNAL)],
+            use_directives=False,
+        )
+    ]

@@ -19,6 +19,7 @@ class ViewerRole(enum.Enum):
     STOREFRONT = "storefront"
     STAFF = "staff"
     INTERNAL = "internal"
+    ROUTER = "router"
 
 
 @strawberry.type(name="Viewer")

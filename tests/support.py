@@ -22,6 +22,17 @@ def make_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **base)  # type: ignore[call-arg]
 
 
+#: A customer-token secret long enough for production's start-up checks (tests only).
+PRODUCTION_SECRET = "test-only-production-secret-0123456789abcdef"
+
+
+def production_settings(**overrides: Any) -> Settings:
+    """Settings that pass production's start-up checks: a secret of our own, no demo."""
+    base: dict[str, Any] = {"environment": "production", "customer_token_secret": PRODUCTION_SECRET}
+    base.update(overrides)
+    return make_settings(**base)
+
+
 def listening_socket() -> tuple[socket.socket, str]:
     """A loopback socket already listening, and its URL: a server can be started on it later,
     while others (sandboxes that deliver webhooks) already know where it will be.

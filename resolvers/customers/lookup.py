@@ -7,12 +7,15 @@ or phone, then an exact full name, then whole-word name matches, then prefixes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from resolvers.identity.normalize import name_tokens, normalize_email, normalize_phone
 from resolvers.model import ProfileDoc
 from resolvers.store import Store
 
 _PHONEISH = re.compile(r"^[\d\s()+.\-]{7,}$")
+#: Most name matches read to fill one page when some are left out (``keep``).
+MAX_NAME_POOL = 2000
 
 
 def classify_query(query: str, region: str) -> tuple[str, str] | None:
@@ -30,7 +33,17 @@ def classify_query(query: str, region: str) -> tuple[str, str] | None:
     return ("name", " ".join(tokens)) if tokens else None
 
 
-async def lookup(store: Store, query: str, *, first: int, region: str) -> list[ProfileDoc]:
+async def lookup(
+    store: Store,
+    query: str,
+    *,
+    first: int,
+    region: str,
+    keep: Callable[[ProfileDoc], bool] | None = None,
+) -> list[ProfileDoc]:
+    """Profiles for a counter query, exact matches first. ``keep`` filters name matches
+    (a store-bound token sees only its stores' customers by name): the pool read from the
+    store grows, up to ``MAX_NAME_POOL``, until it fills the page or runs out."""
     kind = classify_query(query, region)
     if kind is None:
         return []
@@ -40,8 +53,14 @@ async def lookup(store: Store, query: str, *, first: int, region: str) -> list[P
     if what == "phone":
         return await store.find_profiles(phone=key, limit=first)
     # Fetch more than asked so ranking can bring exact matches forward.
-    found = await store.find_profiles(name_prefix=key, limit=max(first * 5, 50))
-    return sorted(found, key=lambda doc: (_rank(doc, key), doc.id))[:first]
+    pool = max(first * 5, 50)
+    while True:
+        found = await store.find_profiles(name_prefix=key, limit=pool)
+        kept = found if keep is None else [doc for doc in found if keep(doc)]
+        if keep is None or len(kept) >= first or len(found) < pool or pool >= MAX_NAME_POOL:
+            break
+        pool = min(pool * 4, MAX_NAME_POOL)
+    return sorted(kept, key=lambda doc: (_rank(doc, key), doc.id))[:first]
 
 
 def _rank(doc: ProfileDoc, key: str) -> int:

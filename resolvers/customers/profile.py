@@ -80,6 +80,10 @@ class UnifiedProfile:
     last_clicked_at: datetime | None = None
     last_event_at: datetime | None = None
     orders: list[OrderRecord] = field(default_factory=list)
+    #: Unified ids of the stores where this person has activity: an order there (also one
+    #: older than the cached orders), or an upstream record a POS created there. Store-bound
+    #: staff tokens see the profile by it (``resolvers/customers/visibility.py``).
+    locations: list[str] = field(default_factory=list)
     refreshed_at: datetime | None = None
     sources: list[SourceStatus] = field(default_factory=list)
 
@@ -159,7 +163,12 @@ def build_profile(
         [(p.source, p.sms_consent) for p in people if p.sms_consent]
     )
 
+    orders = list(orders)
     _order_stats(profile, orders)
+    profile.locations = sorted(
+        {o.location_id for o in orders if o.location_id and not o.cancelled}
+        | {c.location_id for c in customers if c.location_id}
+    )
     for e in engagement:
         profile.last_opened_at = _max(profile.last_opened_at, e.last_opened_at)
         profile.last_clicked_at = _max(profile.last_clicked_at, e.last_clicked_at)
@@ -258,11 +267,21 @@ def from_body(body: dict[str, Any]) -> UnifiedProfile:
         last_clicked_at=_dt(b.get("last_clicked_at")),
         last_event_at=_dt(b.get("last_event_at")),
         orders=[_order(o) for o in b.get("orders", [])],
+        locations=body_locations(b),
         refreshed_at=_dt(b.get("refreshed_at")),
         sources=[
             SourceStatus(Source(s["source"]), s["ok"], s.get("code")) for s in b.get("sources", [])
         ],
     )
+
+
+def body_locations(body: dict[str, Any]) -> list[str]:
+    """The profile's activity locations, read from a stored body without building the whole
+    profile (lookups filter many bodies by it). A body stored before the field existed
+    falls back to its cached orders' locations."""
+    if "locations" in body:
+        return list(body["locations"])
+    return sorted({o["location_id"] for o in body.get("orders", []) if o.get("location_id")})
 
 
 #: Field names per dataclass type, looked up once: ``dataclasses.asdict`` deep-copies every
@@ -354,6 +373,7 @@ __all__ = [
     "RefundState",
     "SourceStatus",
     "UnifiedProfile",
+    "body_locations",
     "build_profile",
     "from_body",
     "to_body",

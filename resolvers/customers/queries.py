@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from resolvers.context import RequestContext
 from resolvers.customers.lookup import lookup
+from resolvers.customers.profile import body_locations
 from resolvers.customers.service import Served
+from resolvers.customers.visibility import is_exact_match, may_see, require_visible
 from resolvers.errors import check_page_size
 from resolvers.model import ProfileDoc
 from resolvers.partial import PartialError, report
@@ -23,26 +27,56 @@ def _profile_docs(ctx: RequestContext):  # type: ignore[no-untyped-def]
 async def get_customer(
     ctx: RequestContext, profile_id: str, *, path: tuple[str | int, ...] | None = None
 ) -> Served | None:
+    """One customer by id, if the viewer may see it (``FORBIDDEN`` otherwise)."""
     doc = await _profile_docs(ctx).load(profile_id)
     served = await ctx.services.customers.serve(doc, profile_id, ctx.loaders)
     if served is not None:
+        require_visible(ctx.viewer, served.profile)
         report_source_errors(served, path)
     return served
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A counter lookup result; ``exact_match``: the query was its exact email or phone,
+    which shows a store-bound token a customer of another store."""
+
+    served: Served
+    exact_match: bool
+
+
 async def lookup_customers(
     ctx: RequestContext, query: str, first: int, *, path: tuple[str | int, ...] | None = None
-) -> list[Served]:
+) -> list[Found]:
+    """Counter lookup. Exact email or phone matches are shown to any staff token; name
+    matches only if the viewer may see them (customers of its stores)."""
     check_page_size(first, ctx.services.config.max_page_size)
+    region = ctx.services.config.default_phone_region
+    viewer = ctx.viewer
+
+    def exact(doc: ProfileDoc) -> bool:
+        return is_exact_match(query, doc.emails, doc.phones, region)
+
+    def keep(doc: ProfileDoc) -> bool:
+        return may_see(viewer, doc.id, body_locations(doc.body), exact_match=exact(doc))
+
     docs = await lookup(
-        ctx.services.store, query, first=first, region=ctx.services.config.default_phone_region
+        ctx.services.store,
+        query,
+        first=first,
+        region=region,
+        keep=None if viewer.every_store else keep,
     )
     results = []
     for doc in docs:
         served = await ctx.services.customers.serve(doc, doc.id, ctx.loaders)
-        if served is not None:
-            report_source_errors(served, path)
-            results.append(served)
+        if served is None:
+            continue
+        match = exact(doc)
+        if not may_see(viewer, served.profile.id, served.profile.locations, exact_match=match):
+            continue  # an email or phone lookup whose match is not exact (defensive)
+        report_source_errors(served, path)
+        results.append(Found(served, match))
     return results
 
 

@@ -3,7 +3,7 @@ pointed at them exactly as ``omnigate demo`` does, and an HTTP client."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest_asyncio
 from connectors.demo import DemoWorld
 from gateway.app import create_app
 from gateway.demo import DemoStack, sandboxes
+from gateway.settings import TokenGrant
 from tests.support import gql, listening_socket, make_settings, serve
 
 PEOPLE = 200  # the demo default, so docs/queries examples find their people
@@ -31,10 +32,10 @@ class Demo:
         return self.stack.world
 
     async def gql(
-        self, query: str, token: str | None = "demo-internal", **kwargs: Any
+        self, query: str, token: str | None = "demo-internal", status: int = 200, **kwargs: Any
     ) -> dict[str, Any]:
-        status, body = await gql(self.http, self.url, query, token=token, **kwargs)
-        assert status == 200, body
+        got, body = await gql(self.http, self.url, query, token=token, **kwargs)
+        assert got == status, body
         return body
 
     async def control(self, vendor: str, method: str, path: str, **kwargs: Any) -> Any:
@@ -47,10 +48,19 @@ class Demo:
         return self.app.state.counter.count(connector=connector)
 
 
-async def _boot() -> AsyncIterator[Demo]:
+async def _boot(
+    tokens: Callable[[DemoWorld], dict[str, TokenGrant]] | None = None,
+) -> AsyncIterator[Demo]:
+    """The stack; ``tokens`` adds bearer tokens made from the generated world (e.g. staff
+    tokens bound to its stores)."""
     sock, url = listening_socket()
     async with sandboxes(make_settings(), people=PEOPLE, gateway_url=url) as stack:
-        app = create_app(stack.settings)
+        settings = stack.settings
+        if tokens is not None:
+            settings = settings.model_copy(
+                update={"tokens": {**settings.tokens, **tokens(stack.world)}}
+            )
+        app = create_app(settings)
         async with serve(app, sock) as base, aiohttp.ClientSession() as http:
             await app.state.seeded.wait()
             yield Demo(url=base, app=app, stack=stack, http=http)

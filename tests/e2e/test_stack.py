@@ -64,5 +64,6 @@ async def test_readyz_reports_each_circuit(demo: Demo) -> None:
 
 
 async def test_unknown_token_gets_no_customer(demo: Demo) -> None:
-    body = await demo.gql('{ customerLookup(query: "a") { id } }', token="nope")
+    body = await demo.gql('{ customerLookup(query: "a") { id } }', token="nope", status=401)
     assert codes(body) == ["UNAUTHENTICATED"]
+    assert body["data"] is None

@@ -77,3 +77,37 @@ async def test_sync_customers_backfills_and_a_rerun_adds_no_duplicate(mongo_uri:
         assert identities >= created
     finally:
         await client.close()
+
+
+async def test_serve_in_production_with_demo_credentials_exits_saying_what_to_set() -> None:
+    code, output = await omnigate(
+        "serve",
+        "--port",
+        "9",
+        env={
+            "OMNIGATE_ENVIRONMENT": "production",
+            "OMNIGATE_CUSTOMER_TOKEN_SECRET": "",
+            "OMNIGATE_DEMO": "false",
+        },
+    )
+    assert code == 2, output
+    assert "OMNIGATE_CUSTOMER_TOKEN_SECRET is not set" in output
+    assert "Traceback" not in output
+
+
+async def test_demo_in_production_exits_saying_what_to_set() -> None:
+    code, output = await omnigate(
+        "demo",
+        "--port",
+        "9",
+        "--people",
+        "5",
+        env={
+            "OMNIGATE_ENVIRONMENT": "production",
+            "OMNIGATE_CUSTOMER_TOKEN_SECRET": "demo-customer-secret-change-me-0123456789",
+        },
+    )
+    assert code == 2, output
+    assert "demo secret" in output
+    assert "OMNIGATE_DEMO" in output
+    assert "Traceback" not in output

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.app import create_app
 from tests.gateway.conftest import TOKENS
-from tests.support import make_settings, serve
+from tests.support import make_settings, production_settings, serve
 
 SHOP = "https://shop.example"
 PREFLIGHT = {
@@ -95,7 +95,7 @@ async def test_websocket_from_an_allowed_origin(
 
 
 async def test_production_allows_no_origin_by_default(http: aiohttp.ClientSession) -> None:
-    app = create_app(make_settings(environment="production"))
+    app = create_app(production_settings())
     async with serve(app) as url:
         resp = await _preflight(http, url, SHOP)
         assert "Access-Control-Allow-Origin" not in resp.headers

@@ -10,7 +10,7 @@ import pytest
 from graphql import get_introspection_query
 
 from gateway.app import create_app
-from tests.support import codes, make_settings, serve
+from tests.support import codes, production_settings, serve
 
 #: The exact text GraphiQL sends for its docs and autocomplete: graphql-js 16.9.0's
 #: ``getIntrospectionQuery({inputValueDeprecation: true})``, as GraphiQL 3.8.3 (the version
@@ -108,7 +108,7 @@ async def test_a_long_of_type_chain_is_not_a_bomb(
 
 
 async def test_production_refuses_introspection(http: aiohttp.ClientSession) -> None:
-    app = create_app(make_settings(environment="production"))
+    app = create_app(production_settings())
     async with serve(app) as url:
         status, body = await _post(
             http, url, {"query": GRAPHIQL_QUERY, "operationName": "IntrospectionQuery"}

@@ -5,6 +5,7 @@ app, with the real Shopify endpoint and a memory store whose steps can be made t
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -91,6 +92,7 @@ class Route_:
     clock: Clock
     handled: list[WebhookEvent]
     http: aiohttp.ClientSession
+    webhooks: WebhookRoute
 
     async def post(
         self, body: bytes, *, topic: str = "inventory_levels/update", event_id: str = "evt-1"
@@ -130,7 +132,7 @@ async def route() -> AsyncIterator[Route_]:
     webhooks = WebhookRoute(services, {"shopify": endpoint}, dispatcher, clock=clock)
     app = Starlette(routes=[Route("/webhooks/{vendor}", webhooks.handle, methods=["POST"])])
     async with serve(app) as url, aiohttp.ClientSession() as http:
-        yield Route_(url, store, dispatcher, clock, handled, http)
+        yield Route_(url, store, dispatcher, clock, handled, http, webhooks)
 
 
 def inventory(available: int = 7, minute: int = 0) -> bytes:
@@ -265,3 +267,89 @@ async def test_a_handler_failing_on_a_well_formed_event_dead_letters_it(route: R
         Source.SHOPIFY, "evt-bug", route.clock(), lease=CLAIM_LEASE
     )
     assert claim is ReceiptClaim.CLAIMED
+
+
+# --- races ----------------------------------------------------------------------------------------
+
+
+async def test_the_same_body_arriving_while_it_is_applied_is_told_to_retry(route: Route_) -> None:
+    """A second delivery of the same bytes (here with another event id) while the first is
+    still being applied is not acknowledged: the first may yet fail. Once the first is done,
+    the retry is a duplicate. One effect in all."""
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(services: Services, event: InventoryChanged) -> None:
+        started.set()
+        await release.wait()
+
+    route.dispatcher.on(InventoryChanged, slow)
+    body = inventory()
+    first = asyncio.create_task(route.post(body, event_id="evt-a"))
+    await started.wait()
+    status, headers, payload = await route.post(body, event_id="evt-b")
+    assert_retry_later(status, headers, payload)
+    assert payload["code"] == "IN_PROGRESS"
+    release.set()
+    status, _, payload = await first
+    assert (status, payload["applied"]) == (200, 1)
+    status, _, payload = await route.post(body, event_id="evt-b")
+    assert (status, payload["applied"], payload["duplicates"]) == (200, 0, 1)
+    assert len(route.handled) == 1
+
+
+async def test_one_event_in_two_bodies_at_once_is_applied_once(route: Route_) -> None:
+    """Shopify sends one event to each subscription (API versions differ, so do the bodies):
+    the event id decides, and the second body's receipt is released so its retry counts."""
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(services: Services, event: InventoryChanged) -> None:
+        started.set()
+        await release.wait()
+
+    route.dispatcher.on(InventoryChanged, slow)
+    first = asyncio.create_task(route.post(inventory(available=5), event_id="evt-same"))
+    await started.wait()
+    status, headers, payload = await route.post(
+        inventory(available=5, minute=1), event_id="evt-same"
+    )
+    assert_retry_later(status, headers, payload)
+    release.set()
+    assert (await first)[0] == 200
+    status, _, payload = await route.post(inventory(available=5, minute=1), event_id="evt-same")
+    assert (status, payload["applied"], payload["duplicates"]) == (200, 0, 1)
+    assert len(route.handled) == 1
+
+
+# --- replaying a dead letter ----------------------------------------------------------------------
+
+
+async def test_a_dead_letter_replayed_after_the_fix_is_applied_and_forgotten(
+    route: Route_,
+) -> None:
+    broken = True
+
+    async def buggy(services: Services, event: InventoryChanged) -> None:
+        if broken:
+            raise TypeError("a bug")
+
+    route.dispatcher.on(InventoryChanged, buggy)
+    body = inventory(available=6)
+    status, _, payload = await route.post(body, event_id="evt-replay")
+    assert payload["deadLettered"] is True
+    (letter,) = await route.store.dead_letters()
+
+    again = await route.webhooks.replay(letter)  # still broken: kept, reason refreshed
+    assert again.dead_lettered
+    (kept,) = await route.store.dead_letters()
+    assert kept.deliveries == 2
+
+    broken = False
+    outcome = await route.webhooks.replay(kept)
+    assert (outcome.status, outcome.body["applied"]) == (200, 1)
+    assert await route.store.count_dead_letters() == 0
+    level = await route.level()
+    assert level is not None
+    assert level.quantities["available"] == 6
+    # The replayed body is settled: the vendor's copy is now a plain duplicate.
+    status, _, payload = await route.post(body, event_id="evt-replay")
+    assert (status, payload["duplicates"]) == (200, 1)

@@ -22,6 +22,7 @@ from connectors.records import InventoryChanged, Source, WebhookEvent
 from connectors.registry import ConnectorSet
 from connectors.sandbox.webhooks import sign_shopify
 from connectors.shopify.webhooks import ShopifyWebhooks
+from gateway.dead_letters import describe, list_letters, replay_letters
 from gateway.store import MemoryStore
 from gateway.webhooks import CLAIM_LEASE, WebhookRoute
 from resolvers.context import Services
@@ -353,3 +354,39 @@ async def test_a_dead_letter_replayed_after_the_fix_is_applied_and_forgotten(
     # The replayed body is settled: the vendor's copy is now a plain duplicate.
     status, _, payload = await route.post(body, event_id="evt-replay")
     assert (status, payload["duplicates"]) == (200, 1)
+
+
+async def test_the_operator_lists_and_replays_dead_letters_oldest_first(route: Route_) -> None:
+    """What ``omnigate webhooks dead-letters`` and ``omnigate webhooks replay`` do."""
+    order: list[int] = []
+    broken = True
+
+    async def buggy(services: Services, event: InventoryChanged) -> None:
+        if broken:
+            raise ValueError("a bug")
+        assert event.level is not None
+        order.append(event.level.quantities["available"])
+
+    route.dispatcher.on(InventoryChanged, buggy)
+    for n in (1, 2, 3):
+        route.clock.now += timedelta(seconds=1)
+        await route.post(inventory(available=n, minute=n), event_id=f"evt-{n}")
+    letters = await list_letters(route.store)
+    assert [d.event_id for d in letters] == ["evt-3", "evt-2", "evt-1"]
+    line = describe(letters[0])
+    assert "inventory_levels/update" in line
+    assert "evt-3" in line
+    assert "ValueError" in line
+    assert "available" not in line  # no body
+
+    broken = False
+    first = letters[-1].body_digest
+    (one,) = await replay_letters(route.webhooks, route.store, digest=first[:12])
+    assert one.applied
+    assert order == [1]
+    with pytest.raises(ValueError, match="give more"):
+        await replay_letters(route.webhooks, route.store, digest="")
+    rest = await replay_letters(route.webhooks, route.store)
+    assert [r.applied for r in rest] == [True, True]
+    assert order == [1, 2, 3]
+    assert await route.store.count_dead_letters() == 0

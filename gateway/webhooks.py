@@ -150,8 +150,9 @@ class WebhookRoute:
         """Everything after verification: dedupe, parse, dispatch (also used by replay)."""
         source = endpoint.source
         named = endpoint.identify(headers=headers, body=body)
-        delivery = Delivery(vendor, named.topic, named.event_id, body_digest(body))
-        body_key = _body_key(delivery.body_digest or "")
+        digest = body_digest(body)
+        delivery = Delivery(vendor, named.topic, named.event_id, digest)
+        body_key = _body_key(digest)
         store = self.services.store
         try:
             claim = await store.claim_receipt(source, body_key, self.clock(), lease=self.lease)
@@ -162,7 +163,7 @@ class WebhookRoute:
             log.info(
                 "%s webhook body %s seen before (topic=%s event_id=%s): replay ignored",
                 vendor,
-                delivery.body_digest,
+                digest,
                 named.topic,
                 named.event_id,
             )
@@ -172,7 +173,7 @@ class WebhookRoute:
         try:
             events = endpoint.parse(headers=headers, body=body)
         except WebhookParseError as exc:
-            return await self._dead_letter(endpoint, delivery, headers, body, str(exc))
+            return await self._dead_letter(endpoint, digest, delivery, headers, body, str(exc))
         applied = duplicates = 0
         for event in events:
             try:
@@ -203,7 +204,7 @@ class WebhookRoute:
                 await self._release(source, event.event_id)
                 reason = f"applying {type(event).__name__} {event.event_id} failed: "
                 return await self._dead_letter(
-                    endpoint, delivery, headers, body, reason + type(exc).__name__
+                    endpoint, digest, delivery, headers, body, reason + type(exc).__name__
                 )
             try:
                 await store.complete_receipt(source, event.event_id)
@@ -223,6 +224,7 @@ class WebhookRoute:
     async def _dead_letter(
         self,
         endpoint: WebhookEndpoint,
+        digest: str,
         delivery: Delivery,
         headers: Mapping[str, str],
         body: bytes,
@@ -231,10 +233,10 @@ class WebhookRoute:
         """Keep the delivery and acknowledge it. Its body receipt is completed, so the
         vendor's redeliveries of the same bytes are duplicates, not a retry loop."""
         source = endpoint.source
-        body_key = _body_key(delivery.body_digest or "")
+        body_key = _body_key(digest)
         letter = DeadLetter(
             source=source,
-            body_digest=delivery.body_digest or "",
+            body_digest=digest,
             reason=reason,
             received_at=self.clock(),
             body=body,
@@ -252,7 +254,7 @@ class WebhookRoute:
             delivery.vendor,
             delivery.topic,
             delivery.event_id,
-            delivery.body_digest,
+            digest,
             reason,
         )
         try:

@@ -92,6 +92,7 @@ def create_app(
             "ready": report.ready,
             "store": {"kind": report.store_kind, "reachable": report.store_reachable},
             "connectors": {c.name: c.circuit for c in report.connectors},
+            "webhooks": {"deadLetters": report.dead_letters},
         }
         return JSONResponse(body, status_code=200 if report.ready else 503)
 

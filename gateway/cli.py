@@ -35,6 +35,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--since", default=None, help="only records updated since (ISO date or datetime)"
     )
 
+    hooks = sub.add_parser("webhooks", help="webhook deliveries kept as dead letters")
+    hooks_sub = hooks.add_subparsers(dest="action", required=True)
+    listing = hooks_sub.add_parser("dead-letters", help="list them (no bodies)")
+    replay = hooks_sub.add_parser("replay", help="run them through the webhook route again")
+    for action in (listing, replay):
+        action.add_argument("--vendor", choices=["shopify", "square", "klaviyo"], default=None)
+        action.add_argument("--limit", type=int, default=100)
+    which = replay.add_mutually_exclusive_group(required=True)
+    which.add_argument("--digest", help="the letter's body digest (or an unambiguous prefix)")
+    which.add_argument("--all", action="store_true", help="every letter, oldest first")
+
     schema = sub.add_parser("schema", help="print the GraphQL SDL")
     schema.add_argument("--output", "-o", default=None, help="write to a file instead")
 
@@ -58,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format)
     if args.command == "sync":
         return asyncio.run(_sync(settings, args.since))
+    if args.command == "webhooks":
+        return asyncio.run(_webhooks(settings, args))
     run_demo = args.command == "demo" or settings.demo_mode
     try:
         # Checked before the demo's sandboxes start; create_app checks again what it gets.
@@ -120,6 +133,47 @@ async def _sync(settings: Settings, since_text: str | None) -> int:
     for line in summary.lines():
         print(line)
     return 1 if summary.failed_sources else 0
+
+
+async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
+    from connectors.records import Source
+    from gateway import __version__
+    from gateway.dead_letters import describe, list_letters, replay_letters
+    from gateway.runtime import build_services, webhook_endpoints
+    from gateway.webhooks import WebhookRoute
+    from resolvers.webhook_events import WebhookDispatcher
+
+    source = Source(args.vendor) if args.vendor else None
+    services = build_services(settings, version=__version__)
+    await services.store.init()
+    try:
+        if args.action == "dead-letters":
+            for letter in await list_letters(services.store, source=source, limit=args.limit):
+                print(describe(letter))
+            return 0
+        await services.connectors.start()
+        try:
+            route = WebhookRoute(
+                services,
+                webhook_endpoints(services.connectors),
+                WebhookDispatcher(services),
+            )
+            done = await replay_letters(
+                route,
+                services.store,
+                source=source,
+                digest=None if args.all else args.digest,
+                limit=args.limit,
+                report=lambda replayed: print(replayed.line()),
+            )
+        finally:
+            await services.connectors.close()
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        await services.store.close()
+    return 0 if all(r.applied for r in done) else 1
 
 
 def _uvicorn_config(app: object, settings: Settings) -> uvicorn.Config:

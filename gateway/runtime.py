@@ -103,6 +103,7 @@ def build_services(
             uri,
             settings.mongodb_database,
             receipt_retention=timedelta(days=settings.webhook_receipt_ttl_days),
+            dead_letter_retention=timedelta(days=settings.webhook_dead_letter_ttl_days),
         ),
         connectors=build_connectors(settings, counter or RequestCounter()),
         events=EventBus(),

@@ -121,6 +121,12 @@ class Settings(BaseSettings):
     webhook_receipt_ttl_days: int = Field(
         7, description="How long webhook ids are kept for dedupe."
     )
+    webhook_dead_letter_ttl_days: int = Field(
+        14,
+        ge=1,
+        description="How long webhook bodies that could not be applied are kept for replay "
+        "(they hold personal data; see docs/runbooks.md).",
+    )
 
     # --- connectors: shared HTTP --------------------------------------------------------------
     http_connect_timeout: float = Field(2.0, description="Seconds to open an upstream connection.")

@@ -1,26 +1,89 @@
-"""``POST /webhooks/<vendor>``: verify, dedupe, parse, dispatch.
+"""``POST /webhooks/<vendor>``: verify, dedupe, parse, dispatch, and answer so the vendor
+does the right thing next.
 
-Order matters: the signature is checked on the raw body before anything reads it, so a forged
-delivery changes nothing and costs little. Each event id is recorded once (a unique index in
-MongoDB); a replay is acknowledged with 200 so the vendor stops retrying, but has no effect.
-If handling fails the receipt is released and we answer 503, so the vendor's retry can
-succeed later.
+Order matters. The signature is checked on the raw body before anything reads it, so a forged
+delivery changes nothing and costs little. Then the delivery is deduplicated twice:
+
+* on the **body digest** (``body:<sha256>``): the same signed bytes are the same delivery,
+  whatever unsigned headers come with them (Shopify signs only the body, so a captured body
+  re-sent with another ``X-Shopify-Topic`` or a fresh ``X-Shopify-Event-Id`` is a replay);
+* on each event's **vendor event id**, which also catches one event delivered in different
+  bodies (Shopify's subscriptions on two API versions).
+
+A receipt is *claimed* before its event is applied and *completed* after
+(:meth:`~resolvers.store.Store.claim_receipt`): a second delivery meanwhile is told to retry
+(never acknowledged as a duplicate of something that may yet fail), and a claim whose release
+was lost in an outage lapses after :data:`CLAIM_LEASE`, so no event is dropped for good.
+
+What the vendor is told:
+
+=======================================  ==========================================
+outcome                                  answer
+=======================================  ==========================================
+applied, or a duplicate / replay         200 ``{"ok": true, "applied", "duplicates"}``
+the body can never be applied            200 ``{"ok": false, "deadLettered": true}``
+the store or an upstream is unavailable  503 + ``Retry-After``, receipts released
+the same body is being applied now       503 + ``Retry-After`` (``IN_PROGRESS``)
+bad signature / unknown vendor           401 / 404
+=======================================  ==========================================
+
+"Can never be applied" is a body that does not parse into well-formed events of its topic
+(:class:`~connectors.webhooks.WebhookParseError`), or an event whose handler fails with
+anything but an outage (a bug, an unexpected value): retrying the same bytes would fail the
+same way forever, and both vendors retry every non-2xx answer. Such a body is kept as a dead
+letter (``docs/runbooks.md``: inspect, fix, :meth:`WebhookRoute.replay`). An outage
+(:class:`~resolvers.store.StoreError`, :class:`~connectors.errors.UpstreamError`, a timeout)
+is worth retrying, so the receipts are released and the vendor is asked to come back.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from datetime import UTC, datetime
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from connectors.webhooks import WebhookEndpoint, WebhookParseError
+from connectors.errors import UpstreamError, UpstreamRateLimited
+from connectors.records import Source
+from connectors.webhooks import WebhookEndpoint, WebhookParseError, body_digest
 from resolvers.context import Services
+from resolvers.delivery import Delivery
+from resolvers.store import DeadLetter, ReceiptClaim, StoreError
 from resolvers.webhook_events import WebhookDispatcher
 
 log = logging.getLogger("omnigate.webhooks")
+
+#: How long an unfinished claim holds a receipt. Longer than applying any event takes (a
+#: handler's upstream calls are bounded by the HTTP timeouts and retries), short enough that
+#: a claim stranded by an outage delays the vendor's retries by minutes, not hours.
+CLAIM_LEASE = timedelta(minutes=5)
+#: ``Retry-After`` on a 503, in seconds (vendors back off on their own schedule anyway).
+RETRY_AFTER_SECONDS = 30
+
+#: Failures of something other than the delivery: worth retrying later.
+_OUTAGES = (StoreError, UpstreamError, TimeoutError, ConnectionError)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The answer to one delivery, before it becomes an HTTP response."""
+
+    status: int
+    body: dict[str, Any]
+    retry_after: int | None = None
+
+    @property
+    def dead_lettered(self) -> bool:
+        return bool(self.body.get("deadLettered"))
+
+    def response(self) -> JSONResponse:
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
+        return JSONResponse(self.body, status_code=self.status, headers=headers)
 
 
 class WebhookRoute:
@@ -31,44 +94,213 @@ class WebhookRoute:
         dispatcher: WebhookDispatcher,
         *,
         public_urls: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        lease: timedelta = CLAIM_LEASE,
+        retry_after: int = RETRY_AFTER_SECONDS,
     ) -> None:
         self.services = services
         self.endpoints = dict(endpoints)
         self.dispatcher = dispatcher
         #: The notification URL as registered with a vendor that signs it (Square).
         self.public_urls = dict(public_urls or {})
+        self.clock = clock
+        self.lease = lease
+        self.retry_after = retry_after
 
     async def handle(self, request: Request) -> JSONResponse:
         vendor = request.path_params["vendor"]
         endpoint = self.endpoints.get(vendor)
         if endpoint is None:
-            return _reply(404, "unknown webhook vendor", "NOT_FOUND")
+            return _reply(404, "unknown webhook vendor", "NOT_FOUND").response()
         body = await request.body()
         url = self.public_urls.get(vendor) or str(request.url)
         headers = {k.lower(): v for k, v in request.headers.items()}
         if not endpoint.verify(url=url, headers=headers, body=body):
             log.warning("rejected %s webhook with a bad signature", vendor)
-            return _reply(401, "invalid signature", "UNAUTHENTICATED")
+            return _reply(401, "invalid signature", "UNAUTHENTICATED").response()
+        outcome = await self.receive(vendor, endpoint, headers, body)
+        return outcome.response()
+
+    async def replay(self, letter: DeadLetter) -> Outcome:
+        """Run a dead letter through the route again, as the vendor first sent it (its
+        signature was checked when it arrived). Its body receipt is released first, so it is
+        not a replay of itself; events it applied before are still duplicates by event id.
+        The letter is deleted once the delivery is applied; if it fails again the letter
+        stays, with the new reason."""
+        vendor = str(letter.source)
+        endpoint = self.endpoints.get(vendor)
+        if endpoint is None:
+            return _reply(404, f"no webhook endpoint for {vendor}", "NOT_FOUND")
+        store = self.services.store
+        try:
+            await store.release_receipt(letter.source, _body_key(letter.body_digest))
+        except StoreError:
+            return self._retry_later("STORE_UNAVAILABLE")
+        outcome = await self.receive(vendor, endpoint, dict(letter.headers), letter.body)
+        if outcome.status == 200 and not outcome.dead_lettered:
+            try:
+                await store.delete_dead_letter(letter.source, letter.body_digest)
+            except StoreError:
+                log.warning("replayed dead letter %s kept: the store failed", letter.body_digest)
+        return outcome
+
+    async def receive(
+        self, vendor: str, endpoint: WebhookEndpoint, headers: Mapping[str, str], body: bytes
+    ) -> Outcome:
+        """Everything after verification: dedupe, parse, dispatch (also used by replay)."""
+        source = endpoint.source
+        named = endpoint.identify(headers=headers, body=body)
+        digest = body_digest(body)
+        delivery = Delivery(vendor, named.topic, named.event_id, digest)
+        body_key = _body_key(digest)
+        store = self.services.store
+        try:
+            claim = await store.claim_receipt(source, body_key, self.clock(), lease=self.lease)
+        except StoreError:
+            log.warning("%s webhook %s: store unavailable", vendor, named.event_id)
+            return self._retry_later("STORE_UNAVAILABLE")
+        if claim is ReceiptClaim.DUPLICATE:
+            log.info(
+                "%s webhook body %s seen before (topic=%s event_id=%s): replay ignored",
+                vendor,
+                digest,
+                named.topic,
+                named.event_id,
+            )
+            return Outcome(200, {"ok": True, "applied": 0, "duplicates": 1, "replay": True})
+        if claim is ReceiptClaim.IN_FLIGHT:
+            return self._retry_later("IN_PROGRESS")
         try:
             events = endpoint.parse(headers=headers, body=body)
         except WebhookParseError as exc:
-            log.warning("unparseable %s webhook: %s", vendor, exc)
-            return _reply(400, "malformed webhook body", "BAD_REQUEST")
+            return await self._dead_letter(endpoint, digest, delivery, headers, body, str(exc))
         applied = duplicates = 0
-        store = self.services.store
         for event in events:
-            if not await store.record_receipt(event.source, event.event_id, datetime.now(UTC)):
+            try:
+                claim = await store.claim_receipt(
+                    source, event.event_id, self.clock(), lease=self.lease
+                )
+            except StoreError:
+                return await self._abandon(source, [body_key], "STORE_UNAVAILABLE")
+            if claim is ReceiptClaim.DUPLICATE:
                 duplicates += 1
                 continue
+            if claim is ReceiptClaim.IN_FLIGHT:
+                return await self._abandon(source, [body_key], "IN_PROGRESS")
             try:
-                await self.dispatcher.handle(event)
-            except Exception:
-                log.exception("handling %s event %s failed", vendor, event.event_id)
-                await store.release_receipt(event.source, event.event_id)
-                return _reply(503, "event could not be applied; retry later", "RETRY")
+                await self.dispatcher.handle(event, delivery)
+            except _OUTAGES as exc:
+                log.warning(
+                    "%s webhook event %s not applied (%s); the vendor will retry",
+                    vendor,
+                    event.event_id,
+                    type(exc).__name__,
+                )
+                return await self._abandon(
+                    source, [event.event_id, body_key], _outage_code(exc), _retry_hint(exc)
+                )
+            except Exception as exc:
+                log.exception("applying %s event %s failed", vendor, event.event_id)
+                await self._release(source, event.event_id)
+                reason = f"applying {type(event).__name__} {event.event_id} failed: "
+                return await self._dead_letter(
+                    endpoint, digest, delivery, headers, body, reason + type(exc).__name__
+                )
+            try:
+                await store.complete_receipt(source, event.event_id)
+            except StoreError:
+                # Applied, but not marked so: the claim lapses and a retry applies it again
+                # (handlers tolerate that), rather than the event being lost.
+                return await self._abandon(source, [body_key], "STORE_UNAVAILABLE")
             applied += 1
-        return JSONResponse({"ok": True, "applied": applied, "duplicates": duplicates})
+        try:
+            await store.complete_receipt(source, body_key)
+        except StoreError:
+            return self._retry_later("STORE_UNAVAILABLE")
+        return Outcome(200, {"ok": True, "applied": applied, "duplicates": duplicates})
+
+    # --- outcomes -------------------------------------------------------------------------------
+
+    async def _dead_letter(
+        self,
+        endpoint: WebhookEndpoint,
+        digest: str,
+        delivery: Delivery,
+        headers: Mapping[str, str],
+        body: bytes,
+        reason: str,
+    ) -> Outcome:
+        """Keep the delivery and acknowledge it. Its body receipt is completed, so the
+        vendor's redeliveries of the same bytes are duplicates, not a retry loop."""
+        source = endpoint.source
+        body_key = _body_key(digest)
+        letter = DeadLetter(
+            source=source,
+            body_digest=digest,
+            reason=reason,
+            received_at=self.clock(),
+            body=body,
+            topic=delivery.topic,
+            event_id=delivery.event_id,
+            headers={k: v for k, v in headers.items() if k in endpoint.delivery_headers},
+        )
+        store = self.services.store
+        try:
+            await store.put_dead_letter(letter)
+        except StoreError:
+            return await self._abandon(source, [body_key], "STORE_UNAVAILABLE")
+        log.warning(
+            "dead-lettered %s webhook (topic=%s event_id=%s body_sha256=%s): %s",
+            delivery.vendor,
+            delivery.topic,
+            delivery.event_id,
+            digest,
+            reason,
+        )
+        try:
+            await store.complete_receipt(source, body_key)
+        except StoreError:
+            return self._retry_later("STORE_UNAVAILABLE")
+        return Outcome(
+            200, {"ok": False, "deadLettered": True, "code": "DEAD_LETTERED", "reason": reason}
+        )
+
+    async def _abandon(
+        self, source: Source, keys: list[str], code: str, retry_after: int | None = None
+    ) -> Outcome:
+        """Release what this attempt claimed and ask the vendor to retry."""
+        for key in keys:
+            await self._release(source, key)
+        return self._retry_later(code, retry_after)
+
+    async def _release(self, source: Source, key: str) -> None:
+        try:
+            await self.services.store.release_receipt(source, key)
+        except StoreError:
+            log.warning("could not release receipt %s; its claim lapses in %s", key, self.lease)
+
+    def _retry_later(self, code: str, retry_after: int | None = None) -> Outcome:
+        outcome = _reply(503, "the delivery could not be applied now; retry later", code)
+        return Outcome(outcome.status, outcome.body, max(retry_after or 0, self.retry_after))
 
 
-def _reply(status: int, message: str, code: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": message, "code": code}, status_code=status)
+def _body_key(digest: str) -> str:
+    return "body:" + digest
+
+
+def _outage_code(exc: BaseException) -> str:
+    if isinstance(exc, StoreError):
+        return "STORE_UNAVAILABLE"
+    if isinstance(exc, UpstreamError):
+        return exc.code
+    return "UPSTREAM_UNAVAILABLE"
+
+
+def _retry_hint(exc: BaseException) -> int | None:
+    if isinstance(exc, UpstreamRateLimited) and exc.retry_after:
+        return math.ceil(exc.retry_after)
+    return None
+
+
+def _reply(status: int, message: str, code: str) -> Outcome:
+    return Outcome(status, {"ok": False, "error": message, "code": code})

@@ -14,6 +14,7 @@ from connectors.capabilities import (
     OrderSource,
 )
 from resolvers.context import Services
+from resolvers.store import StoreError
 
 _CAPABILITIES: tuple[tuple[str, type], ...] = (
     ("customers", CustomerSource),
@@ -40,6 +41,9 @@ class HealthReport:
     store_kind: str
     store_reachable: bool
     connectors: tuple[ConnectorStatus, ...]
+    #: Webhook deliveries kept because they can never be applied as they are (an operator
+    #: should look: docs/runbooks.md); ``None`` when the store could not say.
+    dead_letters: int | None = None
 
     @property
     def ready(self) -> bool:
@@ -60,10 +64,19 @@ def connector_statuses(services: Services) -> tuple[ConnectorStatus, ...]:
 
 
 async def health_report(services: Services) -> HealthReport:
+    reachable = await services.store.ping()
     return HealthReport(
         version=services.version,
         demo_mode=services.demo_mode,
         store_kind=services.store.kind,
-        store_reachable=await services.store.ping(),
+        store_reachable=reachable,
         connectors=connector_statuses(services),
+        dead_letters=await _dead_letters(services) if reachable else None,
     )
+
+
+async def _dead_letters(services: Services) -> int | None:
+    try:
+        return await services.store.count_dead_letters()
+    except StoreError:
+        return None

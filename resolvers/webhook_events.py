@@ -4,6 +4,11 @@ The gateway verifies and dedupes deliveries, then hands each parsed event here. 
 registered per event type; features add theirs (profile invalidation, loyalty accrual) with
 :meth:`WebhookDispatcher.on`. Every event is also published on the bus as
 ``webhook.<EventType>`` so subscriptions and background tasks can react.
+
+What a handler raises tells the gateway what to answer: :class:`~resolvers.store.StoreError`
+or :class:`~connectors.errors.UpstreamError` (an outage: the vendor retries later), anything
+else (the event cannot be applied as it is: it is dead-lettered). See
+:mod:`gateway.webhooks`.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from connectors.records import (
 )
 from resolvers.context import Services
 from resolvers.customers import events as customer_events
+from resolvers.delivery import Delivery, delivering
 from resolvers.model import StockLevel
 
 log = logging.getLogger("omnigate.webhooks")
@@ -48,10 +54,13 @@ class WebhookDispatcher:
     def on(self, event_type: type[E], handler: Callable[[Services, E], Awaitable[None]]) -> None:
         self._handlers[event_type].append(handler)
 
-    async def handle(self, event: WebhookEvent) -> None:
-        for event_type in type(event).__mro__:
-            for handler in self._handlers.get(event_type, ()):
-                await handler(self.services, event)
+    async def handle(self, event: WebhookEvent, delivery: Delivery | None = None) -> None:
+        """Run the event's handlers; ``delivery`` (what the gateway received) is visible to
+        them through :func:`resolvers.delivery.current_delivery`."""
+        with delivering(delivery):
+            for event_type in type(event).__mro__:
+                for handler in self._handlers.get(event_type, ()):
+                    await handler(self.services, event)
         self.services.events.publish(f"webhook.{type(event).__name__}", event)
 
 

@@ -33,6 +33,15 @@ class StoreHealth:
 
 
 @strawberry.type
+class WebhookHealth:
+    dead_letters: int | None = strawberry.field(
+        description="Signed deliveries kept because they can never be applied as they are "
+        "(malformed for their topic, or failing in a handler); they need an operator. Null "
+        "when the store cannot be read."
+    )
+
+
+@strawberry.type
 class Health:
     version: str
     demo_mode: bool = strawberry.field(
@@ -40,6 +49,7 @@ class Health:
     )
     store: StoreHealth
     connectors: list[ConnectorHealth]
+    webhooks: WebhookHealth
 
 
 @strawberry.type
@@ -59,4 +69,5 @@ class HealthQuery:
                 )
                 for c in report.connectors
             ],
+            webhooks=WebhookHealth(dead_letters=report.dead_letters),
         )

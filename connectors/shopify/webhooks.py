@@ -20,6 +20,10 @@ timestamp, which is what lets the store ignore an older update arriving after a 
 the body into the location last read (``resolve_location``) or, for a location never read,
 sends ``location=None`` so consumers refetch instead of trusting defaults.
 
+Every body is checked against its topic's model (:mod:`connectors.shopify.webhook_payloads`)
+before it is mapped: the topic is an unsigned header, so a signed body of one kind re-sent
+under another topic (an order as ``customers/redact``) is a parse error, not an erasure.
+
 Topics not listed in :data:`TOPICS` are acknowledged with no events.
 """
 
@@ -34,6 +38,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from pydantic import ValidationError
 
 from connectors.records import (
     Address,
@@ -56,13 +62,22 @@ from connectors.records import (
 )
 from connectors.shopify.ids import gid, location_id
 from connectors.shopify.mapping import channel, consent, parse_datetime
-from connectors.webhooks import WebhookParseError, hmac_sha256, same_signature
+from connectors.shopify.webhook_payloads import PAYLOADS
+from connectors.webhooks import (
+    DeliveryId,
+    WebhookParseError,
+    describe_errors,
+    hmac_sha256,
+    same_signature,
+)
 
 SIGNATURE_HEADER = "x-shopify-hmac-sha256"
 TOPIC_HEADER = "x-shopify-topic"
 EVENT_ID_HEADER = "x-shopify-event-id"
 WEBHOOK_ID_HEADER = "x-shopify-webhook-id"
 TRIGGERED_AT_HEADER = "x-shopify-triggered-at"
+SHOP_DOMAIN_HEADER = "x-shopify-shop-domain"
+API_VERSION_HEADER = "x-shopify-api-version"
 
 Json = Mapping[str, Any]
 SkuResolver = Callable[[str], str | None]
@@ -73,6 +88,17 @@ class ShopifyWebhooks:
     """The ``WebhookEndpoint`` for ``/webhooks/shopify``."""
 
     source = Source.SHOPIFY
+    delivery_headers = frozenset(
+        {
+            SIGNATURE_HEADER,
+            TOPIC_HEADER,
+            EVENT_ID_HEADER,
+            WEBHOOK_ID_HEADER,
+            TRIGGERED_AT_HEADER,
+            SHOP_DOMAIN_HEADER,
+            API_VERSION_HEADER,
+        }
+    )
 
     def __init__(
         self,
@@ -97,8 +123,12 @@ class ShopifyWebhooks:
             return False
         return same_signature(hmac_sha256(self._key, body), signature)
 
+    def identify(self, *, headers: Mapping[str, str], body: bytes) -> DeliveryId:
+        topic = _topic(headers)
+        return DeliveryId(topic=topic or None, event_id=_event_id(headers, topic, body))
+
     def parse(self, *, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
-        topic = (headers.get(TOPIC_HEADER) or "").strip().lower()
+        topic = _topic(headers)
         if not topic:
             raise WebhookParseError("missing X-Shopify-Topic")
         handler = TOPICS.get(topic)
@@ -110,6 +140,10 @@ class ShopifyWebhooks:
             raise WebhookParseError(f"{topic}: body is not JSON") from exc
         if not isinstance(payload, dict):
             raise WebhookParseError(f"{topic}: body is not a JSON object")
+        try:
+            PAYLOADS[topic].model_validate(payload)
+        except ValidationError as exc:
+            raise WebhookParseError(f"{topic}: {describe_errors(exc)}") from None
         meta = _Meta(
             event_id=_event_id(headers, topic, body),
             topic=topic,
@@ -235,6 +269,10 @@ class _Meta:
 
 
 Handler = Callable[["ShopifyWebhooks", _Meta, Json], list[WebhookEvent]]
+
+
+def _topic(headers: Mapping[str, str]) -> str:
+    return (headers.get(TOPIC_HEADER) or "").strip().lower()
 
 
 def _event_id(headers: Mapping[str, str], topic: str, body: bytes) -> str:

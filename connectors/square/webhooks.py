@@ -20,6 +20,10 @@ Events (envelope ``{merchant_id, type, event_id, created_at, data{type, id, obje
   ``item_ref`` (the variation id) for later resolution.
 - ``location.created|updated`` -> :class:`LocationChanged`.
 
+Each envelope and its ``data`` are checked against the event type's model
+(:mod:`connectors.square.webhook_payloads`) before mapping, so a body the mapping could not
+use is a parse error naming the field (the gateway dead-letters it).
+
 One delivery can carry several counts, and the gateway dedupes per event id, so each count
 gets its own id: ``<event_id>:<variation id>:<location id>``. A redelivery of the same
 Square event yields the same ids and is dropped as a replay.
@@ -34,6 +38,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from connectors.records import (
     CustomerChanged,
     InventoryChanged,
@@ -46,7 +52,14 @@ from connectors.records import (
 from connectors.square import mapping
 from connectors.square.catalog import CatalogCache
 from connectors.square.locations import LocationMap
-from connectors.webhooks import WebhookParseError, hmac_sha256, same_signature
+from connectors.square.webhook_payloads import DATA, Envelope
+from connectors.webhooks import (
+    DeliveryId,
+    WebhookParseError,
+    describe_errors,
+    hmac_sha256,
+    same_signature,
+)
 
 log = logging.getLogger("omnigate.connectors.square.webhooks")
 
@@ -78,6 +91,7 @@ class SquareWebhooks:
     """
 
     source = Source.SQUARE
+    delivery_headers = frozenset({SIGNATURE_HEADER})
 
     def __init__(
         self,
@@ -112,6 +126,19 @@ class SquareWebhooks:
 
     # --- parsing -----------------------------------------------------------------------------
 
+    def identify(self, *, headers: Mapping[str, str], body: bytes) -> DeliveryId:
+        try:
+            envelope = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            return DeliveryId(topic=None, event_id=None)
+        if not isinstance(envelope, dict):
+            return DeliveryId(topic=None, event_id=None)
+        event_type, event_id = envelope.get("type"), envelope.get("event_id")
+        return DeliveryId(
+            topic=event_type if isinstance(event_type, str) and event_type else None,
+            event_id=event_id if isinstance(event_id, str) and event_id else None,
+        )
+
     def parse(self, *, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
         try:
             envelope = json.loads(body)
@@ -119,17 +146,19 @@ class SquareWebhooks:
             raise WebhookParseError("body is not JSON") from exc
         if not isinstance(envelope, dict):
             raise WebhookParseError("body is not a JSON object")
-        event_type = envelope.get("type")
-        event_id = envelope.get("event_id")
-        if not isinstance(event_type, str) or not isinstance(event_id, str) or not event_id:
-            raise WebhookParseError("missing type or event_id")
-        data = envelope.get("data")
-        if not isinstance(data, dict):
-            raise WebhookParseError("missing data")
+        try:
+            checked = Envelope.model_validate(envelope)
+        except ValidationError as exc:
+            raise WebhookParseError(f"envelope: {describe_errors(exc)}") from None
+        event_type, event_id, data = checked.type, checked.event_id, checked.data
         handler = self._handlers().get(event_type)
         if handler is None:
             log.info("ignoring Square webhook type %s", event_type)
             return []
+        try:
+            DATA[event_type].model_validate(data)
+        except ValidationError as exc:
+            raise WebhookParseError(f"{event_type}: {describe_errors(exc)}") from None
         try:
             return handler(event_id, envelope, data)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:

@@ -45,9 +45,10 @@ from resolvers.model import (
     ProfileDoc,
     StockLevel,
 )
-from resolvers.store import VersionConflict
+from resolvers.store import DeadLetter, ReceiptClaim, VersionConflict
 
 DEFAULT_RECEIPT_RETENTION = timedelta(days=7)
+DEFAULT_DEAD_LETTER_RETENTION = timedelta(days=14)
 
 _IdentityKey = tuple[Source, str]
 
@@ -247,9 +248,15 @@ class MemoryStore:
 
     kind: str = "memory"
 
-    def __init__(self, *, receipt_retention: timedelta = DEFAULT_RECEIPT_RETENTION) -> None:
+    def __init__(
+        self,
+        *,
+        receipt_retention: timedelta = DEFAULT_RECEIPT_RETENTION,
+        dead_letter_retention: timedelta = DEFAULT_DEAD_LETTER_RETENTION,
+    ) -> None:
         self._lock = asyncio.Lock()
         self._receipt_retention = receipt_retention
+        self._dead_letter_retention = dead_letter_retention
         # profiles
         self._profiles: dict[str, _StoredProfile] = {}
         self._profiles_by_email: dict[str, set[str]] = {}
@@ -280,6 +287,9 @@ class MemoryStore:
         self._receipts: dict[tuple[Source, str], datetime] = {}
         self._receipt_order: deque[tuple[datetime, tuple[Source, str]]] = deque()
         self._checkpoints: dict[str, dict[str, Any]] = {}
+        # webhook claims (receipt key -> the claim's time, while unfinished) and dead letters
+        self._pending_claims: dict[tuple[Source, str], datetime] = {}
+        self._dead_letters: dict[tuple[Source, str], DeadLetter] = {}
 
     async def init(self) -> None:
         return None
@@ -699,3 +709,76 @@ class MemoryStore:
 
     async def set_checkpoint(self, name: str, value: Mapping[str, Any]) -> None:
         self._checkpoints[name] = _copy_json(dict(value))
+
+    # --- webhook claims and dead letters ------------------------------------------------------
+
+    async def claim_receipt(
+        self, source: Source, key: str, now: datetime, *, lease: timedelta
+    ) -> ReceiptClaim:
+        """A claim is a receipt plus a pending mark holding the receipt's own timestamp, so a
+        mark left behind by a receipt that was since released and recorded again is stale
+        (and ignored) rather than mistaken for an attempt in flight."""
+        at = to_utc(now)
+        ident = (Source(source), key)
+        self._forget_receipts_before(at - self._receipt_retention)
+        seen = self._receipts.get(ident)
+        if seen is not None and seen > at - self._receipt_retention:
+            pending = self._pending_claims.get(ident)
+            if pending != seen:
+                return ReceiptClaim.DUPLICATE
+            if pending > at - lease:
+                return ReceiptClaim.IN_FLIGHT
+        self._receipts[ident] = at
+        self._receipt_order.append((at, ident))
+        self._pending_claims[ident] = at
+        return ReceiptClaim.CLAIMED
+
+    async def complete_receipt(self, source: Source, key: str) -> None:
+        self._pending_claims.pop((Source(source), key), None)
+
+    def _forget_dead_letters(self) -> None:
+        cutoff = utc_now() - self._dead_letter_retention
+        for key in [k for k, v in self._dead_letters.items() if v.received_at <= cutoff]:
+            del self._dead_letters[key]
+
+    async def put_dead_letter(self, letter: DeadLetter) -> bool:
+        self._forget_dead_letters()
+        key = (Source(letter.source), letter.body_digest)
+        kept = self._dead_letters.get(key)
+        if kept is not None:
+            self._dead_letters[key] = replace(
+                kept, reason=letter.reason, deliveries=kept.deliveries + 1
+            )
+            return False
+        self._dead_letters[key] = replace(
+            letter,
+            source=Source(letter.source),
+            received_at=to_utc(letter.received_at),
+            headers=dict(letter.headers),
+            deliveries=1,
+        )
+        return True
+
+    async def dead_letters(
+        self, source: Source | None = None, limit: int = 100
+    ) -> list[DeadLetter]:
+        self._forget_dead_letters()
+        kept = [
+            letter
+            for letter in self._dead_letters.values()
+            if source is None or letter.source is Source(source)
+        ]
+        kept.sort(key=lambda letter: letter.received_at, reverse=True)
+        return [replace(letter, headers=dict(letter.headers)) for letter in kept[:limit]]
+
+    async def dead_letter(self, source: Source, body_digest: str) -> DeadLetter | None:
+        self._forget_dead_letters()
+        letter = self._dead_letters.get((Source(source), body_digest))
+        return None if letter is None else replace(letter, headers=dict(letter.headers))
+
+    async def count_dead_letters(self) -> int:
+        self._forget_dead_letters()
+        return len(self._dead_letters)
+
+    async def delete_dead_letter(self, source: Source, body_digest: str) -> bool:
+        return self._dead_letters.pop((Source(source), body_digest), None) is not None

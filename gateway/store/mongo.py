@@ -59,11 +59,14 @@ from resolvers.model import (
     ProfileDoc,
     StockLevel,
 )
-from resolvers.store import StoreError, VersionConflict
+from resolvers.store import DeadLetter, ReceiptClaim, StoreError, VersionConflict
 
 Doc = dict[str, Any]
 
 DEFAULT_RECEIPT_RETENTION = timedelta(days=7)
+#: Dead letters hold raw webhook bodies (personal data): kept long enough to be looked at and
+#: replayed after a fix, then deleted by a TTL index.
+DEFAULT_DEAD_LETTER_RETENTION = timedelta(days=14)
 #: How long a finished or forgotten hold document outlives its expiry before the TTL monitor
 #: deletes it. Long on purpose: the expiry sweeper (``expired_holds`` + ``finish_hold``) is what
 #: releases units; the TTL index only stops the collection growing, and deleting a hold that
@@ -304,6 +307,7 @@ class MongoStore:
         hold_retention: timedelta = DEFAULT_HOLD_RETENTION,
         transactions: bool | None = None,
         ping_timeout: float = 2.0,
+        dead_letter_retention: timedelta = DEFAULT_DEAD_LETTER_RETENTION,
     ) -> None:
         if isinstance(client, str):
             self._client: AsyncMongoClient[Doc] = AsyncMongoClient(client)
@@ -328,6 +332,8 @@ class MongoStore:
         self._receipts: AsyncCollection[Doc] = self._db["webhook_receipts"]
         self._checkpoints: AsyncCollection[Doc] = self._db["checkpoints"]
         self._tombstones: AsyncCollection[Doc] = self._db["tombstones"]
+        self._dead_letter_retention = dead_letter_retention
+        self._dead_letters: AsyncCollection[Doc] = self._db["dead_letters"]
 
     @property
     def database(self) -> AsyncDatabase[Doc]:
@@ -417,6 +423,7 @@ class MongoStore:
             ]
         )
         await self._ensure_ttl(self._receipts, "received_at", self._receipt_retention)
+        await self._init_dead_letters()
         await self._supports_transactions()
 
     async def _supports_transactions(self) -> bool:
@@ -1116,3 +1123,112 @@ class MongoStore:
     @_mapped
     async def set_checkpoint(self, name: str, value: Mapping[str, Any]) -> None:
         await self._checkpoints.replace_one({"_id": name}, {"value": dict(value)}, upsert=True)
+
+    # --- webhook claims and dead letters ------------------------------------------------------
+
+    async def _init_dead_letters(self) -> None:
+        await self._dead_letters.create_indexes(
+            [
+                IndexModel(
+                    [("source", ASCENDING), ("body_digest", ASCENDING)],
+                    unique=True,
+                    name="source_body_digest",
+                ),
+                IndexModel([("source", ASCENDING), ("received_at", DESCENDING)], name="source_at"),
+            ]
+        )
+        await self._ensure_ttl(self._dead_letters, "received_at", self._dead_letter_retention)
+
+    @_mapped
+    async def claim_receipt(
+        self, source: Source, key: str, now: datetime, *, lease: timedelta
+    ) -> ReceiptClaim:
+        """One conditional upsert: it matches only a pending claim older than the lease
+        (taking it over); otherwise it inserts, and the unique ``(source, event_id)`` index
+        refuses the insert when the receipt exists. The read after a refusal only tells a
+        finished receipt from one in flight; it decides nothing."""
+        at = to_utc(now)
+        ident = {"source": Source(source).value, "event_id": key}
+        try:
+            await self._receipts.update_one(
+                {**ident, "pending": True, "claimed_at": {"$lte": at - lease}},
+                {"$set": {"received_at": at, "claimed_at": at}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            found = await self._receipts.find_one(ident, {"pending": 1})
+            if found is not None and not found.get("pending"):
+                return ReceiptClaim.DUPLICATE
+            # Pending, or released a moment ago: either way the vendor should come back.
+            return ReceiptClaim.IN_FLIGHT
+        return ReceiptClaim.CLAIMED
+
+    @_mapped
+    async def complete_receipt(self, source: Source, key: str) -> None:
+        await self._receipts.update_one(
+            {"source": Source(source).value, "event_id": key},
+            {"$set": {"pending": False}, "$unset": {"claimed_at": ""}},
+        )
+
+    @_mapped
+    async def put_dead_letter(self, letter: DeadLetter) -> bool:
+        """An upsert on the unique ``(source, body_digest)`` index; two concurrent first
+        deliveries of one body store one letter (the loser's insert becomes an update)."""
+        ident = {"source": Source(letter.source).value, "body_digest": letter.body_digest}
+        update: Doc = {
+            "$setOnInsert": {
+                "received_at": to_utc(letter.received_at),
+                "body": letter.body,
+                "topic": letter.topic,
+                "event_id": letter.event_id,
+                "headers": [[name, value] for name, value in letter.headers.items()],
+            },
+            "$set": {"reason": letter.reason, "last_received_at": utc_now()},
+            "$inc": {"deliveries": 1},
+        }
+        try:
+            result = await self._dead_letters.update_one(ident, update, upsert=True)
+        except DuplicateKeyError:
+            await self._dead_letters.update_one(ident, update)
+            return False
+        return result.upserted_id is not None
+
+    @_mapped
+    async def dead_letters(
+        self, source: Source | None = None, limit: int = 100
+    ) -> list[DeadLetter]:
+        query: Doc = {} if source is None else {"source": Source(source).value}
+        cursor = self._dead_letters.find(query).sort("received_at", DESCENDING).limit(limit)
+        return [_dead_letter_from(raw) async for raw in cursor]
+
+    @_mapped
+    async def dead_letter(self, source: Source, body_digest: str) -> DeadLetter | None:
+        raw = await self._dead_letters.find_one(
+            {"source": Source(source).value, "body_digest": body_digest}
+        )
+        return None if raw is None else _dead_letter_from(raw)
+
+    @_mapped
+    async def count_dead_letters(self) -> int:
+        return await self._dead_letters.count_documents({})
+
+    @_mapped
+    async def delete_dead_letter(self, source: Source, body_digest: str) -> bool:
+        result = await self._dead_letters.delete_one(
+            {"source": Source(source).value, "body_digest": body_digest}
+        )
+        return result.deleted_count > 0
+
+
+def _dead_letter_from(raw: Doc) -> DeadLetter:
+    return DeadLetter(
+        source=Source(raw["source"]),
+        body_digest=raw["body_digest"],
+        reason=raw.get("reason") or "",
+        received_at=to_utc(raw["received_at"]),
+        body=bytes(raw.get("body") or b""),
+        topic=raw.get("topic"),
+        event_id=raw.get("event_id"),
+        headers={str(name): str(value) for name, value in raw.get("headers") or ()},
+        deliveries=int(raw.get("deliveries") or 1),
+    )

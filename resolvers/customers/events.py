@@ -14,6 +14,8 @@ from connectors.records import (
     Source,
 )
 from resolvers.context import Services
+from resolvers.delivery import current_delivery
+from resolvers.errors import NotFound
 from resolvers.identity.normalize import normalize_email
 
 log = logging.getLogger("omnigate.customers")
@@ -67,8 +69,18 @@ async def on_refund_created(services: Services, event: RefundCreated) -> None:
 
 
 async def on_privacy_request(services: Services, event: PrivacyRequest) -> None:
+    """Erase the person a redact request names. The parser only lets a well-formed request of
+    that kind through (the topic is an unsigned header); the erasure is logged with the
+    identity of the delivery that asked for it, and the profile ids, never an email."""
+    delivery = current_delivery()
+    identity = {
+        "vendor": str(event.source),
+        "topic": delivery.topic if delivery is not None else None,
+        "event_id": event.event_id,
+        "body_digest": delivery.body_digest if delivery is not None else None,
+    }
     if event.kind is not PrivacyRequestKind.REDACT_CUSTOMER:
-        log.info("privacy request %s acknowledged", event.kind.value)
+        log.info("privacy request %s acknowledged", event.kind.value, extra=identity)
         return
     profile_ids: set[str] = set()
     if event.customer_id:
@@ -77,8 +89,22 @@ async def on_privacy_request(services: Services, event: PrivacyRequest) -> None:
     email = normalize_email(event.email)
     if email:
         profile_ids |= {d.id for d in await services.store.find_profiles(email=email, limit=5)}
+    erased: list[str] = []
     for profile_id in sorted(profile_ids):
-        await services.admin.erase(profile_id)
+        try:
+            await services.admin.erase(profile_id)
+        except NotFound:
+            continue  # erased meanwhile (a second request for the same person)
+        erased.append(profile_id)
+    log.info(
+        "privacy request erased profiles %s: vendor=%s topic=%s event_id=%s body_sha256=%s",
+        ", ".join(erased) or "(none matched)",
+        identity["vendor"],
+        identity["topic"],
+        identity["event_id"],
+        identity["body_digest"],
+        extra={**identity, "erased_profiles": erased},
+    )
 
 
 async def _refresh_for(

@@ -7,11 +7,15 @@ import asyncio
 import os
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from pymongo import AsyncMongoClient
 
+from connectors.records import Source
 from gateway.demo import sandboxes
+from gateway.store import MongoStore
+from resolvers.store import DeadLetter
 from tests.support import make_settings
 
 
@@ -111,3 +115,31 @@ async def test_demo_in_production_exits_saying_what_to_set() -> None:
     assert "demo secret" in output
     assert "OMNIGATE_DEMO" in output
     assert "Traceback" not in output
+
+
+async def test_webhooks_dead_letters_lists_kept_deliveries_without_their_bodies(
+    mongo_uri: str,
+) -> None:
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_uri)
+    try:
+        store = MongoStore(client, "cli_dead")  # type: ignore[arg-type]
+        await store.init()
+        await store.put_dead_letter(
+            DeadLetter(
+                source=Source.SHOPIFY,
+                body_digest="ab" * 32,
+                reason="customers/update: email: Input should be a valid string",
+                received_at=datetime.now(UTC),
+                body=b'{"id": 1, "email": 123, "first_name": "Secret"}',
+                topic="customers/update",
+                event_id="evt-cli",
+            )
+        )
+    finally:
+        await client.close()
+    env = {"MONGODB_URI": mongo_uri, "OMNIGATE_MONGODB_DATABASE": "cli_dead"}
+    code, output = await omnigate("webhooks", "dead-letters", env=env)
+    assert code == 0, output
+    assert "shopify  customers/update  evt-cli  " + "ab" * 32 in output
+    assert "email: Input should be a valid string" in output
+    assert "Secret" not in output

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 
+from connectors.records import Source
 from gateway.store import MemoryStore, MongoStore, open_store
+from gateway.store.timeutil import utc_now
 from resolvers.model import ProfileDoc
-from resolvers.store import StoreError
+from resolvers.store import DeadLetter, StoreError
 
 FIRST = ("ann", "bob", "cyd", "dee", "eve", "fay", "gus", "hal", "ida", "jon")
 
@@ -62,3 +65,22 @@ async def test_unreachable_mongo_is_a_store_error_and_not_ready() -> None:
         assert "127.0.0.1" not in str(raised.value)  # the message stays generic
     finally:
         await store.close()
+
+
+async def test_memory_forgets_dead_letters_after_their_retention() -> None:
+    """Like the MongoDB TTL index: a letter's raw body (personal data) is not kept forever."""
+    store = MemoryStore(dead_letter_retention=timedelta(days=14))
+    now = utc_now()
+    for digest, age in (("fresh", timedelta(days=13)), ("expired", timedelta(days=15))):
+        await store.put_dead_letter(
+            DeadLetter(
+                source=Source.SHOPIFY,
+                body_digest=digest,
+                reason="r",
+                received_at=now - age,
+                body=b"{}",
+            )
+        )
+    assert [d.body_digest for d in await store.dead_letters()] == ["fresh"]
+    assert await store.count_dead_letters() == 1
+    assert await store.dead_letter(Source.SHOPIFY, "expired") is None

@@ -95,6 +95,21 @@ async def test_changed_receipt_retention_retunes_the_ttl(
     assert receipts["received_at_ttl"]["expireAfterSeconds"] == 2 * 24 * 3600
 
 
+async def test_dead_letters_are_unique_per_body_and_expire(
+    mongo: MongoStore, mongo_client: AsyncMongoClient[Doc]
+) -> None:
+    letters = await indexes(mongo, "dead_letters")
+    assert keys(letters["source_body_digest"]) == [("source", 1), ("body_digest", 1)]
+    assert letters["source_body_digest"].get("unique") is True
+    assert keys(letters["source_at"]) == [("source", 1), ("received_at", -1)]
+    assert keys(letters["received_at_ttl"]) == [("received_at", 1)]
+    assert letters["received_at_ttl"]["expireAfterSeconds"] == 14 * 24 * 3600
+    retuned = MongoStore(mongo_client, mongo.database.name, dead_letter_retention=timedelta(days=3))
+    await retuned.init()
+    letters = await indexes(retuned, "dead_letters")
+    assert letters["received_at_ttl"]["expireAfterSeconds"] == 3 * 24 * 3600
+
+
 async def test_hold_documents_carry_a_late_purge_date(mongo: MongoStore) -> None:
     await mongo.apply_stock_level(level(available=3))
     created = await mongo.create_hold(hold("h1", key="cart-1"))

@@ -279,6 +279,8 @@ def test_mandatory_privacy_topics(topic: str, kind: PrivacyRequestKind) -> None:
     body: dict[str, Any] = {"shop_id": 954889, "shop_domain": "acme.myshopify.com"}
     if topic != "shop/redact":
         body["customer"] = {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"}
+    if topic == "customers/redact":
+        body["orders_to_redact"] = [299938]
     (event,) = parse(topic, body)
     assert isinstance(event, PrivacyRequest)
     assert event.kind is kind
@@ -324,3 +326,113 @@ def test_malformed_bodies_raise_parse_errors(topic: str, body: bytes) -> None:
 def test_a_delivery_without_topic_is_a_parse_error() -> None:
     with pytest.raises(WebhookParseError, match="Topic"):
         ShopifyWebhooks(SECRET).parse(headers={}, body=b"{}")
+
+
+# --- each topic's payload shape ---------------------------------------------------------------
+
+
+REDACT = {
+    "shop_id": 954889,
+    "shop_domain": "acme.myshopify.com",
+    "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},
+    "orders_to_redact": [299938, 280263],
+}
+DELETED = {
+    "id": 706405506930370084,
+    "phone": None,
+    "addresses": [],
+    "tax_exemptions": [],
+    "email_marketing_consent": None,
+    "sms_marketing_consent": None,
+    "admin_graphql_api_id": "gid://shopify/Customer/706405506930370084",
+}
+REFUND = {
+    "id": 929361464,
+    "order_id": 450789469,
+    "created_at": "2026-09-03T08:44:10-04:00",
+    "transactions": [],
+    "refund_line_items": [],
+}
+LOCATION_BODY = {"id": LOCATION, "name": "Back Bay", "city": "Boston", "active": True}
+BODIES: dict[str, dict[str, Any]] = {
+    "customers/update": CUSTOMER,
+    "customers/delete": DELETED,
+    "orders/create": ORDER,
+    "refunds/create": REFUND,
+    "inventory_levels/update": INVENTORY,
+    "locations/update": LOCATION_BODY,
+    "customers/redact": REDACT,
+}
+#: Which bodies may pass for another topic's: an order is also an order update, and a
+#: location or a deletion notice (an id and little else) may legitimately look alike.
+COMPATIBLE = {
+    ("orders/create", "orders/updated"),
+    ("customers/update", "customers/create"),
+}
+
+
+@pytest.mark.parametrize("topic", sorted(BODIES))
+def test_each_topic_accepts_its_own_payload(topic: str) -> None:
+    assert parse(topic, BODIES[topic])
+
+
+@pytest.mark.parametrize(
+    ("sent_as", "body_of"),
+    [
+        (sent_as, body_of)
+        for sent_as in (
+            "customers/redact",
+            "customers/delete",
+            "customers/update",
+            "orders/create",
+            "refunds/create",
+            "inventory_levels/update",
+            "customers/data_request",
+        )
+        for body_of in BODIES
+        if body_of != sent_as and (body_of, sent_as) not in COMPATIBLE
+    ],
+)
+def test_a_body_relabelled_as_another_topic_is_refused(sent_as: str, body_of: str) -> None:
+    """The topic is an unsigned header; only a body of the topic's own shape is acted on."""
+    with pytest.raises(WebhookParseError, match=sent_as):
+        parse(sent_as, BODIES[body_of])
+
+
+def test_a_customer_record_is_not_a_deletion_notice() -> None:
+    """``customers/delete`` carries an id and emptied fields; a live customer record under
+    that topic (a replayed ``customers/update``) deletes nobody."""
+    with pytest.raises(WebhookParseError, match="customers/delete"):
+        parse("customers/delete", CUSTOMER)
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "field"),
+    [
+        ("customers/update", {**CUSTOMER, "email": 123}, "email"),
+        ("customers/update", {**CUSTOMER, "id": "not-a-number"}, "id"),
+        ("orders/create", {**ORDER, "line_items": "none"}, "line_items"),
+        ("orders/create", {**ORDER, "total_price": {"amount": 1}}, "total_price"),
+        ("customers/redact", {**REDACT, "customer": {"email": "john@example.com"}}, "id"),
+        ("customers/redact", {**REDACT, "orders_to_redact": None}, "orders_to_redact"),
+        ("inventory_levels/update", {**INVENTORY, "available": "many"}, "available"),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_a_parse_error_naming_it(
+    topic: str, payload: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(WebhookParseError, match=field) as raised:
+        parse(topic, payload)
+    assert "john@example.com" not in str(raised.value)  # reasons carry no values
+
+
+def test_vendors_may_add_fields() -> None:
+    (event,) = parse("customers/update", {**CUSTOMER, "brand_new_field": {"x": 1}})
+    assert isinstance(event, CustomerChanged)
+
+
+def test_identify_names_topic_and_event_id_without_parsing() -> None:
+    endpoint = ShopifyWebhooks(SECRET)
+    body = b"not json at all"
+    found = endpoint.identify(headers=headers("Customers/Update", body), body=body)
+    assert (found.topic, found.event_id) == ("customers/update", "evt-1")

@@ -7,6 +7,7 @@ signs them. Effects are read from the gateway's store and event bus.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,7 +19,13 @@ import pytest
 from starlette.applications import Starlette
 
 from connectors.demo import DemoWorld
-from connectors.records import InventoryChanged, OrderChanged, Source
+from connectors.records import (
+    CustomerChanged,
+    InventoryChanged,
+    OrderChanged,
+    PrivacyRequest,
+    Source,
+)
 from connectors.sandbox.webhooks import sign_shopify
 from connectors.shopify.connector import ShopifyConnector
 from gateway.app import create_app
@@ -199,3 +206,91 @@ async def test_an_in_store_sale_in_the_sandbox_reaches_the_gateway_once(gateway:
     assert order_event.order.channel.value == "in_store"
     (level,) = await gateway.stock(SKU, bos(gateway.world))
     assert level.quantities == {"available": before.available - 2}
+
+
+# --- replays under another topic or event id; bodies that can never be applied -------------
+
+
+async def test_the_same_body_with_a_fresh_event_id_is_a_replay_applied_once(
+    gateway: Gateway,
+) -> None:
+    """The event id is an unsigned header: a captured body re-sent under a new id is still the
+    same signed body, and has no second effect."""
+    await gateway.connector.refresh_sku_cache()
+    body = inventory_body(gateway.world, 11, gateway.world.now + timedelta(hours=4))
+    seen = gateway.count(InventoryChanged)
+    status, answer = await gateway.post(body, signed(body, "evt-captured"))
+    assert (status, answer["applied"]) == (200, 1)
+    status, answer = await gateway.post(body, signed(body, "evt-fresh"))
+    assert (status, answer["ok"], answer["applied"], answer["duplicates"]) == (200, True, 0, 1)
+    assert len(seen) == 1
+
+
+async def test_an_order_body_under_customers_redact_is_dead_lettered_not_erasing(
+    gateway: Gateway,
+) -> None:
+    """A signed order body never seen before, relabelled as a redact request: it is not a
+    well-formed redact payload, so nothing is erased; it is kept as a dead letter."""
+    order = {
+        "id": 820982911946154508,
+        "name": "#9999",
+        "order_number": 9999,
+        "email": "jon@example.com",
+        "created_at": "2026-09-03T08:44:10-04:00",
+        "total_price": "10.00",
+        "currency": "USD",
+        "customer": {"id": 115310627314723954, "email": "jon@example.com"},
+        "line_items": [{"sku": SKU, "quantity": 1, "price": "10.00"}],
+    }
+    body = json.dumps(order).encode()
+    requests = gateway.count(PrivacyRequest)
+    status, answer = await gateway.post(body, signed(body, "evt-relabelled", "customers/redact"))
+    assert status == 200
+    assert (answer["ok"], answer["deadLettered"]) == (False, True)
+    assert requests == []
+    (letter,) = await gateway.services.store.dead_letters()
+    assert (letter.topic, letter.event_id) == ("customers/redact", "evt-relabelled")
+    assert "customers/redact" in letter.reason
+
+
+HEALTH = "{ health { webhooks { deadLetters } } }"
+
+
+async def test_a_signed_body_that_cannot_map_is_dead_lettered_once_and_counted(
+    gateway: Gateway,
+) -> None:
+    body = json.dumps(
+        {"id": 7001, "email": 123, "first_name": "Ann", "created_at": "2026-09-03T08:44:10Z"}
+    ).encode()
+    headers = signed(body, "evt-bad-email", "customers/update")
+    changes = gateway.count(CustomerChanged)
+    status, answer = await gateway.post(body, headers)
+    assert status == 200  # Shopify retries anything else, then drops the subscription
+    assert (answer["ok"], answer["deadLettered"], answer["code"]) == (False, True, "DEAD_LETTERED")
+    assert "email" in answer["reason"]
+
+    store = gateway.services.store
+    (letter,) = await store.dead_letters()
+    assert letter.source is Source.SHOPIFY
+    assert (letter.topic, letter.event_id) == ("customers/update", "evt-bad-email")
+    assert letter.body == body
+    assert letter.body_digest == hashlib.sha256(body).hexdigest()
+    assert "email" in letter.reason
+    assert letter.headers["x-shopify-topic"] == "customers/update"
+
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.url}/graphql", json={"query": HEALTH}) as resp,
+    ):
+        health = await resp.json()
+    assert health["data"]["health"]["webhooks"] == {"deadLetters": 1}
+    async with aiohttp.ClientSession() as session, session.get(f"{gateway.url}/readyz") as resp:
+        ready = await resp.json()
+    assert ready["webhooks"] == {"deadLetters": 1}
+
+    # Shopify's own redelivery (same body, same ids) is acknowledged: no loop, one letter.
+    for _ in range(2):
+        status, answer = await gateway.post(body, headers)
+        assert (status, answer["ok"]) == (200, True)
+    assert await store.count_dead_letters() == 1
+    assert changes == []

@@ -243,3 +243,36 @@ async def test_without_a_public_url_the_request_url_is_verified(base_world: Demo
             "inventory", {"sku": stack.stocked_sku("SOH"), "location_code": "SOH", "delta": -1}
         )
         assert result["events"][0]["status"] == 200
+
+
+async def test_a_signed_event_the_mapping_cannot_use_is_dead_lettered_with_a_200(
+    stack: Stack,
+) -> None:
+    """Square retries every non-2xx answer for a day: a body that can never be applied is
+    acknowledged and kept, with its signature header, for an operator to replay."""
+    body = json.dumps(
+        {
+            "merchant_id": "6SSW7HV8K2ST5",
+            "type": "customer.updated",
+            "event_id": "evt-square-bad",
+            "created_at": "2026-11-02T18:38:45Z",
+            "data": {
+                "type": "customer",
+                "id": "C1",
+                "object": {"customer": {"id": "C1", "email_address": 123}},
+            },
+        }
+    ).encode()
+    signature = {SIGNATURE_HEADER: sign_square(SIGNATURE_KEY, PUBLIC_URL, body)}
+    status, payload = await stack.post_webhook(body, signature)
+    assert (status, payload["ok"], payload["deadLettered"]) == (200, False, True)
+    assert "email_address" in payload["reason"]
+    (letter,) = await stack.services.store.dead_letters()
+    assert letter.source is Source.SQUARE
+    assert (letter.topic, letter.event_id) == ("customer.updated", "evt-square-bad")
+    assert letter.headers == {SIGNATURE_HEADER.lower(): signature[SIGNATURE_HEADER]}
+    assert stack.handled == []
+
+    status, payload = await stack.post_webhook(body, signature)
+    assert (status, payload["ok"], payload["duplicates"]) == (200, True, 1)
+    assert await stack.services.store.count_dead_letters() == 1

@@ -259,3 +259,46 @@ def test_unknown_types_are_ignored_and_garbage_is_a_parse_error() -> None:
     ):
         with pytest.raises(WebhookParseError):
             hooks.parse(headers={}, body=body)
+
+
+# --- payload shapes -------------------------------------------------------------------------------
+
+
+BAD_EMAIL = {
+    "type": "customer",
+    "id": "C1",
+    "object": {"customer": {"id": "C1", "email_address": 123}},
+}
+UNNAMED = {"type": "customer", "object": {"customer": {"id": "C1"}}}
+MISMATCHED = {"type": "customer", "id": "C2", "object": {"customer": {"id": "C1"}}}
+BAD_AMOUNT = {
+    "type": "refund",
+    "object": {"refund": {"order_id": "O1", "amount_money": {"amount": "ten", "currency": "USD"}}},
+}
+BAD_COUNT = {"object": {"inventory_counts": [{"catalog_object_id": 7}]}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("event_type", "data", "field"),
+    [
+        ("customer.updated", BAD_EMAIL, "email_address"),
+        ("customer.deleted", UNNAMED, "^customer.deleted: id: "),
+        ("customer.deleted", MISMATCHED, "differ"),
+        ("customer.deleted", {"type": "order_updated", "id": "C1"}, "data.type"),
+        ("refund.created", BAD_AMOUNT, "amount"),
+        ("inventory.count.updated", BAD_COUNT, "catalog_object_id"),
+    ],
+)
+def test_a_payload_the_mapping_could_not_use_is_a_parse_error_naming_the_field(
+    event_type: str, data: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(WebhookParseError, match=field):
+        endpoint().parse(headers={}, body=envelope(event_type, data))
+
+
+def test_identify_reads_type_and_event_id_and_never_raises() -> None:
+    hooks = endpoint()
+    found = hooks.identify(headers={}, body=envelope("order.updated", {"id": "o"}, "evt-7"))
+    assert (found.topic, found.event_id) == ("order.updated", "evt-7")
+    for garbage in (b"not json", b"[]", b'{"type": 5}'):
+        assert hooks.identify(headers={}, body=garbage).event_id is None

@@ -13,7 +13,7 @@ conditional write: callers never read-then-write.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from connectors.records import Source
@@ -185,3 +185,14 @@ class Store(Protocol):
     async def get_checkpoint(self, name: str) -> Mapping[str, Any] | None: ...
 
     async def set_checkpoint(self, name: str, value: Mapping[str, Any]) -> None: ...
+
+    async def take_lease(self, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
+        """Hold the lease ``name`` until ``now + ttl``: taken when free or expired, renewed
+        when ``holder`` has it already, refused (``False``) while another holder's is
+        unexpired. One conditional write, so of replicas racing for it exactly one wins."""
+        ...
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up if ``holder`` still has it (once expired and taken by another,
+        it is theirs)."""
+        ...

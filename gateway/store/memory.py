@@ -264,6 +264,8 @@ class MemoryStore:
         self._receipts: dict[tuple[Source, str], datetime] = {}
         self._receipt_order: deque[tuple[datetime, tuple[Source, str]]] = deque()
         self._checkpoints: dict[str, dict[str, Any]] = {}
+        #: Lease name -> (holder, held until).
+        self._leases: dict[str, tuple[str, datetime]] = {}
 
     async def init(self) -> None:
         return None
@@ -661,3 +663,16 @@ class MemoryStore:
 
     async def set_checkpoint(self, name: str, value: Mapping[str, Any]) -> None:
         self._checkpoints[name] = _copy_json(dict(value))
+
+    async def take_lease(self, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
+        # No await between the check and the write: atomic on the event loop.
+        current = self._leases.get(name)
+        if current is not None and current[0] != holder and current[1] > now:
+            return False
+        self._leases[name] = (holder, now + ttl)
+        return True
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        current = self._leases.get(name)
+        if current is not None and current[0] == holder:
+            del self._leases[name]

@@ -300,6 +300,7 @@ class MongoStore:
         self._accounts: AsyncCollection[Doc] = self._db["accounts"]
         self._receipts: AsyncCollection[Doc] = self._db["webhook_receipts"]
         self._checkpoints: AsyncCollection[Doc] = self._db["checkpoints"]
+        self._leases: AsyncCollection[Doc] = self._db["leases"]
         self._tombstones: AsyncCollection[Doc] = self._db["tombstones"]
 
     @property
@@ -1062,3 +1063,23 @@ class MongoStore:
     @_mapped
     async def set_checkpoint(self, name: str, value: Mapping[str, Any]) -> None:
         await self._checkpoints.replace_one({"_id": name}, {"value": dict(value)}, upsert=True)
+
+    @_mapped
+    async def take_lease(self, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
+        """One conditional upsert: the filter matches only a lease that is ours or expired;
+        when another holder's unexpired lease exists the filter misses, the upsert tries to
+        insert the same ``_id`` and the unique ``_id`` index refuses it."""
+        at = to_utc(now)
+        try:
+            await self._leases.update_one(
+                {"_id": name, "$or": [{"holder": holder}, {"until": {"$lte": at}}]},
+                {"$set": {"holder": holder, "until": at + ttl}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    @_mapped
+    async def release_lease(self, name: str, holder: str) -> None:
+        await self._leases.delete_one({"_id": name, "holder": holder})

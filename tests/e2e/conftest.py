@@ -47,9 +47,11 @@ class Demo:
         return self.app.state.counter.count(connector=connector)
 
 
-async def _boot() -> AsyncIterator[Demo]:
+async def boot(**settings: Any) -> AsyncIterator[Demo]:
+    """The stack, with ``settings`` over the test defaults (scheduled syncs off unless a
+    test sets ``sync_interval_seconds``)."""
     sock, url = listening_socket()
-    async with sandboxes(make_settings(), people=PEOPLE, gateway_url=url) as stack:
+    async with sandboxes(make_settings(**settings), people=PEOPLE, gateway_url=url) as stack:
         app = create_app(stack.settings)
         async with serve(app, sock) as base, aiohttp.ClientSession() as http:
             await app.state.seeded.wait()
@@ -60,12 +62,12 @@ async def _boot() -> AsyncIterator[Demo]:
 async def demo() -> AsyncIterator[Demo]:
     """One stack per test module, for tests that only read. Modules using it declare
     ``pytestmark = pytest.mark.asyncio(loop_scope="module")``."""
-    async for stack in _boot():
+    async for stack in boot():
         yield stack
 
 
 @pytest.fixture
 async def fresh_demo() -> AsyncIterator[Demo]:
     """A stack of its own, for a test that changes things (faults, erasure)."""
-    async for stack in _boot():
+    async for stack in boot():
         yield stack

@@ -26,6 +26,8 @@ class FakeConnector:
         self.calls: Counter[str] = Counter()
         self.failing = False
         self.gate: asyncio.Event | None = None
+        #: Set on every call, before the gate: a test awaits it to know a call is under way.
+        self.entered = asyncio.Event()
 
     async def start(self) -> None: ...
 
@@ -36,6 +38,7 @@ class FakeConnector:
 
     async def _call(self, operation: str) -> None:
         self.calls[operation] += 1
+        self.entered.set()
         if self.gate is not None:
             await self.gate.wait()
         if self.failing:
@@ -139,7 +142,12 @@ class FakeMarketing(FakeConnector):
         self, *, updated_since: datetime | None = None
     ) -> AsyncIterator[list[MarketingProfile]]:
         await self._call("list_profiles")
-        yield list(self.profiles_by_id.values())
+        # Klaviyo's ``greater-than(updated, ...)`` is strict.
+        yield [
+            p
+            for p in self.profiles_by_id.values()
+            if updated_since is None or (p.updated_at and p.updated_at > updated_since)
+        ]
 
     async def update_profiles(self, updates: Sequence[ProfileUpdate]) -> None:
         await self._call("update_profiles")

@@ -29,9 +29,13 @@ async def test_every_sandbox_stamps_with_the_one_clock(demo: Demo) -> None:
         json={"email": "cleo.hart@example.org", "first_name": "Cleo", "last_name": "Hart"},
     )
     shopify_id = int(shopify["customer"]["id"].rsplit("/", 1)[1])
-    shopify_stamp = demo.stack.apps["shopify"][SHOPIFY].state.world.shopify_customers_by_id[  # type: ignore[index]
-        shopify_id
-    ].updated_at
+    shopify_stamp = (
+        demo.stack.apps["shopify"][SHOPIFY]
+        .state.world.shopify_customers_by_id[  # type: ignore[index]
+            shopify_id
+        ]
+        .updated_at
+    )
     square = await demo.control(
         "square",
         "POST",

@@ -122,8 +122,11 @@ class SyncScheduler:
         except Exception:
             log.exception("customer sync (%s) failed; the next tick tries again", kind)
         else:
-            quiet = incremental and (summary.busy or summary.profiles_built == 0)
-            level = logging.DEBUG if quiet and not summary.failed_sources else logging.INFO
+            # A pass that found nothing new (it re-reads its overlap) is not news.
+            news = summary.profiles_created or summary.profiles_merged or not incremental
+            level = logging.WARNING if summary.failed_sources else logging.INFO
+            if not news and not summary.failed_sources:
+                level = logging.DEBUG
             log.log(level, "customers synced (%s): %s", kind, "; ".join(summary.lines()))
         self._summaries.append((number, summary))
         async with self._changed:

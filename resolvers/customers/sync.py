@@ -161,7 +161,12 @@ async def _run(
     )
     marks = await _source_checkpoints(services)
     if incremental:
-        summary.since = {name: (mark - overlap if mark else None) for name, mark in marks.items()}
+        # Whole seconds, rounded down (a wider window, never a narrower one): every vendor's
+        # filter syntax takes them.
+        summary.since = {
+            name: (mark - overlap).replace(microsecond=0) if mark else None
+            for name, mark in marks.items()
+        }
     else:
         summary.since = dict.fromkeys(marks, since)
     # The run began before anything was read; a change made after this is read next time.

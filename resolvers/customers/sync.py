@@ -28,6 +28,7 @@ for a source that failed (its changes are read again next time).
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -123,12 +124,17 @@ async def sync_customers(
     """Sync every customer: all of them (the default), those updated since ``since``, or
     (``incremental``) each source's changes since its own checkpoint minus ``overlap``.
 
+    ``holder`` names who runs it in the lease (host and process by default); a run that
+    finds another run holding the lease returns at once with ``busy`` set.
+
     ``stop_after`` stops after building that many profiles (tests use it to simulate an
     interrupted run)."""
     if incremental and since is not None:
         raise ValueError("an incremental sync reads from the checkpoints: give no since")
     summary = SyncSummary()
-    lease = Lease(services.store, LEASE, holder, ttl=LEASE_TTL, clock=clock)
+    # Each run is a holder of its own, so two runs in one process exclude each other too.
+    run = f"{holder}#{secrets.token_hex(3)}"
+    lease = Lease(services.store, LEASE, run, ttl=LEASE_TTL, clock=clock)
     if not await lease.acquire():
         summary.busy = True
         return summary

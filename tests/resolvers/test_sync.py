@@ -224,6 +224,18 @@ async def test_a_second_run_finds_the_lease_taken_and_does_nothing(
     assert not third.busy
 
 
+async def test_two_runs_in_one_process_exclude_each_other_too(
+    services: Services, shopify: FakeCommerce
+) -> None:
+    shopify.gate = asyncio.Event()
+    first = asyncio.create_task(sync_customers(services, clock=clock))
+    await shopify.entered.wait()
+    second = await sync_customers(services, clock=clock)
+    assert second.busy
+    shopify.gate.set()
+    assert not (await first).busy
+
+
 async def test_a_cancelled_run_releases_the_lease(
     services: Services, shopify: FakeCommerce
 ) -> None:

@@ -16,7 +16,7 @@ def real_clock() -> datetime:
 async def test_the_lease_is_renewed_while_held_and_released_after() -> None:
     store = MemoryStore()
     # A short lease, so its renewal comes soon; the test awaits the renewal, not the time.
-    ttl = timedelta(milliseconds=60)
+    ttl = timedelta(milliseconds=300)
     lease = Lease(store, "sync", "a", ttl=ttl, clock=real_clock)
     assert await lease.acquire()
     async with lease:

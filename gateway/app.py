@@ -7,10 +7,10 @@ is created at import time.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -26,10 +26,10 @@ from gateway.examples import load_examples
 from gateway.graphql_view import GraphQLView
 from gateway.limits import BodySizeLimit
 from gateway.runtime import build_services, webhook_endpoints
+from gateway.scheduler import SyncScheduler
 from gateway.settings import Settings, StartupError
 from gateway.webhooks import WebhookRoute
 from resolvers.context import Services
-from resolvers.customers.sync import sync_customers
 from resolvers.health import health_report
 from resolvers.webhook_events import WebhookDispatcher
 from schema.build import Limits, build_schema
@@ -99,36 +99,26 @@ def create_app(
     async def root(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
-    seeded = asyncio.Event()
-
-    async def seed() -> None:
-        try:
-            summary = await sync_customers(services)
-            log.info("customers synced: %s", "; ".join(summary.lines()))
-        except Exception:
-            log.exception("initial customer sync failed")
-        finally:
-            seeded.set()
+    scheduler = SyncScheduler(
+        services,
+        interval=settings.sync_interval if len(services.connectors) > 0 else 0,
+        overlap=timedelta(seconds=settings.sync_overlap_seconds),
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.store.init()
         await services.connectors.start()
-        seeding = None
         sync_on_start = settings.sync_on_start
         if sync_on_start is None:
             sync_on_start = settings.demo_mode and len(services.connectors) > 0
-        if sync_on_start:
-            seeding = asyncio.create_task(seed())
-        else:
-            seeded.set()
+        scheduler.start(backfill=sync_on_start)
         if on_started is not None:
             on_started()
         try:
             yield
         finally:
-            if seeding is not None and not seeding.done():
-                seeding.cancel()
+            await scheduler.stop()
             await services.customers.wait_idle()
             await services.connectors.close()
             await services.store.close()
@@ -164,5 +154,7 @@ def create_app(
     app.state.counter = counter
     app.state.schema = schema
     #: Set once the start-up sync (demo) has finished, or at once when there is none.
-    app.state.seeded = seeded
+    app.state.seeded = scheduler.seeded
+    #: Runs the start-up backfill and the scheduled incremental syncs.
+    app.state.scheduler = scheduler
     return app

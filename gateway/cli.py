@@ -31,8 +31,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sync = sub.add_parser("sync", help="backfill the store from the vendors")
     sync.add_argument("what", choices=["customers"], help="what to sync")
-    sync.add_argument(
+    when = sync.add_mutually_exclusive_group()
+    when.add_argument(
         "--since", default=None, help="only records updated since (ISO date or datetime)"
+    )
+    when.add_argument(
+        "--incremental",
+        action="store_true",
+        help="only what each source changed since its checkpoint (what the scheduler runs)",
     )
 
     hooks = sub.add_parser("webhooks", help="webhook deliveries kept as dead letters")
@@ -68,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure_logging(settings.log_level, settings.log_format)
     if args.command == "sync":
-        return asyncio.run(_sync(settings, args.since))
+        return asyncio.run(_sync(settings, args.since, incremental=args.incremental))
     if args.command == "webhooks":
         return asyncio.run(_webhooks(settings, args))
     run_demo = args.command == "demo" or settings.demo_mode
@@ -108,8 +114,8 @@ async def _run_demo(settings: Settings, people: int | None) -> int:
     return 0
 
 
-async def _sync(settings: Settings, since_text: str | None) -> int:
-    from datetime import UTC, datetime
+async def _sync(settings: Settings, since_text: str | None, *, incremental: bool = False) -> int:
+    from datetime import UTC, datetime, timedelta
 
     from gateway import __version__
     from gateway.progress import ProgressBars
@@ -126,13 +132,19 @@ async def _sync(settings: Settings, since_text: str | None) -> int:
     await services.connectors.start()
     try:
         with ProgressBars() as bars:
-            summary = await sync_customers(services, since=since, progress=bars.update)
+            summary = await sync_customers(
+                services,
+                since=since,
+                incremental=incremental,
+                overlap=timedelta(seconds=settings.sync_overlap_seconds),
+                progress=bars.update,
+            )
     finally:
         await services.connectors.close()
         await services.store.close()
     for line in summary.lines():
         print(line)
-    return 1 if summary.failed_sources else 0
+    return 1 if summary.failed_sources or summary.busy else 0
 
 
 async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from connectors.demo import DemoWorld, generate
 from connectors.klaviyo.sandbox import create_sandbox as klaviyo_sandbox
+from connectors.sandbox.clock import SandboxClock
 from connectors.sandbox.server import run_app
 from connectors.shopify.sandbox import create_sandbox as shopify_sandbox
 from connectors.square.sandbox import create_sandbox as square_sandbox
@@ -36,11 +37,17 @@ class DemoStack:
     settings: Settings
     sandboxes: dict[str, str] = field(default_factory=dict)
     apps: dict[str, object] = field(default_factory=dict)
+    #: The one clock every sandbox stamps its changes with.
+    clock: SandboxClock | None = None
 
 
-def sandbox_apps(world: DemoWorld, hooks: str) -> dict[str, web.Application]:
+def sandbox_apps(
+    world: DemoWorld, hooks: str, clock: SandboxClock | None = None
+) -> dict[str, web.Application]:
     """The three vendor sandboxes over one world; ``hooks`` is the gateway's
-    ``…/webhooks`` base URL, where they deliver signed webhooks."""
+    ``…/webhooks`` base URL, where they deliver signed webhooks. They share ``clock`` (a new
+    one by default), so a change made in any of them is stamped on the same time line."""
+    clock = clock or SandboxClock(world.now)
     return {
         "shopify": shopify_sandbox(
             world,
@@ -50,14 +57,16 @@ def sandbox_apps(world: DemoWorld, hooks: str) -> dict[str, web.Application]:
             # Shopify Plus's bucket (1,000 points/s): the demo's start-up backfill of every
             # customer's orders then takes seconds, not the minute a Standard shop needs.
             restore_rate=1000.0,
+            sandbox_clock=clock,
         ),
         "square": square_sandbox(
             world,
             access_token=SQUARE_TOKEN,
             signature_key=SQUARE_SIGNATURE_KEY,
             webhook_url=f"{hooks}/square",
+            sandbox_clock=clock,
         ),
-        "klaviyo": klaviyo_sandbox(world, api_key=KLAVIYO_KEY),
+        "klaviyo": klaviyo_sandbox(world, api_key=KLAVIYO_KEY, sandbox_clock=clock),
     }
 
 
@@ -111,7 +120,8 @@ async def sandboxes(
     """
     world = generate(people=people or settings.demo_people, seed=settings.demo_seed)
     hooks = webhooks_base(settings, gateway_url)
-    apps = sandbox_apps(world, hooks)
+    clock = SandboxClock(world.now)
+    apps = sandbox_apps(world, hooks, clock)
     async with AsyncExitStack() as stack:
         urls = {name: await stack.enter_async_context(run_app(app)) for name, app in apps.items()}
         yield DemoStack(
@@ -119,6 +129,7 @@ async def sandboxes(
             settings=demo_settings(settings, world, urls, hooks),
             sandboxes=urls,
             apps=dict(apps),
+            clock=clock,
         )
 
 

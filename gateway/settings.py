@@ -172,6 +172,18 @@ class Settings(BaseSettings):
     sync_on_start: bool | None = Field(
         None, description="Backfill customers when the app starts (default: on in demo mode)."
     )
+    sync_interval_seconds: float | None = Field(
+        None,
+        ge=0,
+        description="Seconds between incremental customer syncs (each source since its "
+        "checkpoint); `0` turns them off (default: 300, 30 in demo mode).",
+    )
+    sync_overlap_seconds: float = Field(
+        120.0,
+        ge=0,
+        description="An incremental sync re-reads this long before each source's checkpoint "
+        "(search index lag, clock skew).",
+    )
     placeholder_emails: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Extra placeholder emails/phones that never merge anyone (comma-separated).",
@@ -214,6 +226,13 @@ class Settings(BaseSettings):
         if self.demo is not None:
             return self.demo
         return not (self.shopify_access_token or self.square_access_token or self.klaviyo_api_key)
+
+    @property
+    def sync_interval(self) -> float:
+        """Seconds between scheduled incremental syncs; 0 when they are off."""
+        if self.sync_interval_seconds is not None:
+            return self.sync_interval_seconds
+        return 30.0 if self.demo_mode else 300.0
 
     @property
     def graphiql_enabled(self) -> bool:

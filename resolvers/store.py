@@ -281,4 +281,14 @@ class Store(Protocol):
 
     async def delete_dead_letter(self, source: Source, body_digest: str) -> bool:
         """Forget a letter (it was replayed); False if there was none."""
+
+    async def take_lease(self, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
+        """Hold the lease ``name`` until ``now + ttl``: taken when free or expired, renewed
+        when ``holder`` has it already, refused (``False``) while another holder's is
+        unexpired. One conditional write, so of replicas racing for it exactly one wins."""
+        ...
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up if ``holder`` still has it (once expired and taken by another,
+        it is theirs)."""
         ...

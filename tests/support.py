@@ -16,8 +16,10 @@ from gateway.settings import Settings
 
 
 def make_settings(**overrides: Any) -> Settings:
-    """Settings isolated from the developer's environment and .env file."""
-    base: dict[str, Any] = {"demo": False, "log_format": "text"}
+    """Settings isolated from the developer's environment and .env file. Scheduled syncs are
+    off (a pass in the background would change call counts under a test); a test of the
+    scheduler turns them on."""
+    base: dict[str, Any] = {"demo": False, "log_format": "text", "sync_interval_seconds": 0}
     base.update(overrides)
     return Settings(_env_file=None, **base)  # type: ignore[call-arg]
 

@@ -291,6 +291,9 @@ class MemoryStore:
         self._pending_claims: dict[tuple[Source, str], datetime] = {}
         self._dead_letters: dict[tuple[Source, str], DeadLetter] = {}
 
+        #: Lease name -> (holder, held until).
+        self._leases: dict[str, tuple[str, datetime]] = {}
+
     async def init(self) -> None:
         return None
 
@@ -782,3 +785,16 @@ class MemoryStore:
 
     async def delete_dead_letter(self, source: Source, body_digest: str) -> bool:
         return self._dead_letters.pop((Source(source), body_digest), None) is not None
+
+    async def take_lease(self, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
+        # No await between the check and the write: atomic on the event loop.
+        current = self._leases.get(name)
+        if current is not None and current[0] != holder and current[1] > now:
+            return False
+        self._leases[name] = (holder, now + ttl)
+        return True
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        current = self._leases.get(name)
+        if current is not None and current[0] == holder:
+            del self._leases[name]

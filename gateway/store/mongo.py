@@ -331,6 +331,7 @@ class MongoStore:
         self._accounts: AsyncCollection[Doc] = self._db["accounts"]
         self._receipts: AsyncCollection[Doc] = self._db["webhook_receipts"]
         self._checkpoints: AsyncCollection[Doc] = self._db["checkpoints"]
+        self._leases: AsyncCollection[Doc] = self._db["leases"]
         self._tombstones: AsyncCollection[Doc] = self._db["tombstones"]
         self._dead_letter_retention = dead_letter_retention
         self._dead_letters: AsyncCollection[Doc] = self._db["dead_letters"]
@@ -1218,6 +1219,26 @@ class MongoStore:
             {"source": Source(source).value, "body_digest": body_digest}
         )
         return result.deleted_count > 0
+
+    @_mapped
+    async def take_lease(self, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
+        """One conditional upsert: the filter matches only a lease that is ours or expired;
+        when another holder's unexpired lease exists the filter misses, the upsert tries to
+        insert the same ``_id`` and the unique ``_id`` index refuses it."""
+        at = to_utc(now)
+        try:
+            await self._leases.update_one(
+                {"_id": name, "$or": [{"holder": holder}, {"until": {"$lte": at}}]},
+                {"$set": {"holder": holder, "until": at + ttl}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    @_mapped
+    async def release_lease(self, name: str, holder: str) -> None:
+        await self._leases.delete_one({"_id": name, "holder": holder})
 
 
 def _dead_letter_from(raw: Doc) -> DeadLetter:

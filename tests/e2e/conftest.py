@@ -48,19 +48,20 @@ class Demo:
         return self.app.state.counter.count(connector=connector)
 
 
-async def _boot(
-    tokens: Callable[[DemoWorld], dict[str, TokenGrant]] | None = None,
+async def boot(
+    tokens: Callable[[DemoWorld], dict[str, TokenGrant]] | None = None, **settings: Any
 ) -> AsyncIterator[Demo]:
-    """The stack; ``tokens`` adds bearer tokens made from the generated world (e.g. staff
-    tokens bound to its stores)."""
+    """The stack, with ``settings`` over the test defaults (scheduled syncs off unless a
+    test sets ``sync_interval_seconds``); ``tokens`` adds bearer tokens made from the
+    generated world (e.g. staff tokens bound to its stores)."""
     sock, url = listening_socket()
-    async with sandboxes(make_settings(), people=PEOPLE, gateway_url=url) as stack:
-        settings = stack.settings
+    async with sandboxes(make_settings(**settings), people=PEOPLE, gateway_url=url) as stack:
+        settings_ = stack.settings
         if tokens is not None:
-            settings = settings.model_copy(
-                update={"tokens": {**settings.tokens, **tokens(stack.world)}}
+            settings_ = settings_.model_copy(
+                update={"tokens": {**settings_.tokens, **tokens(stack.world)}}
             )
-        app = create_app(settings)
+        app = create_app(settings_)
         async with serve(app, sock) as base, aiohttp.ClientSession() as http:
             await app.state.seeded.wait()
             yield Demo(url=base, app=app, stack=stack, http=http)
@@ -70,12 +71,12 @@ async def _boot(
 async def demo() -> AsyncIterator[Demo]:
     """One stack per test module, for tests that only read. Modules using it declare
     ``pytestmark = pytest.mark.asyncio(loop_scope="module")``."""
-    async for stack in _boot():
+    async for stack in boot():
         yield stack
 
 
 @pytest.fixture
 async def fresh_demo() -> AsyncIterator[Demo]:
     """A stack of its own, for a test that changes things (faults, erasure)."""
-    async for stack in _boot():
+    async for stack in boot():
         yield stack

@@ -22,7 +22,7 @@ from connectors.square.locations import LocationMap
 from gateway.auth import Authenticator
 from gateway.settings import TokenGrant
 from resolvers.customers.profile import UnifiedProfile, from_body
-from tests.e2e.conftest import Demo, _boot
+from tests.e2e.conftest import Demo, boot
 from tests.support import codes
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -109,7 +109,7 @@ def pick(world: DemoWorld, profiles: list[UnifiedProfile]) -> Cast:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def demo() -> AsyncIterator[Demo]:
-    async for stack in _boot(tokens):
+    async for stack in boot(tokens):
         yield stack
 
 

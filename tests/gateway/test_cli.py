@@ -7,14 +7,16 @@ import asyncio
 import os
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import pytest
 from pymongo import AsyncMongoClient
 
 from connectors.records import Source
-from gateway.demo import sandboxes
+from gateway.demo import DemoStack, sandboxes
 from gateway.store import MongoStore
+from resolvers.customers.sync import LEASE
 from resolvers.store import DeadLetter
 from tests.support import make_settings
 
@@ -47,20 +49,59 @@ async def test_schema_command_prints_the_sdl() -> None:
     assert 'type Customer @key(fields: "id")' in output
 
 
+def sync_env(stack: DemoStack, mongo_uri: str, database: str) -> dict[str, str]:
+    s = stack.settings
+    return {
+        "MONGODB_URI": mongo_uri,
+        "OMNIGATE_MONGODB_DATABASE": database,
+        "OMNIGATE_SHOPIFY_SHOP": s.shopify_shop or "",
+        "OMNIGATE_SHOPIFY_BASE_URL": s.shopify_base_url or "",
+        "OMNIGATE_SHOPIFY_ACCESS_TOKEN": s.shopify_access_token.get_secret_value(),  # type: ignore[union-attr]
+        "OMNIGATE_SQUARE_BASE_URL": s.square_base_url,
+        "OMNIGATE_SQUARE_ACCESS_TOKEN": s.square_access_token.get_secret_value(),  # type: ignore[union-attr]
+        "OMNIGATE_KLAVIYO_BASE_URL": s.klaviyo_base_url,
+        "OMNIGATE_KLAVIYO_API_KEY": s.klaviyo_api_key.get_secret_value(),  # type: ignore[union-attr]
+    }
+
+
+async def test_incremental_sync_reads_changes_and_waits_its_turn(mongo_uri: str) -> None:
+    async with sandboxes(make_settings(), people=80, gateway_url="http://127.0.0.1:9") as stack:
+        env = sync_env(stack, mongo_uri, "cli_incremental")
+        code, backfill = await omnigate("sync", "customers", env=env)
+        assert code == 0, backfill
+        klaviyo = stack.sandboxes["klaviyo"]
+        async with aiohttp.ClientSession() as http:
+            await http.post(f"{klaviyo}/_sandbox/profiles", json={"email": "kit.low@example.org"})
+
+        # Another process (a gateway replica's scheduler) holds the sync lease.
+        store = MongoStore(mongo_uri, "cli_incremental")
+        now = datetime.now(UTC)
+        assert await store.take_lease(LEASE, "replica-1", now=now, ttl=timedelta(minutes=5))
+        code, skipped = await omnigate("sync", "customers", "--incremental", env=env)
+        assert code == 1
+        assert "skipped: another customer sync is running" in skipped
+        await store.release_lease(LEASE, "replica-1")
+        await store.close()
+
+        code, changes = await omnigate("sync", "customers", "--incremental", env=env)
+        assert code == 0, changes
+        assert "profiles: 1 created" in changes
+        # Only what changed since the checkpoints: a small part of what the backfill read.
+        everything, changed = records_read(backfill), records_read(changes)
+        assert changed["klaviyo"] >= 1
+        for source, count in changed.items():
+            assert count * 10 < everything[source], (source, changed, everything)
+
+
+def records_read(output: str) -> dict[str, int]:
+    """``records read: shopify 80, square 51, klaviyo 62`` as a dict."""
+    line = output.split("records read: ", 1)[1].splitlines()[0]
+    return {name: int(n) for name, n in (part.rsplit(" ", 1) for part in line.split(", "))}
+
+
 async def test_sync_customers_backfills_and_a_rerun_adds_no_duplicate(mongo_uri: str) -> None:
     async with sandboxes(make_settings(), people=80, gateway_url="http://127.0.0.1:9") as stack:
-        s = stack.settings
-        env = {
-            "MONGODB_URI": mongo_uri,
-            "OMNIGATE_MONGODB_DATABASE": "cli_sync",
-            "OMNIGATE_SHOPIFY_SHOP": s.shopify_shop or "",
-            "OMNIGATE_SHOPIFY_BASE_URL": s.shopify_base_url or "",
-            "OMNIGATE_SHOPIFY_ACCESS_TOKEN": s.shopify_access_token.get_secret_value(),  # type: ignore[union-attr]
-            "OMNIGATE_SQUARE_BASE_URL": s.square_base_url,
-            "OMNIGATE_SQUARE_ACCESS_TOKEN": s.square_access_token.get_secret_value(),  # type: ignore[union-attr]
-            "OMNIGATE_KLAVIYO_BASE_URL": s.klaviyo_base_url,
-            "OMNIGATE_KLAVIYO_API_KEY": s.klaviyo_api_key.get_secret_value(),  # type: ignore[union-attr]
-        }
+        env = sync_env(stack, mongo_uri, "cli_sync")
         code, first = await omnigate("sync", "customers", env=env)
         assert code == 0, first
         assert "records read: shopify" in first

@@ -43,3 +43,14 @@ def test_production_turns_graphiql_and_introspection_off() -> None:
     settings = make_settings(environment="production")
     assert not settings.graphiql_enabled
     assert not settings.introspection_enabled
+
+
+def test_scheduled_sync_runs_every_five_minutes_every_thirty_seconds_in_the_demo() -> None:
+    production = make_settings(
+        demo=None, sync_interval_seconds=None, shopify_access_token="shpat_x", shopify_shop="a.b"
+    )
+    assert production.sync_interval == 300.0
+    assert make_settings(demo=True, sync_interval_seconds=None).sync_interval == 30.0
+    assert make_settings(demo=True, sync_interval_seconds=0).sync_interval == 0.0
+    with pytest.raises(ValueError, match="greater than or equal"):
+        make_settings(sync_interval_seconds=-1)

@@ -26,7 +26,7 @@ class FakeConnector:
         self.calls: Counter[str] = Counter()
         self.failing = False
         self.gate: asyncio.Event | None = None
-        #: Set when a call reaches the gate: the caller is in flight, waiting on us.
+        #: Set on every call, before the gate: a test awaits it to know a call is under way.
         self.entered = asyncio.Event()
 
     async def start(self) -> None: ...
@@ -142,7 +142,12 @@ class FakeMarketing(FakeConnector):
         self, *, updated_since: datetime | None = None
     ) -> AsyncIterator[list[MarketingProfile]]:
         await self._call("list_profiles")
-        yield list(self.profiles_by_id.values())
+        # Klaviyo's ``greater-than(updated, ...)`` is strict.
+        yield [
+            p
+            for p in self.profiles_by_id.values()
+            if updated_since is None or (p.updated_at and p.updated_at > updated_since)
+        ]
 
     async def update_profiles(self, updates: Sequence[ProfileUpdate]) -> None:
         await self._call("update_profiles")

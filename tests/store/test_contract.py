@@ -641,6 +641,43 @@ async def test_checkpoints_round_trip(store: Store) -> None:
     assert await store.get_checkpoint("shopify:orders") == {"cursor": "def"}
 
 
+async def test_a_lease_has_one_holder_until_it_expires(store: Store) -> None:
+    ttl = timedelta(seconds=60)
+    assert await store.take_lease("sync", "a", now=T0, ttl=ttl) is True
+    assert await store.take_lease("sync", "b", now=T0 + timedelta(seconds=59), ttl=ttl) is False
+    # The holder renews; the renewal moves the expiry on.
+    assert await store.take_lease("sync", "a", now=T0 + timedelta(seconds=50), ttl=ttl) is True
+    assert await store.take_lease("sync", "b", now=T0 + timedelta(seconds=100), ttl=ttl) is False
+    # Expired: anyone may take it, and then the old holder may not.
+    assert await store.take_lease("sync", "b", now=T0 + timedelta(seconds=110), ttl=ttl) is True
+    assert await store.take_lease("sync", "a", now=T0 + timedelta(seconds=111), ttl=ttl) is False
+    # Another lease is independent.
+    assert await store.take_lease("other", "a", now=T0, ttl=ttl) is True
+
+
+async def test_a_lease_is_released_only_by_its_holder(store: Store) -> None:
+    ttl = timedelta(seconds=60)
+    assert await store.take_lease("sync", "a", now=T0, ttl=ttl) is True
+    await store.release_lease("sync", "b")
+    assert await store.take_lease("sync", "b", now=T0, ttl=ttl) is False
+    await store.release_lease("sync", "a")
+    assert await store.take_lease("sync", "b", now=T0, ttl=ttl) is True
+
+
+async def test_racing_replicas_get_one_lease(store: Store) -> None:
+    ttl = timedelta(seconds=60)
+    first = await asyncio.gather(
+        *(store.take_lease("sync", f"r{i}", now=T0, ttl=ttl) for i in range(10))
+    )
+    assert first.count(True) == 1
+    # And again once it has expired: the race is for an existing document this time.
+    later = T0 + timedelta(minutes=5)
+    second = await asyncio.gather(
+        *(store.take_lease("sync", f"s{i}", now=later, ttl=ttl) for i in range(10))
+    )
+    assert second.count(True) == 1
+
+
 async def test_ping(store: Store) -> None:
     assert await store.ping() is True
     assert store.kind in ("memory", "mongo")

@@ -38,6 +38,7 @@ from connectors.klaviyo.sandbox.query import (
 )
 from connectors.klaviyo.sandbox.state import SANDBOX, KlaviyoSandbox
 from connectors.klaviyo.sandbox.store import DeletionRequest, ImportJob, KlaviyoStore
+from connectors.sandbox.clock import SandboxClock
 from connectors.sandbox.control import create_sandbox_app
 from connectors.sandbox.faults import Fault
 
@@ -54,13 +55,15 @@ def create_sandbox(
     rate_limits: Mapping[str, RateLimit] | None = None,
     enforce_rate_limits: bool = True,
     clock: Callable[[], float] = time.time,
-    now: Callable[[], datetime] | None = None,
+    sandbox_clock: SandboxClock | None = None,
     job_delay: float = 0.05,
 ) -> web.Application:
-    """The sandbox app. ``clock`` drives the rate-limit windows; ``now`` stamps new records."""
+    """The sandbox app. ``clock`` drives the rate-limit windows; ``sandbox_clock`` stamps new
+    and changed records (the demo shares one between its sandboxes; by default, a clock of
+    this sandbox's own with the same rules)."""
     app = create_sandbox_app("klaviyo", middlewares=[_guard], error_response=_fault_response)
     app[SANDBOX] = KlaviyoSandbox(
-        store=KlaviyoStore(world, now=now),
+        store=KlaviyoStore(world, sandbox_clock=sandbox_clock),
         api_key=api_key,
         limits=FixedWindows(rate_limits, clock=clock, enabled=enforce_rate_limits),
         job_delay=job_delay,

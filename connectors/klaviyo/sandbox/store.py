@@ -13,7 +13,7 @@ import copy
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.demo.world import (
@@ -23,6 +23,7 @@ from connectors.demo.world import (
     KlaviyoProfile,
 )
 from connectors.records import Consent, ConsentState
+from connectors.sandbox.clock import SandboxClock
 
 
 @dataclass(slots=True)
@@ -52,9 +53,10 @@ class DeletionRequest:
 
 
 class KlaviyoStore:
-    def __init__(self, world: DemoWorld, *, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, world: DemoWorld, *, sandbox_clock: SandboxClock | None = None) -> None:
         self.world_now = world.now
-        self.now = now or (lambda: datetime.now(UTC))
+        #: Stamps what changes here: the stack's shared clock (see ``connectors.sandbox.clock``).
+        self.clock = sandbox_clock or SandboxClock(world.now)
         self.ids = copy.deepcopy(world.ids)
         self.profiles: dict[str, KlaviyoProfile] = {
             p.id: copy.deepcopy(p) for p in world.klaviyo_profiles
@@ -77,6 +79,10 @@ class KlaviyoStore:
         self._by_phone: dict[str, str] = {}
         self._last_event: dict[str, datetime] = {}
         self.reindex()
+
+    def now(self) -> datetime:
+        """Wall-clock time, after every earlier stamp and everything generated."""
+        return self.clock.now()
 
     # --- indexes ------------------------------------------------------------------------------
 

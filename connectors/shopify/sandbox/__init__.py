@@ -15,6 +15,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from connectors.demo import DemoWorld
+from connectors.sandbox.clock import SandboxClock
 from connectors.sandbox.control import create_sandbox_app
 from connectors.sandbox.faults import Fault
 from connectors.sandbox.webhooks import WebhookSender, shopify_signer
@@ -52,14 +53,17 @@ def create_sandbox(
     restore_rate: float = 100.0,
     throttled_status: int = 200,
     clock: Callable[[], float] = time.monotonic,
+    sandbox_clock: SandboxClock | None = None,
     copy_world: bool = True,
 ) -> web.Application:
     """The sandbox app. ``restore_rate``/``maximum_available`` set the cost bucket (Standard
-    plan by default); ``throttled_status`` is 200 or 429 for ``THROTTLED`` answers.
-    ``copy_world=False`` skips the private copy of ``world`` (only for callers that never
-    use the record-changing control routes)."""
+    plan by default) and ``clock`` (monotonic seconds) drains it; ``throttled_status`` is 200
+    or 429 for ``THROTTLED`` answers. ``sandbox_clock`` stamps the records the control API
+    creates or changes (the demo shares one between its sandboxes; by default, a clock of
+    this sandbox's own with the same rules). ``copy_world=False`` skips the private copy of
+    ``world`` (only for callers that never use the record-changing control routes)."""
     app = create_sandbox_app("shopify", error_response=_error_response)
-    state = SandboxState(world, clock=clock, copy_world=copy_world)
+    state = SandboxState(world, sandbox_clock=sandbox_clock, copy_world=copy_world)
     bucket = Bucket(
         maximum_available=maximum_available,
         restore_rate=restore_rate,

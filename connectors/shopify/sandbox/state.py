@@ -6,17 +6,16 @@ real systems keep separate books. (``copy_world=False`` serves the world as is, 
 that never change it and want to skip the copy, such as read-only tests on a large world.)
 
 Time: generated records are stamped up to ``world.now``; records the control API creates or
-changes are stamped by :meth:`SandboxState.now`, which starts at ``world.now`` and moves
-forward with real time, strictly increasing. A change is therefore always newer than what
-the gateway last read, whatever today's date is.
+changes are stamped by :meth:`SandboxState.now`, from the stack's shared
+:class:`~connectors.sandbox.clock.SandboxClock` (wall-clock time, never before ``world.now``,
+strictly increasing), in whole seconds as Shopify's timestamps are. A change is therefore
+always newer than what the gateway last read, and on the same clock as the other sandboxes'.
 """
 
 from __future__ import annotations
 
 import copy
-import time
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from connectors.demo import (
     DemoLocation,
@@ -26,6 +25,7 @@ from connectors.demo import (
     ShopifyOrder,
     StockLevel,
 )
+from connectors.sandbox.clock import SECOND, SandboxClock
 
 
 class SandboxState:
@@ -33,14 +33,12 @@ class SandboxState:
         self,
         world: DemoWorld,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        sandbox_clock: SandboxClock | None = None,
         copy_world: bool = True,
     ) -> None:
         self.world = copy.deepcopy(world) if copy_world else world
         self.world.reindex()
-        self._clock = clock
-        self._started = clock()
-        self._last = self.world.now
+        self.clock = sandbox_clock or SandboxClock(self.world.now)
         self.deleted_customers: set[int] = set()
         #: Shopify location ids marked inactive through the control API.
         self.inactive_locations: set[int] = set()
@@ -49,12 +47,7 @@ class SandboxState:
     def now(self) -> datetime:
         """Whole seconds (Shopify's timestamps have no fraction), strictly increasing, and
         after everything in the generated world."""
-        elapsed = timedelta(seconds=int(self._clock() - self._started))
-        candidate = (self.world.now + elapsed).replace(microsecond=0)
-        if candidate <= self._last:
-            candidate = self._last + timedelta(seconds=1)
-        self._last = candidate
-        return candidate
+        return self.clock.now(SECOND)
 
     # --- lookups ---------------------------------------------------------------------------
 

@@ -9,13 +9,13 @@ aiohttp app; serve it with :func:`connectors.sandbox.run_app`. ``app[SANDBOX]`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Iterable
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from connectors.demo.world import DemoWorld
+from connectors.sandbox.clock import SandboxClock
 from connectors.sandbox.control import add_control_routes, create_sandbox_app
 from connectors.sandbox.faults import Fault
 from connectors.square.sandbox import api, control
@@ -47,7 +47,7 @@ def create_sandbox(
     webhook_url: str | None = None,
     notification_url: str | None = None,
     page_size_cap: int | None = None,
-    clock: Callable[[], datetime] | None = None,
+    sandbox_clock: SandboxClock | None = None,
     middlewares: Iterable[Middleware] = (),
 ) -> web.Application:
     """The Square sandbox app over a private copy of ``world``.
@@ -56,6 +56,8 @@ def create_sandbox(
     ``notification_url`` is the URL they are signed with when it differs (the subscription's
     public URL in front of a proxy). ``page_size_cap`` makes every page at most that long,
     which Square's advisory limits allow, so tests can page through a small world.
+    ``sandbox_clock`` stamps what the control API creates or changes (the demo shares one
+    between its sandboxes; by default, a clock of this sandbox's own with the same rules).
     ``middlewares`` run inside fault injection (tests record exchanges with them).
     """
     sandbox = SquareSandbox(
@@ -65,7 +67,7 @@ def create_sandbox(
         webhook_url=webhook_url,
         notification_url=notification_url,
         page_size_cap=page_size_cap,
-        clock=clock,
+        sandbox_clock=sandbox_clock,
     )
     app = create_sandbox_app(
         "square",

@@ -4,9 +4,11 @@ The sandbox owns a private copy of the world's Square records so its control API
 sales, stock counts and customers without touching the world other sandboxes serve (in
 reality, too, a Square sale is not in Shopify until someone syncs it).
 
-The clock never goes backwards and starts at the world's ``now``: the generated world is
-dated up to ``DEMO_NOW`` whatever today is, and a sale made through the control API must be
-newer than every generated count, or the gateway would rightly refuse it as out of date.
+Time comes from the stack's shared :class:`~connectors.sandbox.clock.SandboxClock`: wall-clock
+time in whole milliseconds, never before the world's ``now`` (the generated world is dated up
+to ``DEMO_NOW`` whatever today is, and a sale made through the control API must be newer than
+every generated count, or the gateway would rightly refuse it as out of date), strictly
+increasing.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ import hashlib
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from connectors.demo.world import DemoLocation, DemoWorld
+from connectors.sandbox.clock import MILLISECOND, SandboxClock
 from connectors.sandbox.webhooks import Delivery, WebhookSender, square_signer
 from connectors.square.sandbox import render
 
@@ -102,7 +105,7 @@ class SquareSandbox:
         webhook_url: str | None = None,
         notification_url: str | None = None,
         page_size_cap: int | None = None,
-        clock: Callable[[], datetime] | None = None,
+        sandbox_clock: SandboxClock | None = None,
         merchant_id: str = MERCHANT_ID,
         phone_region: str = "US",
     ) -> None:
@@ -118,20 +121,14 @@ class SquareSandbox:
         self.sender = WebhookSender(self._sign, url=webhook_url)
         self.events: list[SentEvent] = []
         self.versions_seen: Counter[str] = Counter()
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self._last = self.world.now
+        self.clock = sandbox_clock or SandboxClock(self.world.now)
 
     # --- time ----------------------------------------------------------------------------------
 
     def now(self) -> datetime:
         """Wall time in whole milliseconds (what the wire carries), strictly after anything
         already in the world, so two changes never share a timestamp."""
-        current = self._clock()
-        current = current.replace(microsecond=current.microsecond - current.microsecond % 1000)
-        if current <= self._last:
-            current = self._last + timedelta(milliseconds=1)
-        self._last = current
-        return current
+        return self.clock.now(MILLISECOND)
 
     # --- reading ---------------------------------------------------------------------------------
 

@@ -36,7 +36,10 @@ from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-SPECS = Path(__file__).resolve().parents[3] / ".." / "shared" / "specs" / "klaviyo"
+from tests.specs import SPECS as ALL_SPECS
+from tests.specs import missing
+
+SPECS = ALL_SPECS / "klaviyo"
 DOCUMENTS = ("profiles", "events", "metrics", "lists", "data_privacy")
 MEDIA_TYPE = "application/vnd.api+json"
 SAMPLE = 50
@@ -46,7 +49,7 @@ def specs_available() -> bool:
     return all((SPECS / f"{name}.json").is_file() for name in DOCUMENTS)
 
 
-SKIP_REASON = f"Klaviyo OpenAPI specs not found at {SPECS} (shared/specs beside the repo)"
+SKIP_REASON = missing("Klaviyo's OpenAPI documents (" + ", ".join(DOCUMENTS) + ")", SPECS)
 
 
 def _nullable(node: Any) -> Any:

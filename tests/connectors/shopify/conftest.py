@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -26,8 +25,8 @@ from connectors.shopify.connector import ShopifyConfig, ShopifyConnector
 from connectors.shopify.sandbox import ENDPOINT, SANDBOX, create_sandbox
 from connectors.shopify.sandbox.bucket import Bucket
 from connectors.shopify.sandbox.control import Control
+from tests.specs import SPECS, missing
 
-SPECS = Path(__file__).resolve().parents[3] / ".." / "shared" / "specs"
 OFFICIAL_SDL = SPECS / "shopify" / "admin_2026-01.graphql"
 
 TOKEN = "shpat_test_token"
@@ -39,7 +38,7 @@ API = "/admin/api/2026-01/graphql.json"
 def official_document() -> DocumentNode:
     """Shopify's full SDL, parsed once per session (it takes a few seconds)."""
     if not OFFICIAL_SDL.is_file():
-        pytest.skip(f"official Shopify SDL not found at {OFFICIAL_SDL} (../shared/specs absent)")
+        pytest.skip(missing("Shopify's official Admin API SDL", OFFICIAL_SDL))
     return parse(OFFICIAL_SDL.read_text(encoding="utf-8"), no_location=True)
 
 

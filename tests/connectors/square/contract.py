@@ -28,7 +28,9 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / ".." / "shared" / "specs" / "square" / "api.json"
+from tests.specs import SPECS, missing
+
+SPEC_PATH = SPECS / "square" / "api.json"
 SPEC_URI = "urn:square:api.json"
 
 _OPENAPI_ONLY = (
@@ -50,7 +52,7 @@ _OPENAPI_ONLY = (
 
 def require_spec() -> Path:
     if not SPEC_PATH.is_file():
-        pytest.skip(f"Square spec not found at {SPEC_PATH}: contract tests need shared/specs")
+        pytest.skip(missing("Square's OpenAPI document", SPEC_PATH))
     return SPEC_PATH
 
 

@@ -26,6 +26,7 @@ from gateway.graphql_view import GraphQLView
 from gateway.limits import BodySizeLimit
 from gateway.runtime import build_services, webhook_endpoints
 from gateway.settings import Settings
+from gateway.store import start_store
 from gateway.webhooks import WebhookRoute
 from resolvers.context import Services
 from resolvers.customers.sync import sync_customers
@@ -89,6 +90,7 @@ def create_app(
         return RedirectResponse("/graphql")
 
     seeded = asyncio.Event()
+    store_ready = asyncio.Event()
 
     async def seed() -> None:
         try:
@@ -101,7 +103,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await services.store.init()
+        # A store that is down does not stop the gateway: see gateway.store.start_store.
+        store_retry = await start_store(
+            services.store, retry_every=settings.mongodb_init_retry_seconds, ready=store_ready
+        )
         await services.connectors.start()
         seeding = None
         sync_on_start = settings.sync_on_start
@@ -118,6 +123,8 @@ def create_app(
         finally:
             if seeding is not None and not seeding.done():
                 seeding.cancel()
+            if store_retry is not None and not store_retry.done():
+                store_retry.cancel()
             await services.customers.wait_idle()
             await services.connectors.close()
             await services.store.close()
@@ -143,4 +150,6 @@ def create_app(
     app.state.schema = schema
     #: Set once the start-up sync (demo) has finished, or at once when there is none.
     app.state.seeded = seeded
+    #: Set once the store is initialised (at start-up, or later if it was unreachable then).
+    app.state.store_ready = store_ready
     return app

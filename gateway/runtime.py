@@ -18,7 +18,7 @@ from connectors.shopify.connector import ShopifyConfig, ShopifyConnector
 from connectors.square.connector import SquareConfig, SquareConnector
 from connectors.webhooks import WebhookEndpoint
 from gateway.settings import Settings
-from gateway.store import open_store
+from gateway.store import MongoTimeouts, open_store
 from resolvers.context import ResolverConfig, Services
 from resolvers.events import EventBus
 
@@ -103,6 +103,11 @@ def build_services(
             uri,
             settings.mongodb_database,
             receipt_retention=timedelta(days=settings.webhook_receipt_ttl_days),
+            timeouts=MongoTimeouts(
+                server_selection=settings.mongodb_server_selection_timeout,
+                connect=settings.mongodb_connect_timeout,
+                operation=settings.mongodb_timeout,
+            ),
         ),
         connectors=build_connectors(settings, counter or RequestCounter()),
         events=EventBus(),

@@ -81,6 +81,28 @@ class Settings(BaseSettings):
         description="MongoDB connection string; unset: in-memory store.",
     )
     mongodb_database: str = Field("omnigate", description="Database name.")
+    mongodb_timeout: float = Field(
+        2.0,
+        gt=0,
+        description="Seconds one store operation may take in all (PyMongo's `timeoutMS`: "
+        "server selection, round trips, retries): how soon a call fails with "
+        "`STORE_UNAVAILABLE` while the store is down. Options in `MONGODB_URI` win.",
+    )
+    mongodb_server_selection_timeout: float = Field(
+        2.0,
+        gt=0,
+        description="Seconds to find a MongoDB server for the driver's own work outside an "
+        "operation (`serverSelectionTimeoutMS`).",
+    )
+    mongodb_connect_timeout: float = Field(
+        2.0, gt=0, description="Seconds to open one connection to MongoDB (`connectTimeoutMS`)."
+    )
+    mongodb_init_retry_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="A store unreachable at start-up is retried this often; the gateway "
+        "serves meanwhile (`/readyz` 503).",
+    )
 
     # --- identity and cache -------------------------------------------------------------------
     default_phone_region: str = Field("US", description="Region for phones without a country code.")

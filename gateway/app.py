@@ -52,6 +52,8 @@ def create_app(
             max_aliases=settings.max_aliases,
             max_tokens=settings.max_tokens,
             introspection=settings.introspection_enabled,
+            query_deadline=settings.query_deadline_seconds,
+            mutation_deadline=settings.mutation_deadline_seconds,
         )
     )
     authenticator = Authenticator(

@@ -24,6 +24,7 @@ from strawberry.types.execution import ExecutionContext
 
 from schema.customer_admin import CustomerMutation
 from schema.customers import CustomerQuery
+from schema.deadline import OperationDeadline
 from schema.errors import classify
 from schema.health import HealthQuery
 from schema.limits import max_depth_rule
@@ -40,6 +41,9 @@ class Limits:
     max_aliases: int = 30
     max_tokens: int = 5000
     introspection: bool = True
+    #: Seconds an operation may take (see :mod:`schema.deadline`).
+    query_deadline: float = 5.0
+    mutation_deadline: float = 15.0
 
 
 class OmnigateSchema(Schema):
@@ -67,6 +71,7 @@ def build_schema(limits: Limits | None = None) -> OmnigateSchema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         lambda: AddValidationRules(rules),
+        lambda: OperationDeadline(query=limits.query_deadline, mutation=limits.mutation_deadline),
         PartialErrors,
     ]
     return OmnigateSchema(query=Query, mutation=Mutation, extensions=extensions)

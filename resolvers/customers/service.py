@@ -103,14 +103,18 @@ class CustomerService:
 
     # --- refreshing -------------------------------------------------------------------------
 
-    async def refresh(self, profile_id: str, loaders: Loaders | None = None) -> ProfileDoc | None:
+    async def refresh(
+        self, profile_id: str, loaders: Loaders | None = None, *, bounded: bool = True
+    ) -> ProfileDoc | None:
         """Rebuild one profile from its sources; concurrent calls share one rebuild, which
-        runs under its own deadline. The caller waits until its own deadline at most."""
+        runs under its own deadline (none with ``bounded=False``: a backfill, whose shared
+        batched calls are paced by the vendors' rate limits, not by a request). The caller
+        waits until its own deadline at most."""
         task = self._inflight.get(profile_id)
         if task is None:
             task = asyncio.create_task(
                 self._rebuild(profile_id, loaders or Loaders()),
-                context=deadline.detached(self.refresh_deadline),
+                context=deadline.detached(self.refresh_deadline if bounded else None),
             )
             self._inflight[profile_id] = task
             task.add_done_callback(lambda _: self._inflight.pop(profile_id, None))

@@ -47,9 +47,10 @@ class Demo:
         return self.app.state.counter.count(connector=connector)
 
 
-async def _boot() -> AsyncIterator[Demo]:
+async def _boot(**settings: Any) -> AsyncIterator[Demo]:
+    """``settings`` override the defaults (e.g. short deadlines)."""
     sock, url = listening_socket()
-    async with sandboxes(make_settings(), people=PEOPLE, gateway_url=url) as stack:
+    async with sandboxes(make_settings(**settings), people=PEOPLE, gateway_url=url) as stack:
         app = create_app(stack.settings)
         async with serve(app, sock) as base, aiohttp.ClientSession() as http:
             await app.state.seeded.wait()

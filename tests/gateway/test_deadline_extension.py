@@ -6,12 +6,17 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator
 
+import aiohttp
 import strawberry
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
 
 from connectors import deadline
 from gateway.app import create_app
 from schema.deadline import OperationDeadline
-from tests.support import make_settings
+from tests.gateway.test_graphql_ws import ws_query
+from tests.support import make_settings, serve
 
 
 def _left() -> float | None:
@@ -64,6 +69,16 @@ async def test_a_subscription_has_no_overall_deadline() -> None:
     assert not hasattr(stream, "errors")
     events = [event async for event in stream]  # type: ignore[union-attr]
     assert [event.data for event in events] == [{"left": None}]
+
+
+async def test_an_operation_over_the_websocket_gets_the_same_deadline() -> None:
+    view = GraphQL(SCHEMA)
+    app = Starlette(routes=[Route("/graphql", view), WebSocketRoute("/graphql", view)])
+    async with serve(app) as url, aiohttp.ClientSession() as http:
+        query = await ws_query(http, url, "{ left }")
+        mutation = await ws_query(http, url, "mutation { left }")
+    assert query["payload"]["data"] == {"left": 5.0}
+    assert mutation["payload"]["data"] == {"left": 15.0}
 
 
 def test_the_app_builds_its_schema_with_the_deadline_settings() -> None:

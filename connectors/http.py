@@ -433,7 +433,7 @@ class HttpClient:
                     started=started,
                     budget=budget,
                 )
-            except aiohttp.ServerTimeoutError:
+            except aiohttp.ConnectionTimeoutError:
                 outcome = "timeout"  # the vendor did not accept a connection in time
                 failure = self._unavailable(operation, "connect timed out")
             except TimeoutError:

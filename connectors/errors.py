@@ -53,6 +53,14 @@ class UpstreamUnavailable(UpstreamError):
     code: ClassVar[str] = "UPSTREAM_UNAVAILABLE"
 
 
+class UpstreamTimeout(UpstreamError):
+    """The deadline of the work this call served (a GraphQL request, a profile refresh; see
+    :mod:`connectors.deadline`) passed before the upstream answered, or before a retry or a
+    rate-limit wait could fit in it. The request gave up; the upstream may well be healthy."""
+
+    code: ClassVar[str] = "UPSTREAM_TIMEOUT"
+
+
 class UpstreamRateLimited(UpstreamError):
     """The upstream asked us to slow down. ``retry_after`` is its hint in seconds, if any."""
 

@@ -5,6 +5,18 @@ whichever upstream misbehaves: timeouts per attempt, retries with full-jitter ex
 backoff that honour ``Retry-After``, a circuit breaker, a small error taxonomy
 (:mod:`connectors.errors`) and a request counter that tests and benchmarks read.
 
+Connections are pooled per vendor (``max_connections``, sized from the vendor's own limits).
+An attempt first waits for a free connection, for as long as the work's deadline allows
+(:mod:`connectors.deadline`), and only then starts its own clock: waiting for the local pool
+says nothing about the vendor, so it is neither part of the attempt's timeout nor a failure
+for the circuit breaker. (aiohttp's own ``connect`` and ``total`` timeouts would include that
+wait, so only its ``sock_connect`` is used, and the attempt is bounded here.)
+
+The deadline also bounds the rest: an attempt gets at most what is left of it, a backoff or
+``Retry-After`` wait that would pass it is not taken, and nothing starts once it has passed;
+each of those raises :class:`UpstreamTimeout`. An attempt the deadline cuts short counts
+against the circuit only if the vendor had already been silent for ``slow_answer`` seconds.
+
 Retries only ever repeat idempotent calls. GET/HEAD/PUT/DELETE/OPTIONS are idempotent by HTTP's
 definition; a POST is repeated only when the caller says so (``idempotent=True``), which vendor
 *read* endpoints that happen to use POST do (Shopify GraphQL queries, Square searches and batch
@@ -22,13 +34,14 @@ and personal data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import json as jsonlib
 import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -38,12 +51,14 @@ import aiohttp
 from aiohttp.typedefs import Query
 from yarl import URL
 
+from connectors import deadline
 from connectors.breaker import CircuitBreaker, CircuitState
 from connectors.errors import (
     UpstreamAuthError,
     UpstreamBadResponse,
     UpstreamError,
     UpstreamRateLimited,
+    UpstreamTimeout,
     UpstreamUnavailable,
 )
 from connectors.metrics import DEFAULT_COUNTER, RequestCounter
@@ -62,14 +77,18 @@ Sleep = Callable[[float], Awaitable[object]]
 
 @dataclass(frozen=True, slots=True)
 class HttpConfig:
-    """Transport settings of one connector. Timeouts are per attempt, in seconds."""
+    """Transport settings of one connector. Timeouts are per attempt, in seconds, and start
+    once the attempt has a connection from the pool."""
 
     base_url: str
+    #: Opening the socket (TCP, TLS) to the vendor; not the wait for a pooled connection.
     connect_timeout: float = 2.0
+    #: One attempt, from holding a connection to the last byte of the answer.
     total_timeout: float = 10.0
     max_retries: int = 3
     backoff_base: float = 0.2
     backoff_max: float = 5.0
+    #: Connections to the vendor at once; more attempts queue for one within their deadline.
     max_connections: int = 50
     default_headers: dict[str, str] = field(default_factory=dict)
     breaker_failures: int = 5
@@ -77,6 +96,11 @@ class HttpConfig:
     #: Upper bound on a server's ``Retry-After``, so one header cannot park a request for hours.
     retry_after_max: float = 30.0
     retry_statuses: frozenset[int] = RETRY_STATUSES
+    #: An attempt the work's deadline cuts short counts against the circuit only when the
+    #: vendor had been silent this long: longer than a healthy vendor takes, whoever's clock
+    #: ran out. A shorter cut is the deadline's doing (e.g. an attempt started with little
+    #: time left), not the vendor's.
+    slow_answer: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,18 +221,21 @@ class HttpClient:
         self._base_url = config.base_url.rstrip("/")
         self._origin = URL(self._base_url).origin()
         self._session: aiohttp.ClientSession | None = None
+        #: One slot per pooled connection: an attempt holds one while it runs, so aiohttp's
+        #: pool never makes an attempt wait, and the wait happens here, outside its clock.
+        self._slots = asyncio.Semaphore(config.max_connections)
 
     async def start(self) -> None:
         """Open the session; its connector pools connections to the vendor."""
         if self._session is not None:
             return
+        self._slots = asyncio.Semaphore(self.config.max_connections)
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.config.max_connections),
             headers=self.config.default_headers,
-            timeout=aiohttp.ClientTimeout(
-                total=self.config.total_timeout,
-                connect=self.config.connect_timeout,
-            ),
+            # Only the socket connect: aiohttp's ``connect`` and ``total`` would include the
+            # wait for a free pooled connection. Each attempt is bounded in ``_send``.
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.config.connect_timeout),
         )
 
     async def close(self) -> None:
@@ -263,31 +290,24 @@ class HttpClient:
         url = self._url(path)
         retry = 0
         while True:
-            if not self.breaker.allow():
-                self.counter.record_rejected(self.name, operation)
-                log.debug(
-                    "%s %s %s rejected: circuit open",
-                    self.name,
+            self._refuse_past_deadline(operation, "before sending")
+            if self.breaker.state is CircuitState.OPEN:
+                raise self._rejected(method, operation)  # at once, without queueing
+            async with self._slot(operation):
+                self._refuse_past_deadline(operation, "waiting for a free connection")
+                if not self.breaker.allow():
+                    raise self._rejected(method, operation)
+                response, failure = await self._attempt(
+                    session,
                     method,
-                    operation,
-                    extra={"connector": self.name, "operation": operation, "method": method},
-                )
-                raise UpstreamUnavailable(
-                    f"{self.name} is unavailable (circuit open)",
-                    source=self.source,
+                    url,
                     operation=operation,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    expect_json=expect_json,
+                    attempt=retry + 1,
                 )
-            response, failure = await self._attempt(
-                session,
-                method,
-                url,
-                operation=operation,
-                json=json,
-                params=params,
-                headers=headers,
-                expect_json=expect_json,
-                attempt=retry + 1,
-            )
             if failure is None:
                 assert response is not None
                 return response
@@ -305,6 +325,17 @@ class HttpClient:
                 retry_after_max=self.config.retry_after_max,
                 rand=self._rand,
             )
+            left = deadline.remaining()
+            if left is not None and delay >= left:
+                # Waiting would outlast the work this call serves: give up now, not later.
+                last = getattr(failure.error, "code", type(failure.error).__name__)
+                raise self._error(
+                    UpstreamTimeout,
+                    operation,
+                    f"deadline reached before retry {retry + 1} ({last} after {retry + 1} "
+                    f"attempts; the wait would be {delay:.3g}s, {left:.3g}s left)",
+                    getattr(failure.error, "status", None),
+                ) from failure.error
             self.counter.record_retry(self.name, operation)
             log.info(
                 "%s %s %s retry %d in %.3fs",
@@ -317,6 +348,55 @@ class HttpClient:
             )
             await self._sleep(delay)
             retry += 1
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, operation: str) -> AsyncIterator[None]:
+        """Hold one of the pool's connections, waiting for one within the deadline. The wait
+        is local queueing: it is not an attempt, is not counted and never reaches the
+        breaker."""
+        left = deadline.remaining()
+        try:
+            async with asyncio.timeout(left):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise self._past_deadline(operation, "waiting for a free connection") from None
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    def _refuse_past_deadline(self, operation: str, when: str) -> None:
+        current = deadline.current()
+        if current is not None and current.expired:
+            raise self._past_deadline(operation, when)
+
+    def _past_deadline(self, operation: str, when: str) -> UpstreamTimeout:
+        log.info(
+            "%s %s: deadline passed %s; not sent",
+            self.name,
+            operation,
+            when,
+            extra={"connector": self.name, "operation": operation},
+        )
+        detail = f"deadline passed {when}"
+        return UpstreamTimeout(
+            f"{self.name} {operation}: {detail}", source=self.source, operation=operation
+        )
+
+    def _rejected(self, method: str, operation: str) -> UpstreamUnavailable:
+        self.counter.record_rejected(self.name, operation)
+        log.debug(
+            "%s %s %s rejected: circuit open",
+            self.name,
+            method,
+            operation,
+            extra={"connector": self.name, "operation": operation, "method": method},
+        )
+        return UpstreamUnavailable(
+            f"{self.name} is unavailable (circuit open)",
+            source=self.source,
+            operation=operation,
+        )
 
     async def _attempt(
         self,
@@ -338,6 +418,8 @@ class HttpClient:
         started = time.perf_counter()
         response: HttpResponse | None = None
         failure: _Failure | None = None
+        # The attempt's own timeout, or what is left of the deadline if that is less.
+        budget = deadline.bound(self.config.total_timeout)
         try:
             try:
                 response, malformed = await self._send(
@@ -349,12 +431,20 @@ class HttpClient:
                     headers=headers,
                     expect_json=expect_json,
                     started=started,
+                    budget=budget,
                 )
+            except aiohttp.ConnectionTimeoutError:
+                outcome = "timeout"  # the vendor did not accept a connection in time
+                failure = self._unavailable(operation, "connect timed out")
             except TimeoutError:
-                outcome = "timeout"
-                failure = self._unavailable(
-                    operation, f"timed out after {self.config.total_timeout:g}s"
-                )
+                if budget < self.config.total_timeout:
+                    outcome = "deadline"
+                    failure = self._cut_by_deadline(operation, budget)
+                else:
+                    outcome = "timeout"
+                    failure = self._unavailable(
+                        operation, f"timed out after {self.config.total_timeout:g}s"
+                    )
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError):
                 outcome = "connection_error"
                 failure = self._unavailable(operation, "connection failed")
@@ -408,10 +498,11 @@ class HttpClient:
         headers: Mapping[str, str] | None,
         expect_json: bool,
         started: float,
+        budget: float,
     ) -> tuple[HttpResponse, bool]:
-        # asyncio.timeout backs up aiohttp's own timeout so reading a slow body is bounded too.
+        # One bound on the whole attempt, connecting and reading a slow body included.
         async with (
-            asyncio.timeout(self.config.total_timeout),
+            asyncio.timeout(budget),
             session.request(method, url, json=json, params=params, headers=headers) as resp,
         ):
             body = await resp.read()
@@ -486,6 +577,17 @@ class HttpClient:
             self._error(UpstreamBadResponse, operation, f"HTTP {status}", status),
             retry=retry,
             health=_Health.SUCCESS,
+        )
+
+    def _cut_by_deadline(self, operation: str, budget: float) -> _Failure:
+        """The deadline ran out during the attempt. Not retried (there is no time left); a
+        failure for the circuit only if the vendor had been silent for ``slow_answer``."""
+        return _Failure(
+            self._error(
+                UpstreamTimeout, operation, f"no answer before the deadline ({budget:.3g}s)", None
+            ),
+            retry=False,
+            health=_Health.FAILURE if budget >= self.config.slow_answer else _Health.NEUTRAL,
         )
 
     def _unavailable(self, operation: str, reason: str) -> _Failure:

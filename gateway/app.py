@@ -7,6 +7,7 @@ is created at import time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ from gateway.limits import BodySizeLimit
 from gateway.runtime import build_services, webhook_endpoints
 from gateway.scheduler import SyncScheduler
 from gateway.settings import Settings, StartupError
+from gateway.store import start_store
 from gateway.webhooks import WebhookRoute
 from resolvers.context import Services
 from resolvers.health import health_report
@@ -56,6 +58,8 @@ def create_app(
             max_tokens=settings.max_tokens,
             introspection=settings.introspection_enabled,
             sdl_needs_token=settings.production,
+            query_deadline=settings.query_deadline_seconds,
+            mutation_deadline=settings.mutation_deadline_seconds,
         )
     )
     authenticator = Authenticator(
@@ -104,10 +108,14 @@ def create_app(
         interval=settings.sync_interval if len(services.connectors) > 0 else 0,
         overlap=timedelta(seconds=settings.sync_overlap_seconds),
     )
+    store_ready = asyncio.Event()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await services.store.init()
+        # A store that is down does not stop the gateway: see gateway.store.start_store.
+        store_retry = await start_store(
+            services.store, retry_every=settings.mongodb_init_retry_seconds, ready=store_ready
+        )
         await services.connectors.start()
         sync_on_start = settings.sync_on_start
         if sync_on_start is None:
@@ -119,6 +127,8 @@ def create_app(
             yield
         finally:
             await scheduler.stop()
+            if store_retry is not None and not store_retry.done():
+                store_retry.cancel()
             await services.customers.wait_idle()
             await services.connectors.close()
             await services.store.close()
@@ -157,4 +167,6 @@ def create_app(
     app.state.seeded = scheduler.seeded
     #: Runs the start-up backfill and the scheduled incremental syncs.
     app.state.scheduler = scheduler
+    #: Set once the store is initialised (at start-up, or later if it was unreachable then).
+    app.state.store_ready = store_ready
     return app

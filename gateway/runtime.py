@@ -10,15 +10,18 @@ from datetime import timedelta
 
 from connectors.capabilities import Connector
 from connectors.http import HttpConfig
+from connectors.klaviyo import connector as klaviyo
 from connectors.klaviyo.connector import KlaviyoConfig, KlaviyoConnector
 from connectors.klaviyo.engagement import EngagementSettings
 from connectors.metrics import RequestCounter
 from connectors.registry import ConnectorSet
+from connectors.shopify import connector as shopify
 from connectors.shopify.connector import ShopifyConfig, ShopifyConnector
+from connectors.square import connector as square
 from connectors.square.connector import SquareConfig, SquareConnector
 from connectors.webhooks import WebhookEndpoint
 from gateway.settings import Settings
-from gateway.store import open_store
+from gateway.store import MongoTimeouts, open_store
 from resolvers.context import ResolverConfig, Services
 from resolvers.events import EventBus
 
@@ -49,6 +52,7 @@ def build_connectors(settings: Settings, counter: RequestCounter) -> ConnectorSe
                     webhook_secret=_secret(settings.shopify_webhook_secret),
                     # Stock webhooks name inventory items, not SKUs: know them from the start.
                     warm_sku_cache=True,
+                    max_connections=settings.shopify_max_connections or shopify.MAX_CONNECTIONS,
                 ),
                 counter=counter,
             )
@@ -63,6 +67,7 @@ def build_connectors(settings: Settings, counter: RequestCounter) -> ConnectorSe
                     webhook_signature_key=_secret(settings.square_webhook_signature_key),
                     location_map=dict(settings.square_location_map),
                     default_phone_region=settings.default_phone_region,
+                    max_connections=settings.square_max_connections or square.MAX_CONNECTIONS,
                 ),
                 counter=counter,
             )
@@ -77,6 +82,7 @@ def build_connectors(settings: Settings, counter: RequestCounter) -> ConnectorSe
                     engagement=EngagementSettings(
                         lookback=timedelta(days=settings.klaviyo_engagement_days)
                     ),
+                    max_connections=settings.klaviyo_max_connections or klaviyo.MAX_CONNECTIONS,
                 ),
                 counter=counter,
             )
@@ -104,6 +110,11 @@ def build_services(
             settings.mongodb_database,
             receipt_retention=timedelta(days=settings.webhook_receipt_ttl_days),
             dead_letter_retention=timedelta(days=settings.webhook_dead_letter_ttl_days),
+            timeouts=MongoTimeouts(
+                server_selection=settings.mongodb_server_selection_timeout,
+                connect=settings.mongodb_connect_timeout,
+                operation=settings.mongodb_timeout,
+            ),
         ),
         connectors=build_connectors(settings, counter or RequestCounter()),
         events=EventBus(),
@@ -111,6 +122,7 @@ def build_services(
             max_page_size=settings.max_page_size,
             default_phone_region=settings.default_phone_region,
             profile_ttl_seconds=settings.profile_ttl_seconds,
+            refresh_deadline_seconds=settings.refresh_deadline_seconds,
             placeholder_emails=tuple(v for v in settings.placeholder_emails if "@" in v),
             placeholder_phones=tuple(v for v in settings.placeholder_emails if "@" not in v),
             placeholder_threshold=settings.placeholder_threshold,

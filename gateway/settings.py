@@ -114,6 +114,28 @@ class Settings(BaseSettings):
         description="MongoDB connection string; unset: in-memory store.",
     )
     mongodb_database: str = Field("omnigate", description="Database name.")
+    mongodb_timeout: float = Field(
+        2.0,
+        gt=0,
+        description="Seconds one store operation may take in all (PyMongo's `timeoutMS`: "
+        "server selection, round trips, retries): how soon a call fails with "
+        "`STORE_UNAVAILABLE` while the store is down. Options in `MONGODB_URI` win.",
+    )
+    mongodb_server_selection_timeout: float = Field(
+        2.0,
+        gt=0,
+        description="Seconds to find a MongoDB server for the driver's own work outside an "
+        "operation (`serverSelectionTimeoutMS`).",
+    )
+    mongodb_connect_timeout: float = Field(
+        2.0, gt=0, description="Seconds to open one connection to MongoDB (`connectTimeoutMS`)."
+    )
+    mongodb_init_retry_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="A store unreachable at start-up is retried this often; the gateway "
+        "serves meanwhile (`/readyz` 503).",
+    )
 
     # --- identity and cache -------------------------------------------------------------------
     default_phone_region: str = Field("US", description="Region for phones without a country code.")
@@ -128,9 +150,35 @@ class Settings(BaseSettings):
         "(they hold personal data; see docs/runbooks.md).",
     )
 
+    # --- deadlines ----------------------------------------------------------------------------
+    query_deadline_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds a query (HTTP or WebSocket) may take: upstream parts still "
+        "unanswered then are `null` with `UPSTREAM_TIMEOUT`, the rest is returned.",
+    )
+    mutation_deadline_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds a mutation may take (longer: its writes and the rebuild after them "
+        "should finish rather than stop half-way).",
+    )
+    refresh_deadline_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds one profile rebuild may take. It runs on after the request that "
+        "asked for it gives up, so it can still fill the cache.",
+    )
+
     # --- connectors: shared HTTP --------------------------------------------------------------
-    http_connect_timeout: float = Field(2.0, description="Seconds to open an upstream connection.")
-    http_total_timeout: float = Field(10.0, description="Seconds for one upstream attempt.")
+    http_connect_timeout: float = Field(
+        2.0,
+        description="Seconds to open an upstream socket (not counting the wait for a free "
+        "pooled connection).",
+    )
+    http_total_timeout: float = Field(
+        10.0, description="Seconds for one upstream attempt, once it has a connection."
+    )
     http_max_retries: int = Field(3, description="Retries of an idempotent upstream call.")
     breaker_failures: int = Field(5, description="Consecutive failures that open a circuit.")
     breaker_reset_seconds: float = Field(30.0, description="How long a circuit stays open.")
@@ -144,6 +192,9 @@ class Settings(BaseSettings):
     shopify_api_version: str = Field("2026-01", description="Admin GraphQL API version.")
     shopify_webhook_secret: SecretStr | None = Field(
         None, description="App client secret that signs webhooks."
+    )
+    shopify_max_connections: int | None = Field(
+        None, ge=1, description="Connections to Shopify at once; unset: the connector's 10."
     )
 
     # --- Square -------------------------------------------------------------------------------
@@ -160,6 +211,9 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="JSON map of Square location id to unified location id.",
     )
+    square_max_connections: int | None = Field(
+        None, ge=1, description="Connections to Square at once; unset: the connector's 10."
+    )
 
     # --- Klaviyo ------------------------------------------------------------------------------
     klaviyo_base_url: str = Field("https://a.klaviyo.com", description="Klaviyo API base URL.")
@@ -167,6 +221,9 @@ class Settings(BaseSettings):
     klaviyo_revision: str = Field("2026-07-15", description="`revision` header.")
     klaviyo_engagement_days: int = Field(
         90, ge=1, le=3650, description="Days of email opens and clicks read for engagement."
+    )
+    klaviyo_max_connections: int | None = Field(
+        None, ge=1, description="Connections to Klaviyo at once; unset: the connector's 20."
     )
 
     sync_on_start: bool | None = Field(

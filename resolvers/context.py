@@ -33,6 +33,7 @@ class ResolverConfig:
     max_page_size: int = 100
     default_phone_region: str = "US"
     profile_ttl_seconds: int = 300
+    refresh_deadline_seconds: float = 30.0
     placeholder_emails: tuple[str, ...] = ()
     placeholder_phones: tuple[str, ...] = ()
     placeholder_threshold: int = 5
@@ -69,6 +70,7 @@ class Services:
             ttl=timedelta(seconds=self.config.profile_ttl_seconds),
             region=region,
             placeholders=placeholders,
+            refresh_deadline=self.config.refresh_deadline_seconds,
         )
         self.linker = Linker(
             self.store,

@@ -35,6 +35,14 @@ class Forbidden(OmnigateError):
     code = "FORBIDDEN"
 
 
+class DeadlineExceeded(OmnigateError):
+    """The request's deadline passed while the upstream work behind a field was still running.
+    That work may go on (a profile build still fills the cache), so asking again shortly is
+    likely to succeed."""
+
+    code = "UPSTREAM_TIMEOUT"
+
+
 def check_page_size(first: int, maximum: int) -> int:
     """Every list argument goes through here, so ``first`` is capped in one place."""
     if first < 0:

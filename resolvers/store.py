@@ -16,7 +16,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from connectors.records import Source
 from resolvers.model import (
@@ -33,11 +33,20 @@ from resolvers.model import (
 
 
 class StoreError(Exception):
-    """The store could not be reached or refused an operation for a technical reason."""
+    """The store could not be reached or refused an operation for a technical reason.
+
+    ``code`` is the ``extensions.code`` a client sees; ``public_message`` is what it reads. The
+    exception's own message (operation, driver error class) is for the log only."""
+
+    code: ClassVar[str] = "STORE_UNAVAILABLE"
+    public_message: ClassVar[str] = "The data store is unavailable; try again shortly."
 
 
 class VersionConflict(StoreError):
     """A profile was written by someone else since it was read (optimistic concurrency)."""
+
+    code: ClassVar[str] = "CONFLICT"
+    public_message: ClassVar[str] = "The record changed while it was being written; try again."
 
 
 class ReceiptClaim(enum.Enum):

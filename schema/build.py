@@ -27,6 +27,7 @@ from strawberry.types.execution import ExecutionContext
 
 from schema.customer_admin import CustomerMutation
 from schema.customers import CustomerQuery
+from schema.deadline import OperationDeadline
 from schema.errors import classify
 from schema.federation import GuardedServiceQuery
 from schema.health import HealthQuery
@@ -47,6 +48,9 @@ class Limits:
     introspection: bool = True
     #: ``_service { sdl }`` needs the router's (or an internal) token: on in production.
     sdl_needs_token: bool = False
+    #: Seconds an operation may take (see :mod:`schema.deadline`).
+    query_deadline: float = 5.0
+    mutation_deadline: float = 15.0
 
 
 class OmnigateSchema(Schema):
@@ -76,6 +80,7 @@ def build_schema(limits: Limits | None = None) -> OmnigateSchema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         lambda: AddValidationRules(rules),
+        lambda: OperationDeadline(query=limits.query_deadline, mutation=limits.mutation_deadline),
         PartialErrors,
     ]
     query = Query

@@ -1,7 +1,9 @@
 """The error policy: every error a client sees has a message and an ``extensions.code``.
 
 Errors raised on purpose (:class:`resolvers.errors.OmnigateError`, the connectors'
-``UpstreamError``, permission denials) keep their message and code. Parse and validation
+``UpstreamError``, permission denials) keep their message and code. A store failure
+(:class:`resolvers.store.StoreError`) keeps its code (``STORE_UNAVAILABLE``) but gets its
+public message: its own names the driver's error, which is for the log. Parse and validation
 errors keep graphql-core's message, which describes the document, not the server; so do
 variable values the request got wrong (``BAD_USER_INPUT`` naming the ``variable``). Anything
 else is an unexpected exception: its message may hold internals, so the client gets
@@ -16,6 +18,7 @@ from graphql import GraphQLError, VariableDefinitionNode
 
 from connectors.errors import UpstreamError
 from resolvers.errors import OmnigateError
+from resolvers.store import StoreError
 
 log = logging.getLogger("omnigate.graphql")
 
@@ -40,6 +43,12 @@ def classify(error: GraphQLError) -> None:
     elif isinstance(original, UpstreamError):
         extensions["code"] = original.code
         extensions["source"] = str(original.source)
+    elif isinstance(original, StoreError):
+        path = ".".join(str(p) for p in error.path or ())
+        log.warning("store failure at %s: %s", path, original)
+        error.message = original.public_message
+        error.original_error = None
+        extensions = {"code": original.code}
     elif "code" in extensions:
         pass  # e.g. permission classes set their own code
     elif (variable := _bad_variable(error)) is not None:

@@ -10,16 +10,19 @@ messages: titles and details can quote the email a request was about.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from aiohttp.typedefs import Query
 
+from connectors import deadline
 from connectors.errors import (
     UpstreamAuthError,
     UpstreamBadResponse,
     UpstreamError,
+    UpstreamTimeout,
 )
 from connectors.http import HttpClient, HttpResponse
 from connectors.klaviyo.mapping import MappingError, next_link
@@ -80,26 +83,38 @@ class KlaviyoClient:
         body: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,
     ) -> HttpResponse:
-        """One call, waiting for a slot in the operation's rate-limit windows first."""
+        """One call, waiting for a slot in the operation's rate-limit windows first, for as
+        long as the work's deadline allows (:mod:`connectors.deadline`)."""
         headers = {"Content-Type": MEDIA_TYPE} if body is not None else None
-        async with self.pacers.for_operation(operation).slot():
-            try:
-                return await self.http.request(
-                    method,
-                    path,
-                    operation=operation,
-                    params=params,
-                    json=body,
-                    headers=headers,
-                    idempotent=idempotent,
-                )
-            except UpstreamError as exc:
-                # ``classify`` cannot know the operation; fill it in for logs and callers.
-                if not exc.operation:
-                    exc.operation = operation
-                    exc.message = exc.message.replace("klaviyo:", f"klaviyo {operation}:", 1)
-                    exc.args = (exc.message,)
-                raise
+        pacer = self.pacers.for_operation(operation)
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                await pacer.acquire()
+        except TimeoutError:
+            raise UpstreamTimeout(
+                f"klaviyo {operation}: deadline passed waiting for a rate-limit slot",
+                source=Source.KLAVIYO,
+                operation=operation,
+            ) from None
+        try:
+            return await self.http.request(
+                method,
+                path,
+                operation=operation,
+                params=params,
+                json=body,
+                headers=headers,
+                idempotent=idempotent,
+            )
+        except UpstreamError as exc:
+            # ``classify`` cannot know the operation; fill it in for logs and callers.
+            if not exc.operation:
+                exc.operation = operation
+                exc.message = exc.message.replace("klaviyo:", f"klaviyo {operation}:", 1)
+                exc.args = (exc.message,)
+            raise
+        finally:
+            await pacer.release()
 
     async def get(self, path: str, *, operation: str, params: Query = None) -> Mapping[str, Any]:
         response = await self.call("GET", path, operation=operation, params=params)

@@ -44,6 +44,12 @@ REQUIRED_SCOPES: tuple[str, ...] = (
 #: ``page[size]`` maximum of ``GET /api/profiles``, and so the most values one ``any()`` asks.
 PROFILES_PAGE_SIZE = 100
 
+#: Connections to Klaviyo. Its limits are per endpoint and per second (``GET /api/profiles``
+#: 75/s, events 350/s, most others 10/s), and the pacer already admits no more than that; at
+#: ~200 ms a call, 75 profile reads a second are ~15 in flight, and twenty leave room for the
+#: writer's bulk imports beside them.
+MAX_CONNECTIONS = 20
+
 
 @dataclass(frozen=True, slots=True)
 class KlaviyoConfig:
@@ -54,6 +60,8 @@ class KlaviyoConfig:
     writer: WriterSettings = field(default_factory=WriterSettings)
     #: Override of the per-operation rate limits (operationId -> limit); ``None``: the spec's.
     rate_limits: Mapping[str, RateLimit] | None = None
+    #: Pool size; replaces ``http.max_connections`` (see :data:`MAX_CONNECTIONS`).
+    max_connections: int = MAX_CONNECTIONS
 
 
 class KlaviyoConnector:
@@ -71,7 +79,9 @@ class KlaviyoConnector:
         demo world lives at a fixed date, so its tests pass the world's own "now"."""
         self.config = config
         headers = {**config.http.default_headers, **auth_headers(config.api_key, config.revision)}
-        http_config = dataclasses.replace(config.http, default_headers=headers)
+        http_config = dataclasses.replace(
+            config.http, default_headers=headers, max_connections=config.max_connections
+        )
         self.http = HttpClient(
             http_config, source=Source.KLAVIYO, counter=counter, classify=classify
         )

@@ -12,7 +12,9 @@ sleeping uselessly. So:
 * :meth:`ShopifyClient.query` costs the query (:mod:`connectors.shopify.cost`), refuses one over
   1,000 points, waits for the :class:`~connectors.shopify.throttle.CostBucket`, sends, feeds
   the answer's ``throttleStatus`` back into the bucket, and on ``THROTTLED`` waits and repeats
-  until ``throttle_deadline`` seconds after the call began.
+  until ``throttle_deadline`` seconds after the call began, or the deadline of the work the
+  call serves (:mod:`connectors.deadline`) if that comes first: a wait that would pass it
+  is not taken, and the call fails with :class:`UpstreamTimeout` instead.
 
 GraphQL errors in a 200 answer become :class:`UpstreamBadResponse` (or
 :class:`UpstreamAuthError` for ``ACCESS_DENIED``): the documents are fixed, so an error means
@@ -30,11 +32,13 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLSchema, parse
 
+from connectors import deadline as deadlines
 from connectors.errors import (
     UpstreamAuthError,
     UpstreamBadResponse,
     UpstreamError,
     UpstreamRateLimited,
+    UpstreamTimeout,
 )
 from connectors.http import HttpClient, HttpResponse
 from connectors.memo import Memo
@@ -188,12 +192,16 @@ class ShopifyClient:
                 source=Source.SHOPIFY,
                 operation=operation,
             )
-        deadline = self._clock() + self.throttle_deadline
+        budget = deadlines.bound(self.throttle_deadline)
+        by_request = budget < self.throttle_deadline  # the work's deadline comes first
+        deadline = self._clock() + budget
         payload = {"query": document, "variables": dict(variables or {})}
         while True:
             try:
                 ticket = await self.bucket.acquire(cost, deadline)
-            except (ThrottleTimeout, CostExceedsBucket) as exc:
+            except ThrottleTimeout as exc:
+                raise self._gave_up(operation, str(exc), cost, by_request=by_request) from None
+            except CostExceedsBucket as exc:
                 raise self._rate_limited(operation, str(exc), cost) from None
             try:
                 response = await self.http.request(
@@ -203,7 +211,9 @@ class ShopifyClient:
                 self.throttled += 1
                 status = ThrottleStatus.from_cost(throttled.cost)
                 self.bucket.settle(ticket, status, throttled=True)
-                await self._wait_after_throttle(cost, status, throttled, deadline, operation)
+                await self._wait_after_throttle(
+                    cost, status, throttled, deadline, operation, by_request=by_request
+                )
                 continue
             except BaseException:
                 self.bucket.cancel(ticket)
@@ -226,6 +236,8 @@ class ShopifyClient:
         throttled: ShopifyThrottled,
         deadline: float,
         operation: str,
+        *,
+        by_request: bool,
     ) -> None:
         """Without a throttle status the bucket learns nothing, so honour ``Retry-After`` (or a
         second); with one, the next ``acquire`` computes the wait itself."""
@@ -235,8 +247,23 @@ class ShopifyClient:
             throttled.retry_after if throttled.retry_after is not None else FALLBACK_THROTTLE_WAIT
         )
         if self._clock() + wait > deadline:
-            raise self._rate_limited(operation, "throttled past the deadline", cost)
+            detail = f"throttled past the deadline (Retry-After {wait:g}s)"
+            raise self._gave_up(operation, detail, cost, by_request=by_request)
         await self._sleep(wait)
+
+    def _gave_up(
+        self, operation: str, detail: str, cost: float, *, by_request: bool
+    ) -> UpstreamError:
+        """The wait for points does not fit: rate limited when Shopify's pace is what ran out
+        of time, a timeout when the work's own deadline is."""
+        if not by_request:
+            return self._rate_limited(operation, detail, cost)
+        log.info("shopify %s gave up waiting for the cost bucket: %s", operation, detail)
+        return UpstreamTimeout(
+            f"shopify {operation}: deadline reached waiting for the cost bucket",
+            source=Source.SHOPIFY,
+            operation=operation,
+        )
 
     def _rate_limited(self, operation: str, detail: str, cost: float) -> UpstreamRateLimited:
         log.warning("shopify %s gave up waiting for the cost bucket: %s", operation, detail)

@@ -53,6 +53,13 @@ T = TypeVar("T")
 #: Shopify's limit on ``first`` and on the ids of one ``nodes(ids:)`` call.
 MAX_PAGE = 250
 
+#: Connections to one shop. Shopify limits an app by its cost bucket (1,000 points, refilled
+#: at 100 a second, or 1,000 on Plus), not by connections: a cold 360's bundle costs ~800
+#: points and the client only sends calls whose cost the bucket holds, so more than a few
+#: expensive calls are never in flight at once; ten leave room for cheap ones (a lookup by
+#: email is 4 points) beside them. Calls beyond it queue for a connection, not for a socket.
+MAX_CONNECTIONS = 10
+
 
 @dataclass(frozen=True, slots=True)
 class ShopifyConfig:
@@ -77,6 +84,8 @@ class ShopifyConfig:
     warm_sku_cache: bool = False
     quantity_names: tuple[str, ...] = QUANTITY_NAMES
     extra_headers: dict[str, str] = field(default_factory=dict)
+    #: Pool size; replaces ``http.max_connections`` (see :data:`MAX_CONNECTIONS`).
+    max_connections: int = MAX_CONNECTIONS
 
 
 class ShopifyConnector:
@@ -100,7 +109,9 @@ class ShopifyConnector:
             "Accept": "application/json",
         }
         self._http = http or HttpClient(
-            dataclasses.replace(config.http, default_headers=headers),
+            dataclasses.replace(
+                config.http, default_headers=headers, max_connections=config.max_connections
+            ),
             source=Source.SHOPIFY,
             counter=counter,
             classify=classify,

@@ -55,6 +55,12 @@ log = logging.getLogger("omnigate.connectors.square")
 
 DEFAULT_SQUARE_VERSION = "2025-08-20"
 
+#: Connections to Square. Square publishes no fixed rate, only that a burst beyond its limit
+#: answers 429 ``RATE_LIMITED`` (and each such answer costs a ``Retry-After`` wait); the
+#: connector batches (100 customers, 10 customer and 10 location ids a call), so a 360 needs
+#: a handful of calls, and ten at once keeps bursts modest while serving several 360s.
+MAX_CONNECTIONS = 10
+
 
 @dataclass(frozen=True, slots=True)
 class SquareConfig:
@@ -74,6 +80,8 @@ class SquareConfig:
     order_states: tuple[str, ...] = ("COMPLETED",)
     #: Load every item variation's SKU in the background at start, so webhooks can name SKUs.
     warm_catalog_on_start: bool = True
+    #: Pool size; replaces ``http.max_connections`` (see :data:`MAX_CONNECTIONS`).
+    max_connections: int = MAX_CONNECTIONS
 
 
 class SquareConnector:
@@ -91,6 +99,7 @@ class SquareConnector:
         self.config = config
         http_config = replace(
             config.http,
+            max_connections=config.max_connections,
             default_headers={
                 **config.http.default_headers,
                 "Authorization": f"Bearer {config.access_token}",

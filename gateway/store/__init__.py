@@ -4,6 +4,8 @@ for the embedded demo. Which one runs is decided by one setting (``MONGODB_URI``
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import timedelta
 
 from gateway.store.memory import MemoryStore
@@ -12,17 +14,26 @@ from gateway.store.mongo import (
     DEFAULT_HOLD_RETENTION,
     DEFAULT_RECEIPT_RETENTION,
     MongoStore,
+    MongoTimeouts,
 )
-from resolvers.store import Store
+from resolvers.store import Store, StoreError
 
 __all__ = [
     "DEFAULT_DEAD_LETTER_RETENTION",
     "DEFAULT_HOLD_RETENTION",
     "DEFAULT_RECEIPT_RETENTION",
+    "INIT_RETRY_SECONDS",
     "MemoryStore",
     "MongoStore",
+    "MongoTimeouts",
     "open_store",
+    "start_store",
 ]
+
+log = logging.getLogger("omnigate.store")
+
+#: Pause between attempts to initialise a store that was unreachable at start-up.
+INIT_RETRY_SECONDS = 5.0
 
 
 def open_store(
@@ -31,6 +42,7 @@ def open_store(
     *,
     receipt_retention: timedelta = DEFAULT_RECEIPT_RETENTION,
     dead_letter_retention: timedelta = DEFAULT_DEAD_LETTER_RETENTION,
+    timeouts: MongoTimeouts | None = None,
 ) -> Store:
     """``None`` means no database was configured: the demo runs on the memory store.
 
@@ -45,4 +57,67 @@ def open_store(
         database,
         receipt_retention=receipt_retention,
         dead_letter_retention=dead_letter_retention,
+        timeouts=timeouts,
     )
+
+
+async def start_store(
+    store: Store,
+    *,
+    retry_every: float = INIT_RETRY_SECONDS,
+    ready: asyncio.Event | None = None,
+) -> asyncio.Task[None] | None:
+    """Initialise ``store``; if it cannot be reached, let the gateway start anyway.
+
+    A gateway that refused to start while the database is down would turn a store outage
+    into a crash loop of every replica, and take down what still works without the store
+    (``health``, upstream-only fields). So a failed ``init`` is logged, and retried every
+    ``retry_every`` seconds by the returned task (the caller cancels it at shutdown) until it
+    succeeds. Meanwhile the store's ``ping`` stays false, so ``/readyz`` answers 503 and
+    ``health`` says ``reachable: false``, and what needs the store answers
+    ``STORE_UNAVAILABLE``. ``ready`` is set once the store is initialised.
+
+    Returns ``None`` when the first ``init`` succeeded.
+    """
+    try:
+        await store.init()
+    except StoreError as exc:
+        log.error(
+            "store unreachable at start-up (%s): serving without it; store-backed fields "
+            "answer STORE_UNAVAILABLE and /readyz answers 503 until it answers; "
+            "retrying every %gs",
+            exc,
+            retry_every,
+            extra={"store": store.kind},
+        )
+        return asyncio.create_task(_keep_trying(store, retry_every, ready), name="store init")
+    log.info("store ready (%s)", store.kind, extra={"store": store.kind})
+    if ready is not None:
+        ready.set()
+    return None
+
+
+async def _keep_trying(store: Store, retry_every: float, ready: asyncio.Event | None) -> None:
+    attempt = 1
+    while True:
+        await asyncio.sleep(retry_every)
+        attempt += 1
+        try:
+            await store.init()
+        except StoreError as exc:
+            log.warning(
+                "store still unreachable (%s, attempt %d); retrying in %gs",
+                exc,
+                attempt,
+                retry_every,
+                extra={"store": store.kind},
+            )
+            continue
+        log.info(
+            "store reachable again: initialised after %d attempts",
+            attempt,
+            extra={"store": store.kind},
+        )
+        if ready is not None:
+            ready.set()
+        return

@@ -17,6 +17,10 @@ backstop purge of holds) keep the gateway's own bookkeeping from growing forever
 Every PyMongo failure that escapes is re-raised as :class:`~resolvers.store.StoreError` (the
 original chained), so resolvers can map one exception type to ``STORE_UNAVAILABLE`` without
 importing the driver.
+
+A client built from a URI gets short timeouts (:class:`MongoTimeouts`): the driver's defaults
+(30 s to select a server, no bound on an operation) would hold every request that touches
+the store for 30 s during an outage before failing.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ import contextlib
 import functools
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
+import pymongo
 from bson import ObjectId
 from bson.codec_options import CodecOptions
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReturnDocument, UpdateOne
@@ -77,6 +83,10 @@ DEFAULT_HOLD_RETENTION = timedelta(days=30)
 #: account, small enough to keep the account document a few kilobytes.
 RECENT_KEYS = 256
 
+#: Budget of :meth:`MongoStore.init`'s index work as a whole: building a new index on a large
+#: existing collection can take longer than any single request should.
+INIT_TIMEOUT = 120.0
+
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -104,6 +114,43 @@ def _mapped(
             raise StoreError(f"mongo {func.__name__} failed: {type(exc).__name__}") from exc
 
     return wrapper
+
+
+@dataclass(frozen=True, slots=True)
+class MongoTimeouts:
+    """Seconds the driver may spend, for a client the store builds from a URI.
+
+    ``operation`` is PyMongo's client-side operation timeout (``timeoutMS``): one bound on
+    everything an operation does (server selection, connection checkout, the round trips,
+    the driver's own retries, a transaction's retries), which replaces the older
+    ``socketTimeoutMS``/``maxTimeMS`` knobs. While an operation runs, PyMongo spends what is
+    left of it on server selection, so it is also how soon a call fails when the server is
+    down. ``server_selection`` bounds selection for the driver's work outside an operation,
+    and ``connect`` bounds opening one connection.
+    """
+
+    server_selection: float = 2.0
+    connect: float = 2.0
+    operation: float = 2.0
+
+
+#: The URI option behind each field of :class:`MongoTimeouts` (lower case, as URIs compare).
+_TIMEOUT_OPTIONS = {
+    "server_selection": "serverSelectionTimeoutMS",
+    "connect": "connectTimeoutMS",
+    "operation": "timeoutMS",
+}
+
+
+def client_options(timeouts: MongoTimeouts, uri: str | None = None) -> dict[str, Any]:
+    """``AsyncMongoClient`` keyword arguments for ``timeouts``, in milliseconds. An option the
+    URI already sets is left out, so a connection string that names one keeps it."""
+    given = {key.lower() for key, _ in parse_qsl(urlsplit(uri).query)} if uri else set()
+    options: dict[str, Any] = {}
+    for field, option in _TIMEOUT_OPTIONS.items():
+        if option.lower() not in given:
+            options[option] = round(getattr(timeouts, field) * 1000)
+    return options
 
 
 def _transactions_unsupported(exc: OperationFailure) -> bool:
@@ -289,7 +336,8 @@ _SELLABLE: Doc = {
 
 class MongoStore:
     """See the module docstring. Pass an ``AsyncMongoClient`` you own (and close), or a URI,
-    in which case the store owns the client and :meth:`close` closes it.
+    in which case the store owns the client, builds it with ``timeouts`` and :meth:`close`
+    closes it.
 
     ``transactions``: ``None`` detects support at :meth:`init` (replica set or mongos), and
     also falls back if the server refuses one later; ``False`` forces the non-transactional
@@ -306,11 +354,15 @@ class MongoStore:
         receipt_retention: timedelta = DEFAULT_RECEIPT_RETENTION,
         hold_retention: timedelta = DEFAULT_HOLD_RETENTION,
         transactions: bool | None = None,
-        ping_timeout: float = 2.0,
         dead_letter_retention: timedelta = DEFAULT_DEAD_LETTER_RETENTION,
+        timeouts: MongoTimeouts | None = None,
+        ping_timeout: float | None = None,
     ) -> None:
+        timeouts = timeouts or MongoTimeouts()
         if isinstance(client, str):
-            self._client: AsyncMongoClient[Doc] = AsyncMongoClient(client)
+            self._client: AsyncMongoClient[Doc] = AsyncMongoClient(
+                client, **client_options(timeouts, client)
+            )
             self._owns_client = True
         else:
             self._client = client
@@ -321,7 +373,9 @@ class MongoStore:
         self._receipt_retention = receipt_retention
         self._hold_retention = hold_retention
         self._transactions = transactions
-        self._ping_timeout = ping_timeout
+        self._ping_timeout = ping_timeout if ping_timeout is not None else timeouts.server_selection
+        #: Set once :meth:`init` has created the indexes the invariants rely on.
+        self._initialised = False
         self._profiles: AsyncCollection[Doc] = self._db["profiles"]
         self._identities: AsyncCollection[Doc] = self._db["identities"]
         self._merge_log: AsyncCollection[Doc] = self._db["merge_log"]
@@ -348,7 +402,15 @@ class MongoStore:
     async def init(self) -> None:
         """Create collections and indexes (idempotent), and learn whether the server does
         transactions. Collections are created up front because older servers cannot create
-        one implicitly inside a transaction."""
+        one implicitly inside a transaction. A ping first, within the ordinary operation
+        timeout, so a server that is down fails ``init`` as fast as any call; the index work
+        then gets :data:`INIT_TIMEOUT` as a whole."""
+        await self._db.command("ping")
+        with pymongo.timeout(INIT_TIMEOUT):
+            await self._create_indexes()
+        self._initialised = True
+
+    async def _create_indexes(self) -> None:
         existing = set(await self._db.list_collection_names())
         for collection in (self._accounts, self._checkpoints):
             if collection.name not in existing:
@@ -457,8 +519,11 @@ class MongoStore:
             await self._client.close()
 
     async def ping(self) -> bool:
-        """Bounded by ``ping_timeout`` so ``/readyz`` answers even while the driver would still
-        be selecting a server for its default 30 s."""
+        """Bounded by ``ping_timeout`` so ``/readyz`` answers promptly while the server is down.
+        False until :meth:`init` has succeeded: the unique indexes that make receipts and
+        ledger keys idempotent must exist before the store takes traffic."""
+        if not self._initialised:
+            return False
         try:
             await asyncio.wait_for(self._db.command("ping"), self._ping_timeout)
         except Exception:
@@ -471,13 +536,18 @@ class MongoStore:
         fallback: Callable[[], Awaitable[_T]],
     ) -> _T:
         """Run ``work`` in a transaction (retried by the driver on transient errors such as
-        write conflicts), or ``fallback`` where the server has no transactions."""
+        write conflicts), or ``fallback`` where the server has no transactions.
+
+        The transaction as a whole, retries included, gets the client's operation timeout:
+        PyMongo bounds each operation in it, but would otherwise repeat a transaction that
+        keeps failing (a server that is gone fails with a transient label) for 120 s."""
         if await self._supports_transactions():
             try:
-                async with self._client.start_session() as session:
-                    return await session.with_transaction(
-                        work, write_concern=WriteConcern(w="majority")
-                    )
+                with pymongo.timeout(self._client.options.timeout):
+                    async with self._client.start_session() as session:
+                        return await session.with_transaction(
+                            work, write_concern=WriteConcern(w="majority")
+                        )
             except OperationFailure as exc:
                 if not _transactions_unsupported(exc):
                     raise

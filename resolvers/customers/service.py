@@ -7,6 +7,9 @@
   request, from every source in parallel.
 - A refresh that cannot reach a source keeps the cached body and records which source failed
   and why, so that later answers say ``stale: true`` with an error naming the source.
+- A rebuild runs under a deadline of its own (``refresh_deadline``), not its first caller's:
+  it fills the cache for everyone. Each request waits for it until its own deadline at most
+  (then the field is ``null`` with ``UPSTREAM_TIMEOUT``), and the rebuild goes on.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from connectors import deadline
 from connectors.registry import ConnectorSet
 from resolvers.customers.profile import (
     SourceStatus,
@@ -26,6 +30,7 @@ from resolvers.customers.profile import (
     to_body,
 )
 from resolvers.customers.sources import load_sources
+from resolvers.errors import DeadlineExceeded
 from resolvers.identity.placeholders import Placeholders
 from resolvers.loaders import Loaders
 from resolvers.model import ProfileDoc
@@ -64,6 +69,7 @@ class CustomerService:
         region: str = "US",
         placeholders: Placeholders | None = None,
         clock: Callable[[], datetime] = utcnow,
+        refresh_deadline: float | None = 30.0,
     ) -> None:
         self.store = store
         self.connectors = connectors
@@ -71,6 +77,7 @@ class CustomerService:
         self.region = region
         self.placeholders = placeholders or Placeholders()
         self.clock = clock
+        self.refresh_deadline = refresh_deadline
         self._inflight: dict[str, asyncio.Task[ProfileDoc | None]] = {}
         self._background: set[asyncio.Task[ProfileDoc | None]] = set()
         self._bg_loaders: Loaders | None = None
@@ -100,14 +107,29 @@ class CustomerService:
 
     # --- refreshing -------------------------------------------------------------------------
 
-    async def refresh(self, profile_id: str, loaders: Loaders | None = None) -> ProfileDoc | None:
-        """Rebuild one profile from its sources; concurrent calls share one rebuild."""
+    async def refresh(
+        self, profile_id: str, loaders: Loaders | None = None, *, bounded: bool = True
+    ) -> ProfileDoc | None:
+        """Rebuild one profile from its sources; concurrent calls share one rebuild, which
+        runs under its own deadline (none with ``bounded=False``: a backfill, whose shared
+        batched calls are paced by the vendors' rate limits, not by a request). The caller
+        waits until its own deadline at most."""
         task = self._inflight.get(profile_id)
         if task is None:
-            task = asyncio.create_task(self._rebuild(profile_id, loaders or Loaders()))
+            task = asyncio.create_task(
+                self._rebuild(profile_id, loaders or Loaders()),
+                context=deadline.detached(self.refresh_deadline if bounded else None),
+            )
             self._inflight[profile_id] = task
             task.add_done_callback(lambda _: self._inflight.pop(profile_id, None))
-        return await asyncio.shield(task)
+        try:
+            return await deadline.wait_shared(task)
+        except deadline.DeadlinePassed:
+            raise DeadlineExceeded(
+                f"customer {profile_id}: its sources did not all answer before the request's "
+                "deadline; the profile is still being built, ask again shortly",
+                extensions={"customerId": profile_id},
+            ) from None
 
     def refresh_in_background(self, profile_id: str) -> None:
         if profile_id in self._inflight:
@@ -116,7 +138,10 @@ class CustomerService:
         if self._bg_loaders is None:
             self._bg_loaders = Loaders()
             asyncio.get_running_loop().call_soon(self._reset_bg_loaders)
-        task = asyncio.create_task(self.refresh(profile_id, self._bg_loaders))
+        # Not the request's deadline: the refresh is bounded by its own (see ``refresh``).
+        task = asyncio.create_task(
+            self.refresh(profile_id, self._bg_loaders), context=deadline.detached(None)
+        )
         self._background.add(task)
         task.add_done_callback(self._background_done)
 

@@ -216,7 +216,10 @@ async def _run(
             summary.profiles_skipped += len(done)
             batch = [pid for pid in batch if pid not in done]
         loaders = Loaders()
-        await asyncio.gather(*(services.customers.refresh(pid, loaders) for pid in batch))
+        # Unbounded: a batch's calls are shared and paced by the vendors, not by a request.
+        await asyncio.gather(
+            *(services.customers.refresh(pid, loaders, bounded=False) for pid in batch)
+        )
         built += len(batch)
         summary.profiles_built = built
         if progress:

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from gateway.store import MemoryStore, MongoStore
+from gateway.store import MemoryStore, MongoStore, MongoTimeouts
+from gateway.store.mongo import client_options
 from resolvers.store import Store
 from tests.store.builders import Doc, MongoStoreFactory
 
@@ -52,11 +53,16 @@ def mongo_uri(backend: str, request: pytest.FixtureRequest) -> str | None:
 @pytest.fixture
 async def mongo_client(mongo_uri: str | None) -> AsyncIterator[AsyncMongoClient[Doc] | None]:
     """Created per test, inside the test's event loop: an async client is bound to the loop
-    it first runs in. Cheap against a local server."""
+    it first runs in. Cheap against a local server. Built with the options the store gives
+    its own clients (a client-side operation timeout among them), with room for a slow
+    machine, so the contract holds under them."""
     if mongo_uri is None:
         yield None
         return
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(mongo_uri, serverSelectionTimeoutMS=5000)
+    timeouts = MongoTimeouts(server_selection=5.0, connect=5.0, operation=20.0)
+    client: AsyncMongoClient[Doc] = AsyncMongoClient(
+        mongo_uri, **client_options(timeouts, mongo_uri)
+    )
     try:
         yield client
     finally:

@@ -1,0 +1,166 @@
+"""A MongoDB store whose server is gone: the client the store builds has short, configured
+timeouts (not the driver's 30 s), and every call fails with a ``StoreError`` whose code is
+``STORE_UNAVAILABLE``. Tests that stop a server start a SecantusDB of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo.errors import PyMongoError
+
+from connectors.records import Source
+from gateway.store import MongoStore, MongoTimeouts, open_store
+from gateway.store.mongo import client_options
+from resolvers.model import ProfileDoc
+from resolvers.store import Store, StoreError
+from tests.store.builders import T0, entry, hold, level
+
+pytestmark = pytest.mark.mongo
+
+#: Short enough that a test against a dead server finishes at once.
+QUICK = MongoTimeouts(server_selection=0.2, connect=0.2, operation=0.5)
+
+
+def free_port() -> int:
+    """A loopback port where nothing listens (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+async def test_the_client_the_store_builds_uses_the_configured_timeouts() -> None:
+    store = MongoStore(
+        "mongodb://127.0.0.1:1/",
+        "omnigate",
+        timeouts=MongoTimeouts(server_selection=0.25, connect=0.5, operation=0.75),
+    )
+    try:
+        options = store.database.client.options
+        assert options.server_selection_timeout == 0.25
+        assert options.pool_options.connect_timeout == 0.5
+        assert options.timeout == 0.75  # CSOT: timeoutMS
+    finally:
+        await store.close()
+
+
+async def test_default_timeouts_are_seconds_not_the_drivers_thirty() -> None:
+    store = open_store("mongodb://127.0.0.1:1/", "omnigate")
+    assert isinstance(store, MongoStore)
+    try:
+        options = store.database.client.options
+        assert options.server_selection_timeout == MongoTimeouts().server_selection == 2.0
+        assert options.pool_options.connect_timeout == MongoTimeouts().connect == 2.0
+        assert options.timeout == MongoTimeouts().operation == 2.0
+    finally:
+        await store.close()
+
+
+def test_a_timeout_named_in_the_uri_is_kept() -> None:
+    options = client_options(
+        QUICK, "mongodb://h:27017/?replicaSet=rs&ServerSelectionTimeoutMS=9000"
+    )
+    assert options == {"connectTimeoutMS": 200, "timeoutMS": 500}
+    assert client_options(QUICK) == {
+        "serverSelectionTimeoutMS": 200,
+        "connectTimeoutMS": 200,
+        "timeoutMS": 500,
+    }
+
+
+def test_every_store_call_maps_driver_errors() -> None:
+    """Each method of the ``Store`` protocol goes through ``_mapped`` (which re-raises driver
+    failures as ``StoreError``), except ``ping`` (which answers False on any failure) and
+    ``close``."""
+    calls = [
+        name
+        for name, member in inspect.getmembers(Store, inspect.isfunction)
+        if not name.startswith("_")
+    ]
+    assert "get_profiles" in calls
+    assert "init" in calls
+    unmapped = [
+        name
+        for name in calls
+        if name not in ("ping", "close") and not hasattr(getattr(MongoStore, name), "__wrapped__")
+    ]
+    assert unmapped == []
+
+
+async def test_init_with_nothing_listening_is_store_unavailable() -> None:
+    store = MongoStore(f"mongodb://127.0.0.1:{free_port()}/", "omnigate", timeouts=QUICK)
+    try:
+        with pytest.raises(StoreError) as raised:
+            await store.init()
+        assert raised.value.code == "STORE_UNAVAILABLE"
+        assert isinstance(raised.value.__cause__, PyMongoError)
+        assert await store.ping() is False
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def own_server(tmp_path: Path) -> AsyncIterator[Any]:
+    """A SecantusDB server this test may stop (the session's one is shared)."""
+    from secantus import SecantusDBServer
+
+    server = SecantusDBServer(storage_path=str(tmp_path / "secantus"))
+    server.start()
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+def _calls(store: MongoStore) -> dict[str, Callable[[], Awaitable[object]]]:
+    """One call of each kind the gateway makes: reads, conditional writes, transactions."""
+    return {
+        "init": store.init,
+        "get_profiles": lambda: store.get_profiles(["p1"]),
+        "put_profile": lambda: store.put_profile(ProfileDoc(id="p2", body={"n": 2})),
+        "find_profiles": lambda: store.find_profiles(email="a@example.com"),
+        "identities_of": lambda: store.identities_of(["p1"]),
+        "record_receipt": lambda: store.record_receipt(Source.SHOPIFY, "e1", T0),
+        "apply_stock_level": lambda: store.apply_stock_level(level(available=3)),
+        "get_stock": lambda: store.get_stock(["SKU-1"]),
+        "create_hold": lambda: store.create_hold(hold("h1")),
+        "apply_ledger_entry": lambda: store.apply_ledger_entry(entry("earn:1", 10)),
+        "get_checkpoint": lambda: store.get_checkpoint("sync"),
+    }
+
+
+async def test_a_server_that_goes_away_makes_every_call_store_unavailable(own_server: Any) -> None:
+    store = MongoStore(own_server.uri, "omnigate_outage", timeouts=QUICK)
+    try:
+        await store.init()
+        await store.put_profile(ProfileDoc(id="p1", body={"n": 1}))
+        assert await store.ping() is True
+
+        await asyncio.to_thread(own_server.stop)
+
+        assert await store.ping() is False
+        failed: dict[str, str] = {}
+        for name, call in _calls(store).items():
+            with pytest.raises(StoreError) as raised:
+                await call()
+            failed[name] = raised.value.code
+            assert isinstance(raised.value.__cause__, PyMongoError), name
+        assert failed == dict.fromkeys(_calls(store), "STORE_UNAVAILABLE")
+    finally:
+        await store.close()
+
+
+async def test_ping_is_false_until_init_has_created_the_indexes(own_server: Any) -> None:
+    store = MongoStore(own_server.uri, "omnigate_ping", timeouts=QUICK)
+    try:
+        assert await store.ping() is False
+        await store.init()
+        assert await store.ping() is True
+    finally:
+        await store.close()

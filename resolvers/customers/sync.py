@@ -37,8 +37,6 @@ from connectors.capabilities import CustomerSource, MarketingDirectory
 from connectors.errors import UpstreamError
 from connectors.records import CustomerRecord, MarketingProfile
 from resolvers.context import Services
-from resolvers.customers.admin import tombstone
-from resolvers.customers.linking import facts_of
 from resolvers.customers.service import utcnow
 from resolvers.identity.normalize import normalize_email, normalize_phone
 from resolvers.lease import HOLDER, Lease
@@ -181,15 +179,14 @@ async def _run(
     await _learn_store_contacts(services)
     records = await _read_all(services, summary.since, summary, progress)
     newest = _newest(records)
-    records = await _drop_erased(services, records, summary)
+    # The linker refuses records of erased people (as on every path) and counts them.
     report = await services.linker.link(records)
+    summary.skipped_erased = report.skipped_erased
     summary.profiles_created = len(report.created)
     summary.profiles_merged = len(report.merged)
     summary.conflicts = len(report.conflicts)
     summary.possible_duplicates = len(report.possible_duplicates)
     summary.placeholders = dict(report.placeholders_found)
-    for profile_id in report.emptied:
-        await store.delete_profile(profile_id)
 
     profile_ids = sorted(report.touched)
     if since is None and not incremental:
@@ -326,28 +323,6 @@ async def _read_all(
             summary.failed_sources[name] = exc.code
         summary.records[name] = summary.records.get(name, 0) + count
     return records
-
-
-async def _drop_erased(
-    services: Services, records: list[CustomerRecord | MarketingProfile], summary: SyncSummary
-) -> list[CustomerRecord | MarketingProfile]:
-    region = services.config.default_phone_region
-    digests: dict[int, list[str]] = {}
-    for i, record in enumerate(records):
-        facts = facts_of(record, region)
-        digests[i] = [
-            tombstone(record.source, record.id),
-            *(tombstone(None, e) for e in facts.emails),
-        ]
-    everything = sorted({d for ds in digests.values() for d in ds})
-    erased: set[str] = set()
-    for start in range(0, len(everything), 1000):
-        erased |= await services.store.tombstoned(everything[start : start + 1000])
-    if not erased:
-        return records
-    kept = [r for i, r in enumerate(records) if not erased.intersection(digests[i])]
-    summary.skipped_erased = len(records) - len(kept)
-    return kept
 
 
 async def _learn_store_contacts(services: Services) -> None:

@@ -219,6 +219,32 @@ def _merge_from(raw: Doc) -> MergeLogEntry:
     )
 
 
+async def _upsert_all(
+    collection: AsyncCollection[Doc],
+    requests: list[UpdateOne],
+    *,
+    refusals_expected: bool = False,
+) -> None:
+    """Unordered upserts keyed by ``_id``. A duplicate ``_id`` on the first pass is an insert
+    that raced another writer's first insert: those requests get one more pass, which
+    updates the document the other created. A duplicate on that second pass can only be a
+    conditional upsert whose filter refused the stored document, which is fine when
+    ``refusals_expected``."""
+    for attempt in range(2):
+        try:
+            await collection.bulk_write(requests, ordered=False)
+            return
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if not errors or any(e.get("code") != 11000 for e in errors):
+                raise
+            if attempt:
+                if refusals_expected:
+                    return
+                raise
+            requests = [requests[e["index"]] for e in errors]
+
+
 def _link_request(identity: Identity) -> UpdateOne:
     """The upsert of one identity; a dated one only lands over facts that are not newer."""
     updated_at = to_utc_or_none(identity.source_updated_at)
@@ -654,16 +680,7 @@ class MongoStore:
             )
             for pid in unique
         ]
-        for attempt in range(2):
-            try:
-                await self._profiles.bulk_write(requests, ordered=False)
-                return
-            except BulkWriteError as exc:
-                # Two first upserts racing on one _id: the loser's pass is repeated once.
-                errors = exc.details.get("writeErrors", [])
-                if attempt or not errors or any(e.get("code") != 11000 for e in errors):
-                    raise
-                requests = [requests[e["index"]] for e in errors]
+        await _upsert_all(self._profiles, requests)
 
     @_mapped
     async def find_profiles(
@@ -697,22 +714,10 @@ class MongoStore:
     async def link_identities(self, identities: Sequence[Identity]) -> None:
         if not identities:
             return
+        # A dated identity whose stored facts are newer: its filter matches nothing and the
+        # upsert's insert hits the existing ``_id``. That refusal is the point.
         requests = [_link_request(identity) for identity in identities]
-        for attempt in range(2):
-            try:
-                await self._identities.bulk_write(requests, ordered=False)
-                return
-            except BulkWriteError as exc:
-                # A duplicate ``_id`` means a concurrent first insert of the same identity
-                # (one more pass updates the document the other writer created), or, for a
-                # dated identity, that the stored one is newer: its filter matched nothing and
-                # the upsert's insert hit the existing ``_id``. That refusal is the point.
-                errors = exc.details.get("writeErrors", [])
-                if not errors or any(e.get("code") != 11000 for e in errors):
-                    raise
-                if attempt:
-                    return
-                requests = [requests[e["index"]] for e in errors]
+        await _upsert_all(self._identities, requests, refusals_expected=True)
 
     @_mapped
     async def get_identities(

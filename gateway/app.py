@@ -85,6 +85,7 @@ def create_app(
         public_urls={"square": settings.square_webhook_url}
         if settings.square_webhook_url
         else None,
+        deadline_seconds=settings.webhook_deadline_seconds,
     )
 
     async def healthz(request: Request) -> JSONResponse:

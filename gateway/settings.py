@@ -143,6 +143,12 @@ class Settings(BaseSettings):
     webhook_receipt_ttl_days: int = Field(
         7, description="How long webhook ids are kept for dedupe."
     )
+    webhook_deadline_seconds: float = Field(
+        4.0,
+        gt=0,
+        description="Seconds a webhook delivery may spend on its events before it is answered "
+        "(Shopify waits five); profile rebuilds it started finish in the background.",
+    )
     webhook_dead_letter_ttl_days: int = Field(
         14,
         ge=1,

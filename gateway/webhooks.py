@@ -48,11 +48,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from connectors import deadline
 from connectors.errors import UpstreamError, UpstreamRateLimited
 from connectors.records import Source
 from connectors.webhooks import WebhookEndpoint, WebhookParseError, body_digest
 from resolvers.context import Services
 from resolvers.delivery import Delivery
+from resolvers.errors import DeadlineExceeded
 from resolvers.store import DeadLetter, ReceiptClaim, StoreError
 from resolvers.webhook_events import WebhookDispatcher
 
@@ -65,8 +67,13 @@ CLAIM_LEASE = timedelta(minutes=5)
 #: ``Retry-After`` on a 503, in seconds (vendors back off on their own schedule anyway).
 RETRY_AFTER_SECONDS = 30
 
+#: How long applying one delivery's events may take, in seconds. Shopify waits five for an
+#: answer and counts a slower one as a failure (and retries); the profile rebuilds an event
+#: starts run under their own deadline and finish in the background.
+DEADLINE_SECONDS = 4.0
+
 #: Failures of something other than the delivery: worth retrying later.
-_OUTAGES = (StoreError, UpstreamError, TimeoutError, ConnectionError)
+_OUTAGES = (StoreError, UpstreamError, DeadlineExceeded, TimeoutError, ConnectionError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +104,7 @@ class WebhookRoute:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         lease: timedelta = CLAIM_LEASE,
         retry_after: int = RETRY_AFTER_SECONDS,
+        deadline_seconds: float | None = DEADLINE_SECONDS,
     ) -> None:
         self.services = services
         self.endpoints = dict(endpoints)
@@ -106,6 +114,8 @@ class WebhookRoute:
         self.clock = clock
         self.lease = lease
         self.retry_after = retry_after
+        #: How long one delivery's events may take; see :data:`DEADLINE_SECONDS`.
+        self.deadline_seconds = deadline_seconds
 
     async def handle(self, request: Request) -> JSONResponse:
         vendor = request.path_params["vendor"]
@@ -188,7 +198,8 @@ class WebhookRoute:
             if claim is ReceiptClaim.IN_FLIGHT:
                 return await self._abandon(source, [body_key], "IN_PROGRESS")
             try:
-                await self.dispatcher.handle(event, delivery)
+                with deadline.within(self.deadline_seconds):
+                    await self.dispatcher.handle(event, delivery)
             except _OUTAGES as exc:
                 log.warning(
                     "%s webhook event %s not applied (%s); the vendor will retry",

@@ -15,7 +15,7 @@ from connectors.records import (
 )
 from resolvers.context import Services
 from resolvers.delivery import current_delivery
-from resolvers.errors import NotFound
+from resolvers.errors import DeadlineExceeded, NotFound
 from resolvers.identity.normalize import normalize_email
 
 log = logging.getLogger("omnigate.customers")
@@ -44,7 +44,7 @@ async def on_customer_changed(services: Services, event: CustomerChanged) -> Non
             "the person was erased" if report.skipped_erased else "older than what we hold",
         )
     for profile_id in sorted(report.touched):
-        await services.customers.refresh(profile_id)
+        await _rebuild(services, profile_id)
 
 
 async def on_order_changed(services: Services, event: OrderChanged) -> None:
@@ -118,13 +118,24 @@ async def _refresh_for(
     if not profile_ids and normalized:
         profile_ids |= {d.id for d in await services.store.find_profiles(email=normalized, limit=5)}
     for profile_id in sorted(profile_ids):
-        await services.customers.refresh(profile_id)
+        await _rebuild(services, profile_id)
 
 
 async def _rebuild_or_drop(services: Services, profile_id: str) -> None:
     remaining = (await services.store.identities_of([profile_id])).get(profile_id, [])
     if remaining:
         await services.store.invalidate_profiles([profile_id])
-        await services.customers.refresh(profile_id)
+        await _rebuild(services, profile_id)
     else:
         await services.store.delete_profile(profile_id)
+
+
+async def _rebuild(services: Services, profile_id: str) -> None:
+    """Rebuild a profile an event changed, within the delivery's deadline. The event is
+    applied once its identities are written; a rebuild still waiting on a vendor at the
+    deadline goes on in the background (under its own deadline) rather than keeping the
+    vendor's delivery waiting, and the profile is served stale until it lands."""
+    try:
+        await services.customers.refresh(profile_id)
+    except DeadlineExceeded:
+        log.info("profile %s still rebuilding after the webhook's deadline", profile_id)

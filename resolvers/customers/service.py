@@ -131,6 +131,10 @@ class CustomerService:
                 extensions={"customerId": profile_id},
             ) from None
 
+    def rebuilding(self, profile_id: str) -> bool:
+        """Whether a rebuild of the profile is under way (health checks, tests)."""
+        return profile_id in self._inflight
+
     def refresh_in_background(self, profile_id: str) -> None:
         if profile_id in self._inflight:
             return

@@ -4,8 +4,9 @@ Shopify and data for everything else, and no retry runs past the deadline of the
 
 The stack runs with short deadlines: 2 s for a query, 3 s for a profile rebuild (which goes
 on after the request that asked for it has answered); long enough for the cached and the
-healthy parts to answer on a loaded CI machine, short next to 40 s of retries. The per-attempt timeout keeps its 10 s
-default, so a deadline, not an attempt timeout, is what ends each Shopify call."""
+healthy parts to answer on a loaded CI machine, short next to 40 s of retries. The per-attempt
+timeout keeps its 10 s default, so a deadline, not an attempt timeout, is what ends each
+Shopify call."""
 
 from __future__ import annotations
 

@@ -19,9 +19,11 @@ from connectors.demo import DemoWorld, generate
 from connectors.klaviyo.sandbox import create_sandbox as klaviyo_sandbox
 from connectors.sandbox.clock import SandboxClock
 from connectors.sandbox.server import run_app
+from connectors.shopify.ids import location_id
 from connectors.shopify.sandbox import create_sandbox as shopify_sandbox
+from connectors.square.locations import PREFIX as SQUARE_LOCATION
 from connectors.square.sandbox import create_sandbox as square_sandbox
-from gateway.settings import DEMO_TOKENS, Settings
+from gateway.settings import DEMO_TOKENS, Settings, TokenGrant
 
 #: Credentials the sandboxes accept. They only ever guard loopback fakes.
 SHOPIFY_TOKEN = "shpat_demo_token"
@@ -70,6 +72,20 @@ def sandbox_apps(
     }
 
 
+#: A staff token bound to one store of the demo world, to try what store-bound staff see.
+STORE_STAFF_TOKEN = "demo-staff-store"
+
+
+def store_staff_grant(world: DemoWorld) -> tuple[str, TokenGrant]:
+    """The first store that runs Square, under both its unified ids (the demo maps no
+    Square location onto its Shopify twin), and the grant of a token bound to it."""
+    store = next((s for s in world.stores if s.square_location_id), world.stores[0])
+    bound = [location_id(store.shopify_location_id)]
+    if store.square_location_id:
+        bound.append(SQUARE_LOCATION + store.square_location_id)
+    return store.name, TokenGrant(role="staff", locations=bound, name=STORE_STAFF_TOKEN)
+
+
 def demo_settings(
     settings: Settings,
     world: DemoWorld,
@@ -80,9 +96,11 @@ def demo_settings(
 ) -> Settings:
     """``settings`` pointed at sandboxes served at ``urls``, with their credentials."""
     days_since_dataset = max(0, ((today or datetime.now(UTC)) - world.now).days + 1)
+    _, store_staff = store_staff_grant(world)
     return settings.model_copy(
         update={
             "demo": True,
+            "tokens": {STORE_STAFF_TOKEN: store_staff, **settings.tokens},
             "shopify_shop": "omnigate-demo.myshopify.com",
             "shopify_base_url": urls["shopify"],
             "shopify_access_token": SecretStr(SHOPIFY_TOKEN),
@@ -146,6 +164,8 @@ def banner(stack: DemoStack, gateway_url: str) -> str:
     for token, grant in DEMO_TOKENS.items():
         scope = ", every store" if grant.get("locations") == ["*"] else ""
         lines.append(f"    {token:<17} role {grant['role']}{scope}")
+    store_name, _ = store_staff_grant(world)
+    lines.append(f"    {STORE_STAFF_TOKEN:<17} role staff, only {store_name}")
     lines.append("  Sandboxes (control API under /_sandbox/, see docs/demo.md):")
     for name, url in stack.sandboxes.items():
         lines.append(f"    {name:<8} {url}   control: {url}/_sandbox/")

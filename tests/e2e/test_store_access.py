@@ -20,6 +20,7 @@ from connectors.demo import DemoWorld
 from connectors.shopify.ids import location_id
 from connectors.square.locations import LocationMap
 from gateway.auth import Authenticator
+from gateway.demo import STORE_STAFF_TOKEN, store_staff_grant
 from gateway.settings import TokenGrant
 from resolvers.customers.profile import UnifiedProfile, from_body
 from tests.e2e.conftest import Demo, boot
@@ -301,3 +302,19 @@ async def test_storefront_sees_all_of_its_own_customer_and_no_other(demo: Demo, 
     )
     assert codes(other) == ["FORBIDDEN"]
     assert_no_trace(other, cast.at_store)
+
+
+async def test_the_demo_store_token_is_bound_to_one_store(demo: Demo) -> None:
+    """``demo-staff-store``, printed by ``make demo``, behaves as a tablet of its store."""
+    name, grant = store_staff_grant(demo.world)
+    store = next(loc for loc in demo.world.locations if loc.name == name)
+    assert grant.locations == store_ids(demo.world)[store.code]
+    here = set(grant.locations)
+    profiles = await all_profiles(demo)
+    elsewhere = next(p for p in profiles if stores_of(p) and not here & stores_of(p))
+    at_store = next(p for p in profiles if here & stores_of(p) and p.emails)
+
+    refused = await by_id(demo, STORE_STAFF_TOKEN, elsewhere.id, "emails")
+    assert codes(refused) == ["FORBIDDEN"]
+    seen = await by_id(demo, STORE_STAFF_TOKEN, at_store.id, "emails")
+    assert seen["data"]["customer"]["emails"] == at_store.emails

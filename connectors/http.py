@@ -5,12 +5,14 @@ whichever upstream misbehaves: timeouts per attempt, retries with full-jitter ex
 backoff that honour ``Retry-After``, a circuit breaker, a small error taxonomy
 (:mod:`connectors.errors`) and a request counter that tests and benchmarks read.
 
-Connections are pooled per vendor (``max_connections``, sized from the vendor's own limits).
-An attempt first waits for a free connection, for as long as the work's deadline allows
-(:mod:`connectors.deadline`), and only then starts its own clock: waiting for the local pool
-says nothing about the vendor, so it is neither part of the attempt's timeout nor a failure
-for the circuit breaker. (aiohttp's own ``connect`` and ``total`` timeouts would include that
-wait, so only its ``sock_connect`` is used, and the attempt is bounded here.)
+Each attempt goes on the wire through a transport (:mod:`connectors.transport`): aiohttp's
+for real calls, an in-process one for tests of this policy. Connections are pooled per vendor
+(``max_connections``, sized from the vendor's own limits). An attempt first waits for a free
+connection, for as long as the work's deadline allows (:mod:`connectors.deadline`), and only
+then starts its own clock: waiting for the local pool says nothing about the vendor, so it is
+neither part of the attempt's timeout nor a failure for the circuit breaker. (aiohttp's own
+``connect`` and ``total`` timeouts would include that wait, so its transport sets only
+``sock_connect``, and the attempt is bounded here, around the transport's ``send``.)
 
 The deadline also bounds the rest: an attempt gets at most what is left of it, a backoff or
 ``Retry-After`` wait that would pass it is not taken, and nothing starts once it has passed;
@@ -45,9 +47,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from types import MappingProxyType
 from typing import Any
 
-import aiohttp
 from aiohttp.typedefs import Query
 from yarl import URL
 
@@ -63,6 +65,14 @@ from connectors.errors import (
 )
 from connectors.metrics import DEFAULT_COUNTER, RequestCounter
 from connectors.records import Source
+from connectors.transport import (
+    AiohttpTransport,
+    ConnectionFailed,
+    ConnectTimeout,
+    Request,
+    Transport,
+    TransportError,
+)
 
 log = logging.getLogger("omnigate.connectors.http")
 
@@ -188,10 +198,13 @@ def backoff_delay(
 
 
 class HttpClient:
-    """One pooled ``aiohttp.ClientSession`` per connector, with retries, breaker and counting.
+    """One connector's calls to its vendor, with pooling, retries, breaker and counting.
 
-    ``sleep``, ``clock`` (the breaker's), ``now`` (for HTTP-date ``Retry-After``) and ``rand``
-    (jitter) are injectable so tests can check timing decisions without waiting.
+    ``transport`` puts each attempt on the wire: by default an :class:`AiohttpTransport` (one
+    pooled session per connector) built from ``config``; tests pass a
+    :class:`~connectors.transport.MockTransport` to run this policy in-process. ``sleep``,
+    ``clock`` (the breaker's), ``now`` (for HTTP-date ``Retry-After``) and ``rand`` (jitter)
+    are injectable so tests can check timing decisions without waiting.
     """
 
     def __init__(
@@ -206,6 +219,7 @@ class HttpClient:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] | None = None,
         rand: Callable[[], float] = random.random,
+        transport: Transport | None = None,
     ) -> None:
         self.config = config
         self.source = source
@@ -220,28 +234,26 @@ class HttpClient:
         self._rand = rand
         self._base_url = config.base_url.rstrip("/")
         self._origin = URL(self._base_url).origin()
-        self._session: aiohttp.ClientSession | None = None
+        self._default_headers: Mapping[str, str] = MappingProxyType(dict(config.default_headers))
+        self.transport: Transport = transport or AiohttpTransport(
+            connect_timeout=config.connect_timeout, max_connections=config.max_connections
+        )
+        self._started = False
         #: One slot per pooled connection: an attempt holds one while it runs, so aiohttp's
         #: pool never makes an attempt wait, and the wait happens here, outside its clock.
         self._slots = asyncio.Semaphore(config.max_connections)
 
     async def start(self) -> None:
-        """Open the session; its connector pools connections to the vendor."""
-        if self._session is not None:
+        """Open the transport (the real one pools connections to the vendor)."""
+        if self._started:
             return
         self._slots = asyncio.Semaphore(self.config.max_connections)
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self.config.max_connections),
-            headers=self.config.default_headers,
-            # Only the socket connect: aiohttp's ``connect`` and ``total`` would include the
-            # wait for a free pooled connection. Each attempt is bounded in ``_send``.
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.config.connect_timeout),
-        )
+        await self.transport.start()
+        self._started = True
 
     async def close(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        self._started = False
+        await self.transport.close()
 
     async def __aenter__(self) -> HttpClient:
         await self.start()
@@ -282,8 +294,7 @@ class HttpClient:
         ``links.next`` of a paginated answer); another origin is refused so default headers
         (credentials) never leave for a host the configuration did not name.
         """
-        session = self._session
-        if session is None:
+        if not self._started:
             raise RuntimeError(f"{self.name} HTTP client used before start()")
         method = method.upper()
         retryable = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
@@ -298,7 +309,6 @@ class HttpClient:
                 if not self.breaker.allow():
                     raise self._rejected(method, operation)
                 response, failure = await self._attempt(
-                    session,
                     method,
                     url,
                     operation=operation,
@@ -400,7 +410,6 @@ class HttpClient:
 
     async def _attempt(
         self,
-        session: aiohttp.ClientSession,
         method: str,
         url: str | URL,
         *,
@@ -423,7 +432,6 @@ class HttpClient:
         try:
             try:
                 response, malformed = await self._send(
-                    session,
                     method,
                     url,
                     json=json,
@@ -433,7 +441,7 @@ class HttpClient:
                     started=started,
                     budget=budget,
                 )
-            except aiohttp.ConnectionTimeoutError:
+            except ConnectTimeout:
                 outcome = "timeout"  # the vendor did not accept a connection in time
                 failure = self._unavailable(operation, "connect timed out")
             except TimeoutError:
@@ -445,14 +453,14 @@ class HttpClient:
                     failure = self._unavailable(
                         operation, f"timed out after {self.config.total_timeout:g}s"
                     )
-            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError):
+            except ConnectionFailed:
                 outcome = "connection_error"
                 failure = self._unavailable(operation, "connection failed")
-            except aiohttp.ClientError as exc:
+            except TransportError as exc:
                 outcome = "client_error"
                 failure = _Failure(
                     UpstreamBadResponse(
-                        f"{self.name} {operation}: request failed ({type(exc).__name__})",
+                        f"{self.name} {operation}: request failed ({exc.kind})",
                         source=self.source,
                         operation=operation,
                     ),
@@ -489,7 +497,6 @@ class HttpClient:
 
     async def _send(
         self,
-        session: aiohttp.ClientSession,
         method: str,
         url: str | URL,
         *,
@@ -500,15 +507,12 @@ class HttpClient:
         started: float,
         budget: float,
     ) -> tuple[HttpResponse, bool]:
+        request = Request(method, url, self._headers(headers), json, params)
         # One bound on the whole attempt, connecting and reading a slow body included.
-        async with (
-            asyncio.timeout(budget),
-            session.request(method, url, json=json, params=params, headers=headers) as resp,
-        ):
-            body = await resp.read()
-            charset = resp.charset or "utf-8"
-            status, response_headers = resp.status, resp.headers
-        text = body.decode(charset, errors="replace")
+        async with asyncio.timeout(budget):
+            raw = await self.transport.send(request)
+        body = raw.body
+        text = body.decode(raw.charset or "utf-8", errors="replace")
         parsed: Any = None
         malformed = False
         if expect_json and body.strip():
@@ -517,8 +521,8 @@ class HttpClient:
             except ValueError:
                 malformed = True
         response = HttpResponse(
-            status=status,
-            headers=response_headers,
+            status=raw.status,
+            headers=raw.headers,
             text=text,
             json=parsed,
             elapsed=time.perf_counter() - started,
@@ -622,6 +626,16 @@ class HttpClient:
                 after.value,
                 extra={"connector": self.name, "circuit": after.value},
             )
+
+    def _headers(self, extra: Mapping[str, str] | None) -> Mapping[str, str]:
+        """The defaults with the call's own headers over them (names compared as HTTP does,
+        ignoring case)."""
+        if not extra:
+            return self._default_headers
+        replaced = {name.lower() for name in extra}
+        merged = {k: v for k, v in self._default_headers.items() if k.lower() not in replaced}
+        merged.update(extra)
+        return merged
 
     def _wall(self) -> datetime:
         return self._now() if self._now is not None else datetime.now(UTC)

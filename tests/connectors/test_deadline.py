@@ -1,10 +1,13 @@
 """The deadline of the work in progress, and how the HTTP client keeps to it: each attempt gets
 at most what is left, no backoff or ``Retry-After`` wait passes it, nothing starts after it.
-Timing decisions are read from a recording ``sleep`` and the request counters, not a clock."""
+Timing decisions are read from a recording ``sleep`` and the request counters, not a clock.
+Waits and starts are decided in-process (the tiny vendor behind a mock transport); attempts
+the deadline cuts short hang on the real wire."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -12,6 +15,20 @@ from connectors import deadline
 from connectors.errors import UpstreamTimeout, UpstreamUnavailable
 from connectors.sandbox.faults import Fault, FaultMode
 from tests.connectors.conftest import FakeClock, MakeClient, RecordingSleep, Upstream
+from tests.connectors.tiny import MakeClient as MakeTinyClient
+from tests.connectors.tiny import TinyVendor, tiny_clients
+
+
+@pytest.fixture
+def vendor() -> TinyVendor:
+    return TinyVendor()
+
+
+@pytest.fixture
+async def make_tiny(vendor: TinyVendor) -> AsyncIterator[MakeTinyClient]:
+    async with tiny_clients(vendor) as make:
+        yield make
+
 
 # --- the primitive ------------------------------------------------------------------------
 
@@ -111,11 +128,11 @@ async def test_a_vendor_silent_past_slow_answer_counts_when_the_deadline_cuts_it
 
 
 async def test_a_retry_after_that_would_pass_the_deadline_is_not_waited_for(
-    upstream: Upstream, make_client: MakeClient
+    vendor: TinyVendor, make_tiny: MakeTinyClient
 ) -> None:
-    upstream.faults.add(Fault("items", FaultMode.STATUS_429, retry_after=60, count=1))
+    vendor.fail("items", 429, retry_after=60, count=1)
     sleep = RecordingSleep()
-    client = await make_client(sleep=sleep)
+    client = await make_tiny(sleep=sleep)
     with deadline.within(5.0), pytest.raises(UpstreamTimeout) as raised:
         await client.request("GET", "/items", operation="list_items")
     assert sleep.delays == []  # no retry was scheduled past the deadline
@@ -126,11 +143,11 @@ async def test_a_retry_after_that_would_pass_the_deadline_is_not_waited_for(
 
 
 async def test_a_retry_after_that_fits_is_waited_for(
-    upstream: Upstream, make_client: MakeClient
+    vendor: TinyVendor, make_tiny: MakeTinyClient
 ) -> None:
-    upstream.faults.add(Fault("items", FaultMode.STATUS_429, retry_after=1, count=1))
+    vendor.fail("items", 429, retry_after=1, count=1)
     sleep = RecordingSleep()
-    client = await make_client(sleep=sleep, rand=lambda: 0.0)
+    client = await make_tiny(sleep=sleep, rand=lambda: 0.0)
     with deadline.within(5.0):
         response = await client.request("GET", "/items", operation="list_items")
     assert response.status == 200
@@ -138,11 +155,11 @@ async def test_a_retry_after_that_fits_is_waited_for(
 
 
 async def test_a_backoff_that_would_pass_the_deadline_is_not_taken(
-    upstream: Upstream, make_client: MakeClient
+    vendor: TinyVendor, make_tiny: MakeTinyClient
 ) -> None:
-    upstream.faults.add(Fault("items", FaultMode.STATUS_503))
+    vendor.fail("items", 503)
     sleep = RecordingSleep()
-    client = await make_client(sleep=sleep, backoff_base=1.0, rand=lambda: 0.9, max_retries=3)
+    client = await make_tiny(sleep=sleep, backoff_base=1.0, rand=lambda: 0.9, max_retries=3)
     with deadline.within(0.5), pytest.raises(UpstreamTimeout) as raised:
         await client.request("GET", "/items", operation="list_items")
     assert sleep.delays == []
@@ -151,11 +168,11 @@ async def test_a_backoff_that_would_pass_the_deadline_is_not_taken(
 
 
 async def test_nothing_starts_after_the_deadline(
-    upstream: Upstream, make_client: MakeClient
+    vendor: TinyVendor, make_tiny: MakeTinyClient
 ) -> None:
     clock = FakeClock()
-    client = await make_client(breaker_failures=1, breaker_reset=5.0, clock=clock)
-    upstream.faults.add(Fault("items", FaultMode.STATUS_500, count=1))
+    client = await make_tiny(breaker_failures=1, breaker_reset=5.0, clock=clock)
+    vendor.fail("items", 500, count=1)
     with pytest.raises(UpstreamUnavailable):
         await client.request("GET", "/items", operation="list_items")
     clock.advance(5)
@@ -163,17 +180,17 @@ async def test_nothing_starts_after_the_deadline(
 
     with deadline.within(0.0), pytest.raises(UpstreamTimeout, match="before sending"):
         await client.request("GET", "/items", operation="list_items")
-    assert upstream.seen("items") == 1  # only the first call reached the vendor
+    assert vendor.seen("items") == 1  # only the first call reached the vendor
     assert client.counter.count("tiny", "list_items") == 1
     assert client.breaker.allow()  # the half-open trial was not spent on it
 
 
 async def test_without_a_deadline_the_client_behaves_as_before(
-    upstream: Upstream, make_client: MakeClient
+    vendor: TinyVendor, make_tiny: MakeTinyClient
 ) -> None:
-    upstream.faults.add(Fault("items", FaultMode.STATUS_503, count=2))
+    vendor.fail("items", 503, count=2)
     sleep = RecordingSleep()
-    client = await make_client(sleep=sleep, max_retries=3)
+    client = await make_tiny(sleep=sleep, max_retries=3)
     response = await client.request("GET", "/items", operation="list_items")
     assert response.status == 200
     assert len(sleep.delays) == 2

@@ -40,13 +40,11 @@ import contextlib
 import enum
 import json as jsonlib
 import logging
-import math
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -65,6 +63,7 @@ from connectors.errors import (
 )
 from connectors.metrics import DEFAULT_COUNTER, RequestCounter
 from connectors.records import Source
+from connectors.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, backoff_delay, parse_retry_after
 from connectors.transport import (
     AiohttpTransport,
     ConnectionFailed,
@@ -76,11 +75,18 @@ from connectors.transport import (
 
 log = logging.getLogger("omnigate.connectors.http")
 
-#: Methods HTTP defines as idempotent: repeating them cannot apply a change twice.
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "RETRY_STATUSES",
+    "Classifier",
+    "HttpClient",
+    "HttpConfig",
+    "HttpResponse",
+    "Sleep",
+    "backoff_delay",
+    "parse_retry_after",
+]
 
-#: Statuses that mean "try again shortly": rate limiting and the gateway-ish 5xx family.
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 Sleep = Callable[[float], Awaitable[object]]
 
@@ -146,55 +152,6 @@ class _Failure:
     retry: bool
     health: _Health
     retry_after: float | None = None
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value: delay-seconds or an HTTP-date.
-
-    Returns ``None`` when absent or unreadable (then plain backoff applies) and ``0.0`` for a
-    date already past. Fractional seconds are accepted because some servers (and our
-    sandboxes) send them.
-    """
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    reference = now if now is not None else datetime.now(UTC)
-    return max(0.0, (when - reference).total_seconds())
-
-
-def backoff_delay(
-    retry: int,
-    *,
-    base: float,
-    cap: float,
-    retry_after: float | None = None,
-    retry_after_max: float = 30.0,
-    rand: Callable[[], float] = random.random,
-) -> float:
-    """Seconds to wait before retry number ``retry`` (0 for the first).
-
-    Full jitter (a uniform draw in ``[0, min(cap, base * 2**retry))``) keeps many clients that
-    failed together from retrying together. A server's ``Retry-After`` (capped at
-    ``retry_after_max``) is the minimum wait, and the jitter is added on top of it for the same
-    reason: everyone rate-limited in one window receives the same hint.
-    """
-    ceiling = min(cap, base * (2**retry))
-    jitter = rand() * ceiling
-    if retry_after is None:
-        return jitter
-    return min(max(retry_after, 0.0), retry_after_max) + jitter
 
 
 class HttpClient:

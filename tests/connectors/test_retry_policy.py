@@ -1,4 +1,5 @@
-"""The pure parts of the retry policy: ``Retry-After`` parsing and jittered backoff."""
+"""The pure parts of the retry policy (``connectors/retry.py``): ``Retry-After`` parsing and
+jittered backoff."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connectors.http import IDEMPOTENT_METHODS, RETRY_STATUSES, backoff_delay, parse_retry_after
+from connectors.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, backoff_delay, parse_retry_after
 
 NOW = datetime(2026, 10, 21, 7, 27, 50, tzinfo=UTC)
 

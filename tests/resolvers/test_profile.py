@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from connectors.records import (
+    Address,
     Channel,
     Consent,
     ConsentState,
@@ -17,10 +20,20 @@ from connectors.records import (
     OrderRecord,
     Source,
 )
-from resolvers.customers.profile import build_profile, from_body, to_body
+from resolvers.customers.profile import (
+    SourceStatus,
+    UnifiedProfile,
+    body_locations,
+    build_profile,
+    from_body,
+    to_body,
+)
 from resolvers.identity.placeholders import Placeholders
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+#: ``sample()`` with an address and source statuses, as the hand-written body code before
+#: pydantic's stored it (2026-11): profiles cached then must still load.
+STORED_BEFORE = Path(__file__).parent / "data" / "profile_body_2026-11.json"
 
 
 def order(
@@ -133,3 +146,49 @@ def test_engagement_and_round_trip_through_the_store_body() -> None:
     assert to_body(again) == body
     assert again.orders[0].refund_state == p.orders[0].refund_state
     assert again.lookup_names() == ["doe", "jane", "jane doe"]
+
+
+def stored_sample() -> UnifiedProfile:
+    """The profile ``STORED_BEFORE`` holds."""
+    p = sample()
+    p.addresses = [Address("1 Main St", None, "New York", "NY", "10001", "US")]
+    p.sources = [
+        SourceStatus(Source.SHOPIFY, True),
+        SourceStatus(Source.SQUARE, False, "UPSTREAM_TIMEOUT"),
+    ]
+    return p
+
+
+def test_the_body_holds_plain_json_values() -> None:
+    body = to_body(stored_sample())
+    assert json.loads(json.dumps(body)) == body
+    assert body["identities"][1] == ["shopify", "gid://shopify/Customer/1"]
+    assert body["online"] == {"order_count": 1, "spend": "70.00"}
+    assert body["orders"][0]["line_items"][0]["unit_price"] == {
+        "amount": "10.00",
+        "currency": "USD",
+    }
+    assert body["email_consent"]["state"] == "unsubscribed"
+    assert datetime.fromisoformat(body["refreshed_at"]) == T0.replace(month=7)
+
+
+def test_a_body_stored_by_the_previous_code_loads_as_the_same_profile() -> None:
+    stored = json.loads(STORED_BEFORE.read_text())
+    assert stored["refreshed_at"] == "2026-07-01T00:00:00+00:00"  # its datetimes' format
+    loaded = from_body(stored)
+    assert loaded == stored_sample()
+    assert to_body(loaded) == to_body(stored_sample())
+    assert loaded.orders[0].line_items[0].unit_price == Money.of("10.00", "USD")
+    assert loaded.identities[0] == (Source.KLAVIYO, "01K")
+
+
+def test_a_body_older_than_a_field_gets_its_default_and_locations_from_its_orders() -> None:
+    stored = json.loads(STORED_BEFORE.read_text())
+    for name in ("locations", "sources", "last_clicked_at", "favourite_location_id"):
+        del stored[name]
+    loaded = from_body(stored)
+    assert loaded.locations == body_locations(stored) == ["shopify:9", "square:LA"]
+    assert loaded.sources == []
+    assert loaded.last_clicked_at is None
+    assert loaded.favourite_location_id is None
+    assert "locations" not in stored  # the caller's body is left as it was

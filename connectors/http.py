@@ -192,12 +192,17 @@ class HttpClient:
         self._base_url = config.base_url.rstrip("/")
         self._origin = URL(self._base_url).origin()
         self._default_headers: Mapping[str, str] = MappingProxyType(dict(config.default_headers))
-        self.transport: Transport = transport or AiohttpTransport(
-            connect_timeout=config.connect_timeout, max_connections=config.max_connections
+        self.transport: Transport = (
+            transport
+            if transport is not None
+            else AiohttpTransport(
+                connect_timeout=config.connect_timeout, max_connections=config.max_connections
+            )
         )
         self._started = False
-        #: One slot per pooled connection: an attempt holds one while it runs, so aiohttp's
-        #: pool never makes an attempt wait, and the wait happens here, outside its clock.
+        #: One slot per pooled connection: an attempt holds one while it runs, so the
+        #: transport's pool never makes an attempt wait, and the wait happens here, outside
+        #: its clock.
         self._slots = asyncio.Semaphore(config.max_connections)
 
     async def start(self) -> None:

@@ -73,10 +73,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     configure_logging(settings.log_level, settings.log_format)
-    if args.command == "sync":
-        return asyncio.run(_sync(settings, args.since, incremental=args.incremental))
-    if args.command == "webhooks":
-        return asyncio.run(_webhooks(settings, args))
+    if args.command in ("sync", "webhooks"):
+        from gateway.store import ReplicaSetRequired
+
+        try:
+            if args.command == "sync":
+                return asyncio.run(_sync(settings, args.since, incremental=args.incremental))
+            return asyncio.run(_webhooks(settings, args))
+        except ReplicaSetRequired as exc:
+            # A standalone MongoDB: say what to do, no trace.
+            print(f"omnigate: {exc}", file=sys.stderr, flush=True)
+            return 2
     run_demo = args.command == "demo" or settings.demo_mode
     try:
         # Checked before the demo's sandboxes start; create_app checks again what it gets.
@@ -160,7 +167,9 @@ async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
     await services.store.init()
     try:
         if args.action == "dead-letters":
-            for letter in await list_letters(services.store, source=source, limit=args.limit):
+            for letter in await list_letters(
+                services.store.webhooks, source=source, limit=args.limit
+            ):
                 print(describe(letter))
             return 0
         await services.connectors.start()
@@ -172,7 +181,7 @@ async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
             )
             done = await replay_letters(
                 route,
-                services.store,
+                services.store.webhooks,
                 source=source,
                 digest=None if args.all else args.digest,
                 limit=args.limit,

@@ -54,9 +54,7 @@ def standalone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(AsyncDatabase, "command", answer)
 
 
-pytestmark = pytest.mark.mongo
-
-
+@pytest.mark.mongo
 async def test_the_secantus_test_server_is_a_replica_set(secantus_uri: str) -> None:
     """Without the double, the contract suites run on a server that does transactions."""
     client: AsyncMongoClient[Doc] = AsyncMongoClient(secantus_uri)
@@ -66,6 +64,7 @@ async def test_the_secantus_test_server_is_a_replica_set(secantus_uri: str) -> N
         await client.close()
 
 
+@pytest.mark.mongo
 @pytest.mark.usefixtures("standalone")
 async def test_a_standalone_server_is_refused_at_init(secantus_uri: str) -> None:
     store = MongoStore(secantus_uri, fresh_database_name())
@@ -88,6 +87,7 @@ async def test_a_standalone_server_is_refused_at_init(secantus_uri: str) -> None
         await store.close()
 
 
+@pytest.mark.mongo
 @pytest.mark.usefixtures("standalone")
 async def test_start_store_fails_start_up_on_a_standalone_server(
     secantus_uri: str, caplog: pytest.LogCaptureFixture
@@ -106,6 +106,7 @@ async def test_start_store_fails_start_up_on_a_standalone_server(
     assert "--replSet" in record.getMessage()
 
 
+@pytest.mark.mongo
 @pytest.mark.usefixtures("standalone")
 async def test_omnigate_serve_does_not_start_on_a_standalone_server(
     secantus_uri: str, caplog: pytest.LogCaptureFixture
@@ -126,6 +127,7 @@ async def test_omnigate_serve_does_not_start_on_a_standalone_server(
     assert "Omnigate needs a replica set" in caplog.text
 
 
+@pytest.mark.mongo
 @pytest.mark.usefixtures("standalone")
 def test_the_cli_says_what_to_do_on_a_standalone_server(
     secantus_uri: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

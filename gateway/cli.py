@@ -7,11 +7,15 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from gateway.logs import configure_logging
 from gateway.settings import Settings, StartupError
+
+if TYPE_CHECKING:
+    from resolvers.store import Store
 
 log = logging.getLogger("omnigate")
 
@@ -135,7 +139,7 @@ async def _sync(settings: Settings, since_text: str | None, *, incremental: bool
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
     services = build_services(settings, version=__version__)
-    await services.store.init()
+    await _open_store(services.store)
     await services.connectors.start()
     try:
         with ProgressBars() as bars:
@@ -164,7 +168,7 @@ async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
 
     source = Source(args.vendor) if args.vendor else None
     services = build_services(settings, version=__version__)
-    await services.store.init()
+    await _open_store(services.store)
     try:
         if args.action == "dead-letters":
             for letter in await list_letters(
@@ -195,6 +199,16 @@ async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await services.store.close()
     return 0 if all(r.applied for r in done) else 1
+
+
+async def _open_store(store: Store) -> None:
+    """Initialise the store for a command; one that cannot be used (unreachable, or a
+    standalone MongoDB) is closed again before the error goes up."""
+    try:
+        await store.init()
+    except BaseException:
+        await store.close()
+        raise
 
 
 def _uvicorn_config(app: object, settings: Settings) -> uvicorn.Config:

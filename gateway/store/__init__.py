@@ -81,14 +81,15 @@ async def start_store(
     Returns ``None`` when the first ``init`` succeeded.
 
     A server that answers but is a standalone ``mongod`` is another matter: waiting will not
-    make it a replica set, so :class:`ReplicaSetRequired` is logged as critical and raised,
-    and the gateway does not start (found by a retry instead, it stops the retries and the
-    gateway stays unready).
+    make it a replica set, so :class:`ReplicaSetRequired` is logged as critical, the store is
+    closed and the error raised: the gateway does not start. (Found by a retry instead, it
+    stops the retries and the gateway stays unready.)
     """
     try:
         await store.init()
     except ReplicaSetRequired as exc:
         log.critical("%s", exc, extra={"store": store.kind})
+        await store.close()
         raise
     except StoreError as exc:
         log.error(

@@ -70,9 +70,9 @@ async def multi_source_profiles(app: Any, count: int) -> list[tuple[str, list[st
     store = app.state.services.store
     chosen: list[tuple[str, list[str]]] = []
     for profile in sorted(
-        (await store.find_profiles(name_prefix="a", limit=5000)), key=lambda d: d.id
+        (await store.profiles.find_profiles(name_prefix="a", limit=5000)), key=lambda d: d.id
     ):
-        identities = (await store.identities_of([profile.id])).get(profile.id, [])
+        identities = (await store.identities.identities_of([profile.id])).get(profile.id, [])
         if len({i.source for i in identities}) >= 2 and profile.emails:
             chosen.append((profile.id, profile.emails))
         if len(chosen) == count:
@@ -82,7 +82,7 @@ async def multi_source_profiles(app: Any, count: int) -> list[tuple[str, list[st
 
 async def forget(app: Any, ids: list[str]) -> None:
     for pid in ids:
-        await app.state.services.store.delete_profile(pid)
+        await app.state.services.store.profiles.delete_profile(pid)
 
 
 async def calls_for_50(app: Any, ids: list[str], *, batch: bool) -> dict[str, int]:
@@ -112,7 +112,7 @@ async def single_call_latency(app: Any, ids: list[str]) -> dict[str, float]:
     placeholders = app.state.services.customers.placeholders
     shopify, square, klaviyo = (connectors.get(s) for s in Source)
     samples: dict[str, list[float]] = {}
-    identities = await store.identities_of(ids)
+    identities = await store.identities.identities_of(ids)
     for pid in ids:
         by_source: dict[Source, list[str]] = {}
         emails: set[str] = set()

@@ -7,11 +7,15 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from gateway.logs import configure_logging
 from gateway.settings import Settings, StartupError
+
+if TYPE_CHECKING:
+    from resolvers.store import Store
 
 log = logging.getLogger("omnigate")
 
@@ -73,10 +77,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     configure_logging(settings.log_level, settings.log_format)
-    if args.command == "sync":
-        return asyncio.run(_sync(settings, args.since, incremental=args.incremental))
-    if args.command == "webhooks":
-        return asyncio.run(_webhooks(settings, args))
+    if args.command in ("sync", "webhooks"):
+        from gateway.store import ReplicaSetRequired
+
+        try:
+            if args.command == "sync":
+                return asyncio.run(_sync(settings, args.since, incremental=args.incremental))
+            return asyncio.run(_webhooks(settings, args))
+        except ReplicaSetRequired as exc:
+            # A standalone MongoDB: say what to do, no trace.
+            print(f"omnigate: {exc}", file=sys.stderr, flush=True)
+            return 2
     run_demo = args.command == "demo" or settings.demo_mode
     try:
         # Checked before the demo's sandboxes start; create_app checks again what it gets.
@@ -128,7 +139,7 @@ async def _sync(settings: Settings, since_text: str | None, *, incremental: bool
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
     services = build_services(settings, version=__version__)
-    await services.store.init()
+    await _open_store(services.store)
     await services.connectors.start()
     try:
         with ProgressBars() as bars:
@@ -157,10 +168,12 @@ async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
 
     source = Source(args.vendor) if args.vendor else None
     services = build_services(settings, version=__version__)
-    await services.store.init()
+    await _open_store(services.store)
     try:
         if args.action == "dead-letters":
-            for letter in await list_letters(services.store, source=source, limit=args.limit):
+            for letter in await list_letters(
+                services.store.webhooks, source=source, limit=args.limit
+            ):
                 print(describe(letter))
             return 0
         await services.connectors.start()
@@ -172,7 +185,7 @@ async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
             )
             done = await replay_letters(
                 route,
-                services.store,
+                services.store.webhooks,
                 source=source,
                 digest=None if args.all else args.digest,
                 limit=args.limit,
@@ -186,6 +199,16 @@ async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await services.store.close()
     return 0 if all(r.applied for r in done) else 1
+
+
+async def _open_store(store: Store) -> None:
+    """Initialise the store for a command; one that cannot be used (unreachable, or a
+    standalone MongoDB) is closed again before the error goes up."""
+    try:
+        await store.init()
+    except BaseException:
+        await store.close()
+        raise
 
 
 def _uvicorn_config(app: object, settings: Settings) -> uvicorn.Config:

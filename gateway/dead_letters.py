@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from connectors.records import Source
 from gateway.webhooks import Outcome, WebhookRoute
-from resolvers.store import DeadLetter, Store
+from resolvers.store import DeadLetter, WebhookStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +53,14 @@ def describe(letter: DeadLetter) -> str:
 
 
 async def list_letters(
-    store: Store, *, source: Source | None = None, limit: int = 100
+    webhooks: WebhookStore, *, source: Source | None = None, limit: int = 100
 ) -> list[DeadLetter]:
-    return await store.dead_letters(source, limit=limit)
+    return await webhooks.dead_letters(source, limit=limit)
 
 
 async def replay_letters(
     route: WebhookRoute,
-    store: Store,
+    webhooks: WebhookStore,
     *,
     source: Source | None = None,
     digest: str | None = None,
@@ -69,7 +69,7 @@ async def replay_letters(
 ) -> list[Replayed]:
     """Replay the letter with ``digest`` (a prefix is enough when it is unambiguous), or every
     letter (of ``source``), oldest first, so events apply in the order they arrived."""
-    letters = await store.dead_letters(source, limit=limit)
+    letters = await webhooks.dead_letters(source, limit=limit)
     if digest is not None:
         letters = [d for d in letters if d.body_digest.startswith(digest)]
         if len(letters) > 1:

@@ -11,7 +11,7 @@ delivery changes nothing and costs little. Then the delivery is deduplicated twi
   bodies (Shopify's subscriptions on two API versions).
 
 A receipt is *claimed* before its event is applied and *completed* after
-(:meth:`~resolvers.store.Store.claim_receipt`): a second delivery meanwhile is told to retry
+(:meth:`~resolvers.store.WebhookStore.claim_receipt`): a second delivery meanwhile is told to retry
 (never acknowledged as a duplicate of something that may yet fail), and a claim whose release
 was lost in an outage lapses after :data:`CLAIM_LEASE`, so no event is dropped for good.
 
@@ -143,13 +143,13 @@ class WebhookRoute:
             return _reply(404, f"no webhook endpoint for {vendor}", "NOT_FOUND")
         store = self.services.store
         try:
-            await store.release_receipt(letter.source, _body_key(letter.body_digest))
+            await store.webhooks.release_receipt(letter.source, _body_key(letter.body_digest))
         except StoreError:
             return self._retry_later("STORE_UNAVAILABLE")
         outcome = await self.receive(vendor, endpoint, dict(letter.headers), letter.body)
         if outcome.status == 200 and not outcome.dead_lettered:
             try:
-                await store.delete_dead_letter(letter.source, letter.body_digest)
+                await store.webhooks.delete_dead_letter(letter.source, letter.body_digest)
             except StoreError:
                 log.warning("replayed dead letter %s kept: the store failed", letter.body_digest)
         return outcome
@@ -165,7 +165,9 @@ class WebhookRoute:
         body_key = _body_key(digest)
         store = self.services.store
         try:
-            claim = await store.claim_receipt(source, body_key, self.clock(), lease=self.lease)
+            claim = await store.webhooks.claim_receipt(
+                source, body_key, self.clock(), lease=self.lease
+            )
         except StoreError:
             log.warning("%s webhook %s: store unavailable", vendor, named.event_id)
             return self._retry_later("STORE_UNAVAILABLE")
@@ -187,7 +189,7 @@ class WebhookRoute:
         applied = duplicates = 0
         for event in events:
             try:
-                claim = await store.claim_receipt(
+                claim = await store.webhooks.claim_receipt(
                     source, event.event_id, self.clock(), lease=self.lease
                 )
             except StoreError:
@@ -218,14 +220,14 @@ class WebhookRoute:
                     endpoint, digest, delivery, headers, body, reason + type(exc).__name__
                 )
             try:
-                await store.complete_receipt(source, event.event_id)
+                await store.webhooks.complete_receipt(source, event.event_id)
             except StoreError:
                 # Applied, but not marked so: the claim lapses and a retry applies it again
                 # (handlers tolerate that), rather than the event being lost.
                 return await self._abandon(source, [body_key], "STORE_UNAVAILABLE")
             applied += 1
         try:
-            await store.complete_receipt(source, body_key)
+            await store.webhooks.complete_receipt(source, body_key)
         except StoreError:
             return self._retry_later("STORE_UNAVAILABLE")
         return Outcome(200, {"ok": True, "applied": applied, "duplicates": duplicates})
@@ -257,7 +259,7 @@ class WebhookRoute:
         )
         store = self.services.store
         try:
-            await store.put_dead_letter(letter)
+            await store.webhooks.put_dead_letter(letter)
         except StoreError:
             return await self._abandon(source, [body_key], "STORE_UNAVAILABLE")
         log.warning(
@@ -269,7 +271,7 @@ class WebhookRoute:
             reason,
         )
         try:
-            await store.complete_receipt(source, body_key)
+            await store.webhooks.complete_receipt(source, body_key)
         except StoreError:
             return self._retry_later("STORE_UNAVAILABLE")
         return Outcome(
@@ -286,7 +288,7 @@ class WebhookRoute:
 
     async def _release(self, source: Source, key: str) -> None:
         try:
-            await self.services.store.release_receipt(source, key)
+            await self.services.store.webhooks.release_receipt(source, key)
         except StoreError:
             log.warning("could not release receipt %s; its claim lapses in %s", key, self.lease)
 

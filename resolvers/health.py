@@ -77,6 +77,6 @@ async def health_report(services: Services) -> HealthReport:
 
 async def _dead_letters(services: Services) -> int | None:
     try:
-        return await services.store.count_dead_letters()
+        return await services.store.webhooks.count_dead_letters()
     except StoreError:
         return None

@@ -3,7 +3,7 @@
 Some work must never run twice at once, across every replica of the gateway and the CLI: the
 customer sync is one (two passes would link the same records twice over and race each
 other's checkpoints). Each holder takes the lease with one conditional write
-(:meth:`resolvers.store.Store.take_lease`), so of two contenders exactly one gets it; while
+(:meth:`resolvers.store.LeaseStore.take_lease`), so of two contenders exactly one gets it; while
 the work runs, the lease is renewed in the background well before it expires, and it is
 released at the end. A holder that dies stops renewing, and the lease is free again after
 its time to live, so a crash never blocks the work for good.
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import TracebackType
 
-from resolvers.store import Store, StoreError
+from resolvers.store import LeaseStore, StoreError
 
 log = logging.getLogger("omnigate.lease")
 
@@ -41,14 +41,14 @@ HOLDER = process_holder()
 class Lease:
     def __init__(
         self,
-        store: Store,
+        leases: LeaseStore,
         name: str,
         holder: str,
         *,
         ttl: timedelta,
         clock: Callable[[], datetime],
     ) -> None:
-        self.store = store
+        self.leases = leases
         self.name = name
         self.holder = holder
         self.ttl = ttl
@@ -61,7 +61,7 @@ class Lease:
         self._renewing: asyncio.Task[None] | None = None
 
     async def acquire(self) -> bool:
-        self.held = await self.store.take_lease(
+        self.held = await self.leases.take_lease(
             self.name, self.holder, now=self.clock(), ttl=self.ttl
         )
         return self.held
@@ -85,14 +85,14 @@ class Lease:
         # not wait for the lease to expire.
         if self.held:
             self.held = False
-            await self.store.release_lease(self.name, self.holder)
+            await self.leases.release_lease(self.name, self.holder)
 
     async def _renew(self) -> None:
         every = self.ttl.total_seconds() / 3
         while True:
             await asyncio.sleep(every)
             try:
-                kept = await self.store.take_lease(
+                kept = await self.leases.take_lease(
                     self.name, self.holder, now=self.clock(), ttl=self.ttl
                 )
             except StoreError:

@@ -71,7 +71,7 @@ async def apply_inventory_change(services: Services, event: InventoryChanged) ->
         log.info("inventory event %s names no SKU yet; left to reconciliation", event.event_id)
         return
     level = event.level
-    applied = await services.store.apply_stock_level(
+    applied = await services.store.inventory.apply_stock_level(
         StockLevel(
             sku=level.sku,
             location_id=level.location_id,

@@ -1,5 +1,6 @@
-"""Store implementations behind :class:`resolvers.store.Store`: MongoDB in production, memory
-for the embedded demo. Which one runs is decided by one setting (``MONGODB_URI``), through
+"""Store implementations behind the ports of :mod:`resolvers.store`: MongoDB in production
+(:mod:`gateway.store.mongo`), memory for the embedded demo (:mod:`gateway.store.memory`), one
+module per port in each. Which one runs is decided by one setting (``MONGODB_URI``), through
 :func:`open_store`, so nothing else in the gateway needs to know."""
 
 from __future__ import annotations
@@ -9,12 +10,11 @@ import logging
 from datetime import timedelta
 
 from gateway.store.memory import MemoryStore
-from gateway.store.mongo import (
+from gateway.store.mongo import MongoStore, MongoTimeouts, ReplicaSetRequired
+from gateway.store.retention import (
     DEFAULT_DEAD_LETTER_RETENTION,
     DEFAULT_HOLD_RETENTION,
     DEFAULT_RECEIPT_RETENTION,
-    MongoStore,
-    MongoTimeouts,
 )
 from resolvers.store import Store, StoreError
 
@@ -26,6 +26,7 @@ __all__ = [
     "MemoryStore",
     "MongoStore",
     "MongoTimeouts",
+    "ReplicaSetRequired",
     "open_store",
     "start_store",
 ]
@@ -78,9 +79,18 @@ async def start_store(
     ``STORE_UNAVAILABLE``. ``ready`` is set once the store is initialised.
 
     Returns ``None`` when the first ``init`` succeeded.
+
+    A server that answers but is a standalone ``mongod`` is another matter: waiting will not
+    make it a replica set, so :class:`ReplicaSetRequired` is logged as critical, the store is
+    closed and the error raised: the gateway does not start. (Found by a retry instead, it
+    stops the retries and the gateway stays unready.)
     """
     try:
         await store.init()
+    except ReplicaSetRequired as exc:
+        log.critical("%s", exc, extra={"store": store.kind})
+        await store.close()
+        raise
     except StoreError as exc:
         log.error(
             "store unreachable at start-up (%s): serving without it; store-backed fields "
@@ -104,6 +114,11 @@ async def _keep_trying(store: Store, retry_every: float, ready: asyncio.Event | 
         attempt += 1
         try:
             await store.init()
+        except ReplicaSetRequired as exc:
+            log.critical(
+                "%s; not retrying: the gateway stays unready", exc, extra={"store": store.kind}
+            )
+            return
         except StoreError as exc:
             log.warning(
                 "store still unreachable (%s, attempt %d); retrying in %gs",

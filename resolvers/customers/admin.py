@@ -48,12 +48,12 @@ class ProfileAdmin:
         ids = list(dict.fromkeys(profile_ids))
         if len(ids) < 2:
             raise BadUserInput("name at least two different customers to merge")
-        grouped = await self.store.identities_of(ids)
+        grouped = await self.store.identities.identities_of(ids)
         missing = [pid for pid in ids if not grouped.get(pid)]
         if missing:
             raise NotFound(f"no customer {missing[0]}", extensions={"id": missing[0]})
         target, others = ids[0], ids[1:]
-        await self.store.append_merge_log(
+        await self.store.identities.append_merge_log(
             MergeLogEntry(
                 id=new_profile_id().replace("cus_", "mrg_"),
                 action="merge",
@@ -69,24 +69,26 @@ class ProfileAdmin:
             for pid in others
             for i in grouped[pid]
         ]
-        await self.store.link_identities(moved)
+        await self.store.identities.link_identities(moved)
         # After the identities moved: a rebuild of any side that read the old identities
         # now fails its conditional write (see CustomerService._rebuild).
-        await self.store.invalidate_profiles([target])
+        await self.store.profiles.invalidate_profiles([target])
         for pid in others:
-            await self.store.delete_profile(pid)
+            await self.store.profiles.delete_profile(pid)
         return target
 
     async def unmerge(self, profile_id: str, *, actor: str | None) -> list[str]:
         """Undo the latest merge into ``profile_id``: every identity goes back to the profile
         it had before, and the split is remembered so the resolver does not join them again.
         Returns the restored profile ids (the surviving one first)."""
-        merge = _latest_merge_not_undone(await self.store.merge_log(profile_id), profile_id)
+        merge = _latest_merge_not_undone(
+            await self.store.identities.merge_log(profile_id), profile_id
+        )
         if merge is None:
             raise BadUserInput("this customer has no merge to undo", extensions={"id": profile_id})
         current = {
             (i.source.value, i.source_id): i
-            for i in (await self.store.identities_of([profile_id])).get(profile_id, [])
+            for i in (await self.store.identities.identities_of([profile_id])).get(profile_id, [])
         }
         relinked: list[Identity] = []
         for pid, keys in merge.before.items():
@@ -96,9 +98,9 @@ class ProfileAdmin:
                 identity = current.get((source, source_id))
                 if identity is not None:
                     relinked.append(replace(identity, profile_id=pid, reason="unmerged"))
-        await self.store.link_identities(relinked)
-        await self.store.invalidate_profiles(list(merge.profile_ids))
-        await self.store.append_merge_log(
+        await self.store.identities.link_identities(relinked)
+        await self.store.profiles.invalidate_profiles(list(merge.profile_ids))
+        await self.store.identities.append_merge_log(
             MergeLogEntry(
                 id=new_profile_id().replace("cus_", "mrg_"),
                 action="unmerge",
@@ -116,8 +118,8 @@ class ProfileAdmin:
         """Remove a person everywhere we hold them: identities, cached profile, merge log;
         ask the email tool to delete them; keep loyalty history only anonymised. Returns the
         erased identities (the caller records tombstones so a sync does not bring them back)."""
-        identities = (await self.store.identities_of([profile_id])).get(profile_id, [])
-        cached = (await self.store.get_profiles([profile_id])).get(profile_id)
+        identities = (await self.store.identities.identities_of([profile_id])).get(profile_id, [])
+        cached = (await self.store.profiles.get_profiles([profile_id])).get(profile_id)
         if not identities and cached is None:
             raise NotFound(f"no customer {profile_id}", extensions={"id": profile_id})
         emails = sorted(
@@ -141,20 +143,20 @@ class ProfileAdmin:
         # sync racing this erasure cannot link them again after the deletes below. Source
         # ids and real emails only: a phone is shared by families and a placeholder by
         # strangers, and neither may keep someone else out.
-        await self.store.add_tombstones(
+        await self.store.identities.add_tombstones(
             [tombstone(i.source, i.source_id) for i in identities]
             + [tombstone(None, e) for e in emails if not self.placeholders.is_placeholder_email(e)]
         )
         anonymous = "anon_" + hashlib.sha256(profile_id.encode()).hexdigest()[:16]
-        await self.store.anonymise_account(profile_id, anonymous)
-        await self.store.delete_identities(profile_id)
+        await self.store.ledger.anonymise_account(profile_id, anonymous)
+        await self.store.identities.delete_identities(profile_id)
         # By key too: an identity a racing link moved to another profile id is still theirs.
         for identity in identities:
-            await self.store.delete_identity(identity.source, identity.source_id)
+            await self.store.identities.delete_identity(identity.source, identity.source_id)
         # Retire, not forget: a rebuild in flight fails its version check instead of writing
         # the person back (see CustomerService._rebuild).
-        await self.store.delete_profile(profile_id)
-        await self.store.delete_merge_log(profile_id)
+        await self.store.profiles.delete_profile(profile_id)
+        await self.store.identities.delete_merge_log(profile_id)
         return identities
 
 

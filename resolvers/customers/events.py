@@ -24,7 +24,7 @@ log = logging.getLogger("omnigate.customers")
 async def on_customer_changed(services: Services, event: CustomerChanged) -> None:
     store = services.store
     if event.deleted:
-        removed = await store.delete_identity(event.source, event.customer_id)
+        removed = await store.identities.delete_identity(event.source, event.customer_id)
         if removed is not None:
             await _rebuild_or_drop(services, removed.profile_id)
         return
@@ -84,11 +84,13 @@ async def on_privacy_request(services: Services, event: PrivacyRequest) -> None:
         return
     profile_ids: set[str] = set()
     if event.customer_id:
-        found = await services.store.get_identities([(event.source, event.customer_id)])
+        found = await services.store.identities.get_identities([(event.source, event.customer_id)])
         profile_ids |= {i.profile_id for i in found.values()}
     email = normalize_email(event.email)
     if email:
-        profile_ids |= {d.id for d in await services.store.find_profiles(email=email, limit=5)}
+        profile_ids |= {
+            d.id for d in await services.store.profiles.find_profiles(email=email, limit=5)
+        }
     erased: list[str] = []
     for profile_id in sorted(profile_ids):
         try:
@@ -112,22 +114,24 @@ async def _refresh_for(
 ) -> None:
     profile_ids: set[str] = set()
     if customer_id:
-        found = await services.store.get_identities([(source, customer_id)])
+        found = await services.store.identities.get_identities([(source, customer_id)])
         profile_ids |= {i.profile_id for i in found.values()}
     normalized = normalize_email(email)
     if not profile_ids and normalized:
-        profile_ids |= {d.id for d in await services.store.find_profiles(email=normalized, limit=5)}
+        profile_ids |= {
+            d.id for d in await services.store.profiles.find_profiles(email=normalized, limit=5)
+        }
     for profile_id in sorted(profile_ids):
         await _rebuild(services, profile_id)
 
 
 async def _rebuild_or_drop(services: Services, profile_id: str) -> None:
-    remaining = (await services.store.identities_of([profile_id])).get(profile_id, [])
+    remaining = (await services.store.identities.identities_of([profile_id])).get(profile_id, [])
     if remaining:
-        await services.store.invalidate_profiles([profile_id])
+        await services.store.profiles.invalidate_profiles([profile_id])
         await _rebuild(services, profile_id)
     else:
-        await services.store.delete_profile(profile_id)
+        await services.store.profiles.delete_profile(profile_id)
 
 
 async def _rebuild(services: Services, profile_id: str) -> None:

@@ -97,7 +97,7 @@ class Linker:
         """
         all_facts = [(facts_of(r, self.region), r.updated_at) for r in records]
         erased = await erased_among(
-            self.store,
+            self.store.identities,
             {n: digests_of(f.source, f.source_id, f.emails) for n, (f, _) in enumerate(all_facts)},
         )
         incoming = {f.key: f for n, (f, _) in enumerate(all_facts) if n not in erased}
@@ -155,7 +155,7 @@ class Linker:
                 report.created.add(profile_id)
             if len(before) > 1:
                 report.merged.append((profile_id, sorted(before)))
-                await self.store.append_merge_log(
+                await self.store.identities.append_merge_log(
                     MergeLogEntry(
                         id=self.new_id().replace("cus_", "mrg_"),
                         action="merge",
@@ -195,16 +195,16 @@ class Linker:
                         if old is not None:
                             regrouped.add(old.profile_id)
         for start in range(0, len(to_link), _CHUNK):
-            await self.store.link_identities(to_link[start : start + _CHUNK])
+            await self.store.identities.link_identities(to_link[start : start + _CHUNK])
         await self._undo_erased_meanwhile(to_link)
         previous = {i.profile_id for i in existing.values()}
         report.emptied = previous - claimed
         report.touched -= report.emptied
         changed = sorted(regrouped - report.emptied)
         for start in range(0, len(changed), _CHUNK):
-            await self.store.invalidate_profiles(changed[start : start + _CHUNK])
+            await self.store.profiles.invalidate_profiles(changed[start : start + _CHUNK])
         for profile_id in sorted(report.emptied):
-            await self.store.delete_profile(profile_id)
+            await self.store.profiles.delete_profile(profile_id)
         for link in [*result.conflicts, *result.possible_duplicates]:
             a, b = assigned.get(link.a), assigned.get(link.b)
             if a and b and a != b:
@@ -218,24 +218,24 @@ class Linker:
         if not linked:
             return
         erased = await erased_among(
-            self.store,
+            self.store.identities,
             {n: digests_of(i.source, i.source_id, i.emails) for n, i in enumerate(linked)},
         )
         for n in sorted(erased):
-            await self.store.delete_identity(linked[n].source, linked[n].source_id)
+            await self.store.identities.delete_identity(linked[n].source, linked[n].source_id)
 
     async def _note_possible_duplicate(self, a: str, b: str, reason: str, now: datetime) -> None:
         """Kept apart, but a person may want to look: logged once per pair and reason, and
         shown on both customers as ``possibleDuplicates``."""
         pair = {a, b}
-        for entry in await self.store.merge_log(a):
+        for entry in await self.store.identities.merge_log(a):
             if (
                 entry.action == "possible_duplicate"
                 and set(entry.profile_ids) == pair
                 and entry.reason == reason
             ):
                 return
-        await self.store.append_merge_log(
+        await self.store.identities.append_merge_log(
             MergeLogEntry(
                 id=self.new_id().replace("cus_", "dup_"),
                 action="possible_duplicate",
@@ -253,19 +253,19 @@ class Linker:
         phones = sorted({p for f in facts for p in f.phones})
         found: dict[Key, Identity] = {}
         for start in range(0, max(len(emails), len(phones)), _CHUNK):
-            for identity in await self.store.find_identities(
+            for identity in await self.store.identities.find_identities(
                 emails=emails[start : start + _CHUNK], phones=phones[start : start + _CHUNK]
             ):
                 found[(identity.source, identity.source_id)] = identity
         keys = [f.key for f in facts]
         for start in range(0, len(keys), _CHUNK):
             for key, identity in (
-                await self.store.get_identities(keys[start : start + _CHUNK])
+                await self.store.identities.get_identities(keys[start : start + _CHUNK])
             ).items():
                 found[key] = identity
         profile_ids = sorted({i.profile_id for i in found.values()})
         for start in range(0, len(profile_ids), _CHUNK):
-            grouped = await self.store.identities_of(profile_ids[start : start + _CHUNK])
+            grouped = await self.store.identities.identities_of(profile_ids[start : start + _CHUNK])
             for identities in grouped.values():
                 for identity in identities:
                     found[(identity.source, identity.source_id)] = identity
@@ -279,7 +279,7 @@ class Linker:
         says later. The newest decision about a pair wins."""
         decided: dict[frozenset[Key], tuple[datetime, bool]] = {}
         for profile_id in sorted(profile_ids):
-            for entry in await self.store.merge_log(profile_id):
+            for entry in await self.store.identities.merge_log(profile_id):
                 if entry.actor == "resolver" or entry.action not in ("merge", "unmerge"):
                     continue
                 groups = [[(Source(s), i) for s, i in keys] for keys in entry.before.values()]

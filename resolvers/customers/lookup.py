@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from resolvers.identity.normalize import name_tokens, normalize_email, normalize_phone
 from resolvers.model import ProfileDoc
-from resolvers.store import Store
+from resolvers.store import ProfileStore
 
 _PHONEISH = re.compile(r"^[\d\s()+.\-]{7,}$")
 #: Most name matches read to fill one page when some are left out (``keep``).
@@ -34,7 +34,7 @@ def classify_query(query: str, region: str) -> tuple[str, str] | None:
 
 
 async def lookup(
-    store: Store,
+    profiles: ProfileStore,
     query: str,
     *,
     first: int,
@@ -49,13 +49,13 @@ async def lookup(
         return []
     what, key = kind
     if what == "email":
-        return await store.find_profiles(email=key, limit=first)
+        return await profiles.find_profiles(email=key, limit=first)
     if what == "phone":
-        return await store.find_profiles(phone=key, limit=first)
+        return await profiles.find_profiles(phone=key, limit=first)
     # Fetch more than asked so ranking can bring exact matches forward.
     pool = max(first * 5, 50)
     while True:
-        found = await store.find_profiles(name_prefix=key, limit=pool)
+        found = await profiles.find_profiles(name_prefix=key, limit=pool)
         kept = found if keep is None else [doc for doc in found if keep(doc)]
         if keep is None or len(kept) >= first or len(found) < pool or pool >= MAX_NAME_POOL:
             break

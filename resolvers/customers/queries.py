@@ -18,7 +18,7 @@ def _profile_docs(ctx: RequestContext):  # type: ignore[no-untyped-def]
     store = ctx.services.store
 
     async def load(ids: list[str]) -> list[ProfileDoc | None]:
-        found = await store.get_profiles(ids)
+        found = await store.profiles.get_profiles(ids)
         return [found.get(i) for i in ids]
 
     return ctx.loaders.get("profile_docs", load)
@@ -61,7 +61,7 @@ async def lookup_customers(
         return may_see(viewer, doc.id, body_locations(doc.body), exact_match=exact(doc))
 
     docs = await lookup(
-        ctx.services.store,
+        ctx.services.store.profiles,
         query,
         first=first,
         region=region,
@@ -98,11 +98,11 @@ async def possible_duplicates(ctx: RequestContext, profile_id: str) -> list[tupl
     other side still exists (a merge or erasure since makes the flag moot)."""
     store = ctx.services.store
     found: dict[str, str] = {}
-    for entry in await store.merge_log(profile_id):
+    for entry in await store.identities.merge_log(profile_id):
         if entry.action != "possible_duplicate":
             continue
         for other in entry.profile_ids:
             if other != profile_id:
                 found.setdefault(other, entry.reason)
-    alive = await store.identities_of(sorted(found))
+    alive = await store.identities.identities_of(sorted(found))
     return [(other, reason) for other, reason in sorted(found.items()) if alive.get(other)]

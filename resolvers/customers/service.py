@@ -181,13 +181,15 @@ class CustomerService:
                 # A new wave: the loaders of the failed attempt may cache what it read.
                 loaders = Loaders()
         log.warning("profile %s kept changing during %d rebuilds", profile_id, _REBUILD_ATTEMPTS)
-        return (await self.store.get_profiles([profile_id])).get(profile_id)
+        return (await self.store.profiles.get_profiles([profile_id])).get(profile_id)
 
     async def _build_once(self, profile_id: str, loaders: Loaders) -> ProfileDoc | None:
-        stored = (await self.store.get_profiles([profile_id], include_retired=True)).get(profile_id)
+        stored = (await self.store.profiles.get_profiles([profile_id], include_retired=True)).get(
+            profile_id
+        )
         expected = stored.version if stored is not None else 0
         cached = stored if stored is not None and not stored.retired else None
-        identities = (await self.store.identities_of([profile_id])).get(profile_id, [])
+        identities = (await self.store.identities.identities_of([profile_id])).get(profile_id, [])
         if not identities:
             return cached
         emails = sorted(
@@ -215,7 +217,7 @@ class CustomerService:
                 names=cached.names,
                 refreshed_at=cached.refreshed_at,
             )
-            return await self.store.put_profile(doc, expected_version=expected)
+            return await self.store.profiles.put_profile(doc, expected_version=expected)
         profile = build_profile(
             profile_id,
             customers=data.customers,
@@ -227,7 +229,7 @@ class CustomerService:
             sources=statuses,
             placeholder=self.placeholders,
         )
-        return await self.store.put_profile(
+        return await self.store.profiles.put_profile(
             self.document(profile, partial=bool(data.failed)), expected_version=expected
         )
 

@@ -132,7 +132,7 @@ async def sync_customers(
     summary = SyncSummary()
     # Each run is a holder of its own, so two runs in one process exclude each other too.
     run = f"{holder}#{secrets.token_hex(3)}"
-    lease = Lease(services.store, LEASE, run, ttl=LEASE_TTL, clock=clock)
+    lease = Lease(services.store.leases, LEASE, run, ttl=LEASE_TTL, clock=clock)
     if not await lease.acquire():
         summary.busy = True
         return summary
@@ -155,11 +155,11 @@ async def _run(
     clock: Callable[[], datetime],
 ) -> None:
     store = services.store
-    checkpoint = dict(await store.get_checkpoint(CHECKPOINT) or {})
+    checkpoint = dict(await store.checkpoints.get_checkpoint(CHECKPOINT) or {})
     resuming = checkpoint.get("state") == "building"
     started = datetime.fromisoformat(checkpoint["started_at"]) if resuming else clock()
     summary.resumed = resuming
-    await store.set_checkpoint(
+    await store.checkpoints.set_checkpoint(
         CHECKPOINT,
         {"state": "reading", "started_at": started.isoformat(), "since": _iso(since)},
     )
@@ -191,9 +191,9 @@ async def _run(
     profile_ids = sorted(report.touched)
     if since is None and not incremental:
         # A full backfill also rebuilds profiles whose records did not change.
-        linked = await store.get_identities([(r.source, r.id) for r in records])
+        linked = await store.identities.get_identities([(r.source, r.id) for r in records])
         profile_ids = sorted({*profile_ids, *(i.profile_id for i in linked.values())})
-    await store.set_checkpoint(
+    await store.checkpoints.set_checkpoint(
         CHECKPOINT,
         {"state": "building", "started_at": started.isoformat(), "since": _iso(since)},
     )
@@ -204,7 +204,7 @@ async def _run(
             return
         batch = profile_ids[start : start + BATCH]
         if resuming:
-            docs = await store.get_profiles(batch)
+            docs = await store.profiles.get_profiles(batch)
             done = {
                 pid
                 for pid, doc in docs.items()
@@ -227,7 +227,7 @@ async def _run(
         summary.lease_lost = True
         return
     summary.checkpoints = await _advance(services, summary, marks, newest, read_from)
-    await store.set_checkpoint(
+    await store.checkpoints.set_checkpoint(
         CHECKPOINT,
         {"state": "done", "started_at": started.isoformat(), "finished_at": clock().isoformat()},
     )
@@ -248,7 +248,7 @@ def _source_names(services: Services) -> list[str]:
 async def _source_checkpoints(services: Services) -> dict[str, datetime | None]:
     marks: dict[str, datetime | None] = {}
     for name in _source_names(services):
-        value = await services.store.get_checkpoint(source_checkpoint(name))
+        value = await services.store.checkpoints.get_checkpoint(source_checkpoint(name))
         text = (value or {}).get("updated_at")
         marks[name] = datetime.fromisoformat(text) if isinstance(text, str) else None
     return marks
@@ -285,7 +285,7 @@ async def _advance(
             # Not past the run's start: what changed while pages were read is read again.
             candidate = min(candidate, read_from)
             if mark is None or candidate > mark:
-                await services.store.set_checkpoint(
+                await services.store.checkpoints.set_checkpoint(
                     source_checkpoint(name), {"updated_at": candidate.isoformat()}
                 )
                 mark = candidate

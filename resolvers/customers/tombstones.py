@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 
 from connectors.records import CustomerRecord, MarketingProfile, Source
-from resolvers.store import Store
+from resolvers.store import IdentityStore
 
 #: Digests asked for in one store query.
 _CHUNK = 1000
@@ -32,12 +32,12 @@ def digests_of(source: Source, source_id: str, emails: Sequence[str]) -> list[st
     return [tombstone(source, source_id), *(tombstone(None, e) for e in emails)]
 
 
-async def erased_among(store: Store, digests: dict[int, list[str]]) -> set[int]:
+async def erased_among(identities: IdentityStore, digests: dict[int, list[str]]) -> set[int]:
     """The keys of ``digests`` (one list per record) any of whose digests is tombstoned."""
     everything = sorted({d for ds in digests.values() for d in ds})
     erased: set[str] = set()
     for start in range(0, len(everything), _CHUNK):
-        erased |= await store.tombstoned(everything[start : start + _CHUNK])
+        erased |= await identities.tombstoned(everything[start : start + _CHUNK])
     if not erased:
         return set()
     return {key for key, ds in digests.items() if erased.intersection(ds)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from connectors.sandbox.webhooks import sign_shopify
 from connectors.shopify.webhooks import ShopifyWebhooks
 from gateway.dead_letters import describe, list_letters, replay_letters
 from gateway.store import MemoryStore
+from gateway.store.memory import MemoryInventory, MemoryWebhooks
 from gateway.webhooks import CLAIM_LEASE, WebhookRoute
 from resolvers.context import Services
 from resolvers.events import EventBus
@@ -45,10 +46,18 @@ class FlakyStore(MemoryStore):
     def __init__(self) -> None:
         super().__init__()
         self.down: set[str] = set()
+        self.webhooks = FlakyWebhooks(self._check)
+        self.inventory = FlakyInventory(self._check)
 
     def _check(self, step: str) -> None:
         if step in self.down:
             raise StoreError(f"mongo {step} failed: ServerSelectionTimeoutError")
+
+
+class FlakyWebhooks(MemoryWebhooks):
+    def __init__(self, check: Callable[[str], None]) -> None:
+        super().__init__()
+        self._check = check
 
     async def record_receipt(self, source: Source, event_id: str, received_at: datetime) -> bool:
         self._check("receipts")
@@ -68,13 +77,19 @@ class FlakyStore(MemoryStore):
         self._check("release")
         await super().release_receipt(source, event_id)
 
-    async def apply_stock_level(self, level: StockLevel) -> bool:
-        self._check("stock")
-        return await super().apply_stock_level(level)
-
     async def put_dead_letter(self, letter: DeadLetter) -> bool:
         self._check("dead_letters")
         return await super().put_dead_letter(letter)
+
+
+class FlakyInventory(MemoryInventory):
+    def __init__(self, check: Callable[[str], None]) -> None:
+        super().__init__()
+        self._check = check
+
+    async def apply_stock_level(self, level: StockLevel) -> bool:
+        self._check("stock")
+        return await super().apply_stock_level(level)
 
 
 @dataclass
@@ -113,7 +128,7 @@ class Route_:
             return r.status, dict(r.headers), payload
 
     async def level(self) -> StockLevel | None:
-        found = await self.store.get_stock([SKU], [f"shopify:{LOCATION}"])
+        found = await self.store.inventory.get_stock([SKU], [f"shopify:{LOCATION}"])
         return found[0] if found else None
 
 
@@ -216,7 +231,7 @@ async def test_store_down_when_dead_lettering_is_a_503(route: Route_) -> None:
     route.store.down = set()
     status, _, payload = await route.post(body)
     assert (status, payload["deadLettered"]) == (200, True)
-    assert await route.store.count_dead_letters() == 1
+    assert await route.store.webhooks.count_dead_letters() == 1
 
 
 async def test_an_upstream_outage_while_applying_is_a_503(route: Route_) -> None:
@@ -227,7 +242,7 @@ async def test_an_upstream_outage_while_applying_is_a_503(route: Route_) -> None
     status, headers, payload = await route.post(inventory())
     assert_retry_later(status, headers, payload)
     assert payload["code"] == "UPSTREAM_UNAVAILABLE"
-    assert await route.store.count_dead_letters() == 0
+    assert await route.store.webhooks.count_dead_letters() == 0
 
 
 # --- bodies that can never be applied -------------------------------------------------------------
@@ -252,7 +267,7 @@ async def test_a_handler_failing_on_a_well_formed_event_dead_letters_it(route: R
         True,
         "DEAD_LETTERED",
     )
-    (letter,) = await route.store.dead_letters()
+    (letter,) = await route.store.webhooks.dead_letters()
     assert letter.event_id == "evt-bug"
     assert letter.topic == "inventory_levels/update"
     assert "KeyError" in letter.reason
@@ -261,10 +276,10 @@ async def test_a_handler_failing_on_a_well_formed_event_dead_letters_it(route: R
     # A redelivery of the same body is a duplicate of the dead letter, not a loop.
     status, _, payload = await route.post(body, event_id="evt-bug")
     assert (status, payload["ok"], payload["duplicates"]) == (200, True, 1)
-    assert await route.store.count_dead_letters() == 1
+    assert await route.store.webhooks.count_dead_letters() == 1
 
     # The event itself was not applied, so its id is free for the replay.
-    claim = await route.store.claim_receipt(
+    claim = await route.store.webhooks.claim_receipt(
         Source.SHOPIFY, "evt-bug", route.clock(), lease=CLAIM_LEASE
     )
     assert claim is ReceiptClaim.CLAIMED
@@ -337,17 +352,17 @@ async def test_a_dead_letter_replayed_after_the_fix_is_applied_and_forgotten(
     body = inventory(available=6)
     status, _, payload = await route.post(body, event_id="evt-replay")
     assert payload["deadLettered"] is True
-    (letter,) = await route.store.dead_letters()
+    (letter,) = await route.store.webhooks.dead_letters()
 
     again = await route.webhooks.replay(letter)  # still broken: kept, reason refreshed
     assert again.dead_lettered
-    (kept,) = await route.store.dead_letters()
+    (kept,) = await route.store.webhooks.dead_letters()
     assert kept.deliveries == 2
 
     broken = False
     outcome = await route.webhooks.replay(kept)
     assert (outcome.status, outcome.body["applied"]) == (200, 1)
-    assert await route.store.count_dead_letters() == 0
+    assert await route.store.webhooks.count_dead_letters() == 0
     level = await route.level()
     assert level is not None
     assert level.quantities["available"] == 6
@@ -371,7 +386,7 @@ async def test_the_operator_lists_and_replays_dead_letters_oldest_first(route: R
     for n in (1, 2, 3):
         route.clock.now += timedelta(seconds=1)
         await route.post(inventory(available=n, minute=n), event_id=f"evt-{n}")
-    letters = await list_letters(route.store)
+    letters = await list_letters(route.store.webhooks)
     assert [d.event_id for d in letters] == ["evt-3", "evt-2", "evt-1"]
     line = describe(letters[0])
     assert "inventory_levels/update" in line
@@ -381,12 +396,12 @@ async def test_the_operator_lists_and_replays_dead_letters_oldest_first(route: R
 
     broken = False
     first = letters[-1].body_digest
-    (one,) = await replay_letters(route.webhooks, route.store, digest=first[:12])
+    (one,) = await replay_letters(route.webhooks, route.store.webhooks, digest=first[:12])
     assert one.applied
     assert order == [1]
     with pytest.raises(ValueError, match="give more"):
-        await replay_letters(route.webhooks, route.store, digest="")
-    rest = await replay_letters(route.webhooks, route.store)
+        await replay_letters(route.webhooks, route.store.webhooks, digest="")
+    rest = await replay_letters(route.webhooks, route.store.webhooks)
     assert [r.applied for r in rest] == [True, True]
     assert order == [1, 2, 3]
-    assert await route.store.count_dead_letters() == 0
+    assert await route.store.webhooks.count_dead_letters() == 0

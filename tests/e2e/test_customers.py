@@ -34,7 +34,7 @@ async def omnichannel_person(demo: Demo) -> tuple[str, str]:
     """A profile with orders in both channels, and its email."""
     store = demo.app.state.services.store
     for q in demo.world.quirks.upper_case_email:
-        found = await store.get_identities([(Source.SQUARE, q.square_customer_id)])
+        found = await store.identities.get_identities([(Source.SQUARE, q.square_customer_id)])
         return found[(Source.SQUARE, q.square_customer_id)].profile_id, q.email
     raise AssertionError("the dataset has no upper-case-email quirk")
 
@@ -141,9 +141,9 @@ async def test_erase_customer_leaves_no_trace(fresh_demo: Demo) -> None:
     gone = await demo.gql(CUSTOMER, variables={"id": pid})
     assert gone["data"]["customer"] is None
     store = demo.app.state.services.store
-    assert await store.get_profiles([pid]) == {}
-    assert await store.find_identities(emails=[email]) == []
-    assert await store.merge_log(pid) == []
+    assert await store.profiles.get_profiles([pid]) == {}
+    assert await store.identities.find_identities(emails=[email]) == []
+    assert await store.identities.merge_log(pid) == []
 
 
 async def test_bad_input_gets_codes_not_500s(fresh_demo: Demo) -> None:
@@ -171,12 +171,12 @@ async def test_fifty_cold_360s_make_one_call_per_source_and_kind(fresh_demo: Dem
     found = {
         p.id
         for letter in "abcdefghijklmnopqrstuvwxyz"
-        for p in await store.find_profiles(name_prefix=letter, limit=1000)
+        for p in await store.profiles.find_profiles(name_prefix=letter, limit=1000)
     }
     ids = sorted(found)[:50]
     assert len(ids) == 50
     for pid in ids:
-        await store.delete_profile(pid)
+        await store.profiles.delete_profile(pid)
     demo.app.state.counter.reset()
     body = await demo.gql(
         "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Customer "

@@ -41,16 +41,16 @@ async def shopify_people(demo: Demo, count: int) -> list[str]:
     keys = [
         (Source.SHOPIFY, f"gid://shopify/Customer/{c.id}") for c in demo.world.shopify_customers
     ]
-    found = await store.get_identities(keys)
+    found = await store.identities.get_identities(keys)
     candidates = sorted({identity.profile_id for identity in found.values()})
-    identities = await store.identities_of(candidates)
+    identities = await store.identities.identities_of(candidates)
     ids = [
         pid
         for pid in candidates
         if {Source.SHOPIFY, Source.SQUARE} <= {i.source for i in identities[pid]}
     ][:count]
     assert len(ids) == count
-    assert set(await store.get_profiles(ids)) == set(ids)
+    assert set(await store.profiles.get_profiles(ids)) == set(ids)
     return ids
 
 
@@ -65,7 +65,7 @@ async def test_a_hanging_shopify_costs_the_cold_customer_its_answer_not_the_requ
     store = demo.app.state.services.store
     counter = demo.app.state.counter
     cold, warm = await shopify_people(demo, 2)
-    assert await store.delete_profile(cold)  # never built: it needs every source now
+    assert await store.profiles.delete_profile(cold)  # never built: it needs every source now
     await fault(demo, mode="hang")
     bundles = counter.count("shopify", "customer_bundle")
 
@@ -89,7 +89,7 @@ async def test_a_hanging_shopify_costs_the_cold_customer_its_answer_not_the_requ
     assert counter.retries("shopify", "customer_bundle") == 0
     assert counter.outcomes("shopify", "customer_bundle").get("deadline") == 1
     # What Square and Klaviyo said is cached, and the profile names the source that timed out.
-    built = (await store.get_profiles([cold]))[cold]
+    built = (await store.profiles.get_profiles([cold]))[cold]
     statuses = {s.source: s for s in from_body(built.body).sources}
     assert statuses[Source.SHOPIFY].code == "UPSTREAM_TIMEOUT"
     assert statuses[Source.SQUARE].ok
@@ -100,7 +100,7 @@ async def test_a_429_asking_to_wait_past_the_deadline_is_not_retried(tight_demo:
     store = demo.app.state.services.store
     counter = demo.app.state.counter
     cold, warm = await shopify_people(demo, 2)
-    assert await store.delete_profile(cold)
+    assert await store.profiles.delete_profile(cold)
     # One throttled answer asking for 20 s: a retry would succeed, but only after the deadline.
     await fault(demo, mode="429", retry_after=20, count=1)
     bundles = counter.count("shopify", "customer_bundle")

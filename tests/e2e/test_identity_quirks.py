@@ -16,7 +16,7 @@ def shopify(customer_id: int) -> tuple[Source, str]:
 
 
 async def profiles(demo: Demo, *keys: tuple[Source, str]) -> list[str]:
-    found = await demo.app.state.services.store.get_identities(list(keys))
+    found = await demo.app.state.services.store.identities.get_identities(list(keys))
     assert set(found) == set(keys), f"not linked: {set(keys) - set(found)}"
     return [found[k].profile_id for k in keys]
 

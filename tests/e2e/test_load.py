@@ -35,10 +35,12 @@ async def pooled_demo() -> AsyncIterator[Demo]:
 async def square_people(demo: Demo, count: int) -> list[str]:
     """Profile ids of ``count`` people Square knows, each with a cached profile."""
     store = demo.app.state.services.store
-    found = await store.get_identities([(Source.SQUARE, c.id) for c in demo.world.square_customers])
+    found = await store.identities.get_identities(
+        [(Source.SQUARE, c.id) for c in demo.world.square_customers]
+    )
     ids = sorted({identity.profile_id for identity in found.values()})[:count]
     assert len(ids) == count
-    assert set(await store.get_profiles(ids)) == set(ids)
+    assert set(await store.profiles.get_profiles(ids)) == set(ids)
     return ids
 
 
@@ -49,13 +51,13 @@ async def test_a_burst_of_cold_360s_larger_than_the_pools_all_succeed(pooled_dem
     roomy = {"maximumAvailable": 1e6, "restoreRate": 1e6, "currentlyAvailable": 1e6}
     await demo.control("shopify", "POST", "/_sandbox/throttle", json=roomy)
     warm_up, *people = await square_people(demo, BURST + 1)
-    assert await store.delete_profile(warm_up)
+    assert await store.profiles.delete_profile(warm_up)
     await demo.gql(QUERY, variables={"id": warm_up})  # the client learns the bigger bucket
     # Square's answers take 100 ms: half the burst waits longer than that for a connection.
     latency = {"route": "*", "mode": "latency", "latency_ms": 100}
     await demo.control("square", "POST", "/_sandbox/faults", json=latency)
     for pid in people:
-        assert await store.delete_profile(pid)
+        assert await store.profiles.delete_profile(pid)
     counter = demo.app.state.counter
     counter.reset()
 

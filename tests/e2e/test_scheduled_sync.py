@@ -79,7 +79,7 @@ async def checkpoints(demo: Demo) -> dict[str, datetime]:
     store = demo.app.state.services.store
     marks = {}
     for source in ("shopify", "square", "klaviyo"):
-        value = await store.get_checkpoint(source_checkpoint(source))
+        value = await store.checkpoints.get_checkpoint(source_checkpoint(source))
         assert value is not None, source
         marks[source] = datetime.fromisoformat(value["updated_at"])
     return marks

@@ -76,7 +76,7 @@ async def all_profiles(demo: Demo) -> list[UnifiedProfile]:
     docs = {
         doc.id: doc
         for letter in "abcdefghijklmnopqrstuvwxyz"
-        for doc in await store.find_profiles(name_prefix=letter, limit=10_000)
+        for doc in await store.profiles.find_profiles(name_prefix=letter, limit=10_000)
     }
     return [from_body(doc.body) for doc in docs.values() if doc.body]
 

@@ -33,7 +33,7 @@ async def buyer_with_profile(demo: Demo) -> tuple[int, str]:
         if not customer.email:
             continue
         key = (Source.SHOPIFY, gid("Customer", customer.id))
-        found = await store.get_identities([key])
+        found = await store.identities.get_identities([key])
         if key in found:
             return customer.id, found[key].profile_id
     raise AssertionError("no synced Shopify customer")
@@ -41,8 +41,8 @@ async def buyer_with_profile(demo: Demo) -> tuple[int, str]:
 
 async def profile_exists(demo: Demo, profile_id: str) -> bool:
     store = demo.app.state.services.store
-    identities = (await store.identities_of([profile_id])).get(profile_id, [])
-    return bool(identities) and profile_id in await store.get_profiles([profile_id])
+    identities = (await store.identities.identities_of([profile_id])).get(profile_id, [])
+    return bool(identities) and profile_id in await store.profiles.get_profiles([profile_id])
 
 
 async def resend(demo: Demo, original: Delivery, **headers: str) -> tuple[int, dict[str, Any]]:

@@ -76,11 +76,11 @@ async def test_incremental_sync_reads_changes_and_waits_its_turn(mongo_uri: str)
         # Another process (a gateway replica's scheduler) holds the sync lease.
         store = MongoStore(mongo_uri, "cli_incremental")
         now = datetime.now(UTC)
-        assert await store.take_lease(LEASE, "replica-1", now=now, ttl=timedelta(minutes=5))
+        assert await store.leases.take_lease(LEASE, "replica-1", now=now, ttl=timedelta(minutes=5))
         code, skipped = await omnigate("sync", "customers", "--incremental", env=env)
         assert code == 1
         assert "skipped: another customer sync is running" in skipped
-        await store.release_lease(LEASE, "replica-1")
+        await store.leases.release_lease(LEASE, "replica-1")
         await store.close()
 
         code, changes = await omnigate("sync", "customers", "--incremental", env=env)
@@ -165,7 +165,7 @@ async def test_webhooks_dead_letters_lists_kept_deliveries_without_their_bodies(
     try:
         store = MongoStore(client, "cli_dead")  # type: ignore[arg-type]
         await store.init()
-        await store.put_dead_letter(
+        await store.webhooks.put_dead_letter(
             DeadLetter(
                 source=Source.SHOPIFY,
                 body_digest="ab" * 32,

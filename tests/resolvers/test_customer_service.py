@@ -43,7 +43,7 @@ async def test_sync_resolves_people_across_sources(services: Services) -> None:
     assert await profile_of(services, Source.KLAVIYO, "K9") not in (jane, *strangers)
 
     served = await services.customers.serve(
-        (await services.store.get_profiles([jane]))[jane], jane, Loaders()
+        (await services.store.profiles.get_profiles([jane]))[jane], jane, Loaders()
     )
     assert served is not None
     p = served.profile
@@ -61,7 +61,7 @@ async def test_fresh_profile_makes_no_upstream_call(
     jane = await profile_of(services, Source.SHOPIFY, "S1")
     for fake in world.values():
         fake.calls.clear()
-    doc = (await services.store.get_profiles([jane]))[jane]
+    doc = (await services.store.profiles.get_profiles([jane]))[jane]
     served = await services.customers.serve(doc, jane, Loaders())
     assert served is not None
     assert not served.stale
@@ -77,7 +77,7 @@ async def test_stale_profile_is_served_at_once_and_refreshed_once(
     shopify = world["shopify"]
     shopify.calls.clear()
     shopify.gate = asyncio.Event()  # hold the refresh in flight
-    doc = (await services.store.get_profiles([jane]))[jane]
+    doc = (await services.store.profiles.get_profiles([jane]))[jane]
     served = await asyncio.gather(
         *(services.customers.serve(doc, jane, Loaders()) for _ in range(20))
     )
@@ -85,7 +85,7 @@ async def test_stale_profile_is_served_at_once_and_refreshed_once(
     shopify.gate.set()
     await services.customers.wait_idle()
     assert shopify.calls["get_customers"] == 1
-    fresh = (await services.store.get_profiles([jane]))[jane]
+    fresh = (await services.store.profiles.get_profiles([jane]))[jane]
     assert fresh.refreshed_at == T0 + timedelta(days=400)
 
 
@@ -94,11 +94,11 @@ async def test_failing_source_keeps_cache_and_reports_stale_with_code(
 ) -> None:
     await sync_customers(services)
     jane = await profile_of(services, Source.SHOPIFY, "S1")
-    before = (await services.store.get_profiles([jane]))[jane]
+    before = (await services.store.profiles.get_profiles([jane]))[jane]
     services.customers.clock = lambda: T0 + timedelta(days=400)
     world["shopify"].failing = True
     await services.customers.refresh(jane)
-    after = (await services.store.get_profiles([jane]))[jane]
+    after = (await services.store.profiles.get_profiles([jane]))[jane]
     served = await services.customers.serve(after, jane, Loaders())
     assert served is not None
     assert served.stale
@@ -117,14 +117,14 @@ async def test_cold_build_fetches_sources_once_for_many_profiles(
         {
             i.profile_id
             for i in (
-                await services.store.find_identities(
+                await services.store.identities.find_identities(
                     emails=["jane@example.com", "ann@example.com", "ben@example.com"]
                 )
             )
         }
     )
     for pid in ids:
-        await services.store.delete_profile(pid)
+        await services.store.profiles.delete_profile(pid)
     for fake in world.values():
         fake.calls.clear()
     loaders = Loaders()
@@ -142,7 +142,7 @@ async def test_a_cold_build_asks_every_source_before_any_answers(
     for everything the profile needs, so a cold 360 waits for the slowest, not the sum."""
     await sync_customers(services)
     jane = await profile_of(services, Source.SHOPIFY, "S1")
-    await services.store.delete_profile(jane)
+    await services.store.profiles.delete_profile(jane)
     for fake in world.values():
         fake.calls.clear()
         fake.gate = asyncio.Event()
@@ -189,7 +189,7 @@ async def test_a_bundling_source_is_asked_once_for_customers_orders_and_guest_or
     jane = await profile_of(services, Source.SHOPIFY, "S1")
     ann = await profile_of(services, Source.SHOPIFY, "S2")
     for pid in (jane, ann):
-        await services.store.delete_profile(pid)
+        await services.store.profiles.delete_profile(pid)
     bundled.calls.clear()
 
     loaders = Loaders()
@@ -205,7 +205,7 @@ async def test_a_bundling_source_is_asked_once_for_customers_orders_and_guest_or
     services.customers.clock = lambda: T0 + timedelta(days=400)
     await services.customers.refresh(jane)
     after = await services.customers.serve(
-        (await services.store.get_profiles([jane]))[jane], jane, Loaders()
+        (await services.store.profiles.get_profiles([jane]))[jane], jane, Loaders()
     )
     assert after is not None
     assert [(s.source, s.code) for s in after.failed_sources] == [
@@ -246,26 +246,28 @@ async def test_erase_removes_the_person_and_sync_does_not_bring_them_back(
     jane = await profile_of(services, Source.SHOPIFY, "S1")
     await services.admin.erase(jane)
     store = services.store
-    assert await store.get_profiles([jane]) == {}
-    assert await store.identities_of([jane]) in ({}, {jane: []})
-    assert await store.find_profiles(email="jane@example.com") == []
+    assert await store.profiles.get_profiles([jane]) == {}
+    assert await store.identities.identities_of([jane]) in ({}, {jane: []})
+    assert await store.profiles.find_profiles(email="jane@example.com") == []
     assert world["klaviyo"].deleted == ["jane@example.com"]  # type: ignore[union-attr]
     summary = await sync_customers(services)
     assert summary.skipped_erased >= 4
-    assert await store.find_profiles(email="jane@example.com") == []
-    assert await store.find_identities(emails=["jane@example.com"]) == []
+    assert await store.profiles.find_profiles(email="jane@example.com") == []
+    assert await store.identities.find_identities(emails=["jane@example.com"]) == []
 
 
 async def test_sync_resumes_without_duplicates(services: Services) -> None:
     await sync_customers(services, stop_after=1)
     profiles_after_stop = {
-        i.profile_id for i in await services.store.find_identities(emails=["jane@example.com"])
+        i.profile_id
+        for i in await services.store.identities.find_identities(emails=["jane@example.com"])
     }
     summary = await sync_customers(services)
     assert summary.resumed
     assert summary.profiles_skipped >= 1
     jane_ids = {
-        i.profile_id for i in await services.store.find_identities(emails=["jane@example.com"])
+        i.profile_id
+        for i in await services.store.identities.find_identities(emails=["jane@example.com"])
     }
     assert jane_ids == profiles_after_stop
     assert len(jane_ids) == 1
@@ -283,7 +285,7 @@ async def test_webhooks_rebuild_the_profile(
         OrderChanged(Source.SHOPIFY, "evt-1", None, order_id="o2", customer_id="S1")
     )
     jane = await profile_of(services, Source.SHOPIFY, "S1")
-    doc = (await services.store.get_profiles([jane]))[jane]
+    doc = (await services.store.profiles.get_profiles([jane]))[jane]
     assert doc.body["lifetime_value"] == "200"
 
     changed = CustomerRecord(Source.SHOPIFY, "S2", "Ann", "Lee", ("ann.new@example.com",))
@@ -292,7 +294,9 @@ async def test_webhooks_rebuild_the_profile(
         CustomerChanged(Source.SHOPIFY, "evt-2", None, customer_id="S2", customer=changed)
     )
     ann = await profile_of(services, Source.SHOPIFY, "S2")
-    assert (await services.store.get_profiles([ann]))[ann].emails == ["ann.new@example.com"]
+    assert (await services.store.profiles.get_profiles([ann]))[ann].emails == [
+        "ann.new@example.com"
+    ]
 
 
 async def test_possible_duplicates_are_logged_once_with_their_reason(services: Services) -> None:
@@ -300,7 +304,11 @@ async def test_possible_duplicates_are_logged_once_with_their_reason(services: S
     await sync_customers(services)  # a second run does not log the same pair again
     ann = await profile_of(services, Source.SHOPIFY, "S2")
     ben = await profile_of(services, Source.SHOPIFY, "S3")
-    flags = [e for e in await services.store.merge_log(ann) if e.action == "possible_duplicate"]
+    flags = [
+        e
+        for e in await services.store.identities.merge_log(ann)
+        if e.action == "possible_duplicate"
+    ]
     assert len(flags) == 1
     assert set(flags[0].profile_ids) == {ann, ben}
     assert flags[0].reason == "shares a phone number"
@@ -323,6 +331,6 @@ async def test_customers_redact_webhook_erases_the_person(
             email="jane@example.com",
         )
     )
-    assert await services.store.get_profiles([jane]) == {}
-    assert await services.store.find_identities(emails=["jane@example.com"]) == []
+    assert await services.store.profiles.get_profiles([jane]) == {}
+    assert await services.store.identities.find_identities(emails=["jane@example.com"]) == []
     assert world["klaviyo"].deleted == ["jane@example.com"]  # type: ignore[union-attr]

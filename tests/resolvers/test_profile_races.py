@@ -13,6 +13,7 @@ import pytest
 from connectors.records import CustomerChanged, CustomerRecord, Source
 from connectors.registry import ConnectorSet
 from gateway.store import MemoryStore
+from gateway.store.memory import MemoryIdentities
 from resolvers.context import ResolverConfig, Services
 from resolvers.customers.sync import sync_customers
 from resolvers.customers.tombstones import tombstone
@@ -53,7 +54,7 @@ async def in_flight(world: World) -> None:
 
 
 async def emails_found(services: Services, email: str) -> list[str]:
-    return [d.id for d in await services.store.find_profiles(email=email)]
+    return [d.id for d in await services.store.profiles.find_profiles(email=email)]
 
 
 async def test_an_erase_during_a_refresh_is_not_undone(services: Services, world: World) -> None:
@@ -67,9 +68,9 @@ async def test_an_erase_during_a_refresh_is_not_undone(services: Services, world
     gate.set()
     assert await refresh is None
 
-    assert await services.store.get_profiles([jane]) == {}
+    assert await services.store.profiles.get_profiles([jane]) == {}
     assert await emails_found(services, "jane@example.com") == []
-    assert (await services.store.identities_of([jane]))[jane] == []
+    assert (await services.store.identities.identities_of([jane]))[jane] == []
 
 
 async def test_an_erase_during_a_first_build_is_not_undone(
@@ -89,7 +90,7 @@ async def test_an_erase_during_a_first_build_is_not_undone(
     await services.admin.erase(new)
     gate.set()
     assert await build is None
-    assert await services.store.get_profiles([new]) == {}
+    assert await services.store.profiles.get_profiles([new]) == {}
     assert await emails_found(services, "eve@example.com") == []
 
 
@@ -109,9 +110,9 @@ async def test_a_merge_during_refreshes_leaves_no_ghost_and_a_whole_survivor(
     gate.set()
     await asyncio.gather(stale_ann, stale_ben, after_merge)
 
-    assert await services.store.get_profiles([ben]) == {}
+    assert await services.store.profiles.get_profiles([ben]) == {}
     assert await emails_found(services, "ben@example.com") == [ann]
-    survivor = (await services.store.get_profiles([ann]))[ann]
+    survivor = (await services.store.profiles.get_profiles([ann]))[ann]
     assert sorted(survivor.emails) == ["ann@example.com", "ben@example.com"]
 
 
@@ -130,7 +131,7 @@ async def test_an_unmerge_during_a_refresh_is_not_undone(services: Services, wor
     await stale
     await services.customers.refresh(ben)
 
-    assert (await services.store.get_profiles([ann]))[ann].emails == ["ann@example.com"]
+    assert (await services.store.profiles.get_profiles([ann]))[ann].emails == ["ann@example.com"]
     assert await emails_found(services, "ben@example.com") == [ben]
 
 
@@ -139,7 +140,9 @@ async def test_two_unmerges_undo_two_merges_in_reverse_order(services: Services)
     jane = await profile_of(services, Source.SHOPIFY, "S1")
     ann = await profile_of(services, Source.SHOPIFY, "S2")
     ben = await profile_of(services, Source.SHOPIFY, "S3")
-    jane_records = sorted(i.source_id for i in (await services.store.identities_of([jane]))[jane])
+    jane_records = sorted(
+        i.source_id for i in (await services.store.identities.identities_of([jane]))[jane]
+    )
     await services.admin.merge([jane, ann], actor="test")
     await services.admin.merge([jane, ben], actor="test")
 
@@ -151,7 +154,7 @@ async def test_two_unmerges_undo_two_merges_in_reverse_order(services: Services)
     assert await profile_of(services, Source.SHOPIFY, "S2") == ann
     assert await profile_of(services, Source.SHOPIFY, "S3") == ben
     assert (
-        sorted(i.source_id for i in (await services.store.identities_of([jane]))[jane])
+        sorted(i.source_id for i in (await services.store.identities.identities_of([jane]))[jane])
         == jane_records
     )
     for pid in (jane, ann, ben):
@@ -190,12 +193,12 @@ async def test_an_older_customer_update_does_not_overwrite_a_newer_one(
     await dispatcher.handle(CustomerChanged(Source.SHOPIFY, "e-new", None, "S2", customer=newer))
     await dispatcher.handle(CustomerChanged(Source.SHOPIFY, "e-old", None, "S2", customer=older))
 
-    [identity] = (await services.store.get_identities([(Source.SHOPIFY, "S2")])).values()
+    [identity] = (await services.store.identities.get_identities([(Source.SHOPIFY, "S2")])).values()
     assert identity.emails == ("ann.new@example.com",)
     ann = identity.profile_id
     assert await emails_found(services, "ann.new@example.com") == [ann]
     assert await emails_found(services, "ann.old@example.com") == []
-    assert await services.store.find_identities(emails=["ann.old@example.com"]) == []
+    assert await services.store.identities.find_identities(emails=["ann.old@example.com"]) == []
 
 
 async def test_an_erased_person_is_not_brought_back_by_a_later_webhook(
@@ -214,15 +217,15 @@ async def test_an_erased_person_is_not_brought_back_by_a_later_webhook(
     new_pos = CustomerRecord(Source.SQUARE, "Q-new", "Jane", "Doe", ("jane@example.com",))
     await dispatcher.handle(CustomerChanged(Source.SQUARE, "e-2", None, "Q-new", customer=new_pos))
 
-    assert await services.store.find_identities(emails=["jane@example.com"]) == []
-    assert await services.store.get_identities([(Source.SHOPIFY, "S1")]) == {}
+    assert await services.store.identities.find_identities(emails=["jane@example.com"]) == []
+    assert await services.store.identities.get_identities([(Source.SHOPIFY, "S1")]) == {}
     assert await emails_found(services, "jane@example.com") == []
     assert await services.customers.refresh(jane) is None
 
 
-class _EraseDuringLink(MemoryStore):
-    """A store on which an erasure lands between the linker's tombstone check and its write:
-    the tombstones appear just before the identities are written."""
+class _EraseDuringLink(MemoryIdentities):
+    """Identities on which an erasure lands between the linker's tombstone check and its
+    write: the tombstones appear just before the identities are written."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -236,10 +239,11 @@ class _EraseDuringLink(MemoryStore):
 
 
 async def test_a_link_racing_an_erasure_takes_back_what_it_linked(world: World) -> None:
-    store = _EraseDuringLink()
+    store = MemoryStore()
+    store.identities = erasing = _EraseDuringLink()
     services = Services(store=store, connectors=ConnectorSet(world.values()), events=EventBus())  # type: ignore[arg-type]
     record = CustomerRecord(Source.SHOPIFY, "S9", "Eve", "Ray", ("eve@example.com",))
-    store.erasing = [tombstone(Source.SHOPIFY, "S9")]
+    erasing.erasing = [tombstone(Source.SHOPIFY, "S9")]
     await services.linker.link([record])
-    assert await store.get_identities([(Source.SHOPIFY, "S9")]) == {}
-    assert await store.find_identities(emails=["eve@example.com"]) == []
+    assert await store.identities.get_identities([(Source.SHOPIFY, "S9")]) == {}
+    assert await store.identities.find_identities(emails=["eve@example.com"]) == []

@@ -38,9 +38,9 @@ async def cold(shopify: FakeCommerce) -> tuple[Services, str]:
         config=ResolverConfig(refresh_deadline_seconds=30.0),
     )
     await sync_customers(services)
-    found = await services.store.get_identities([(Source.SHOPIFY, "S1")])
+    found = await services.store.identities.get_identities([(Source.SHOPIFY, "S1")])
     profile_id = found[(Source.SHOPIFY, "S1")].profile_id
-    assert await services.store.delete_profile(profile_id)
+    assert await services.store.profiles.delete_profile(profile_id)
     return services, profile_id
 
 
@@ -70,7 +70,7 @@ async def test_a_request_stops_waiting_at_its_deadline_and_the_rebuild_fills_the
 
     shopify.gate.set()
     await services.customers.wait_idle()  # the rebuild went on without the request
-    cached = (await services.store.get_profiles([profile_id]))[profile_id]
+    cached = (await services.store.profiles.get_profiles([profile_id]))[profile_id]
     assert cached.body["emails"] == ["jane@example.com"]
 
 
@@ -98,7 +98,7 @@ async def test_a_background_refresh_does_not_inherit_the_requests_deadline(
         services.customers.refresh_in_background(profile_id)
     await services.customers.wait_idle()
     assert "background profile refresh failed" not in caplog.text
-    assert (await services.store.get_profiles([profile_id]))[profile_id].body
+    assert (await services.store.profiles.get_profiles([profile_id]))[profile_id].body
     assert request is not None
     assert seen
     assert all(d is not None and d.at > request.at + 20 for d in seen)

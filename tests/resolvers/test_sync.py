@@ -79,7 +79,7 @@ def clock() -> datetime:
 
 
 async def mark(services: Services, source: str) -> datetime | None:
-    value = await services.store.get_checkpoint(source_checkpoint(source))
+    value = await services.store.checkpoints.get_checkpoint(source_checkpoint(source))
     return datetime.fromisoformat(value["updated_at"]) if value else None
 
 
@@ -113,7 +113,7 @@ async def test_an_incremental_pass_reads_each_source_since_its_own_checkpoint(
     assert summary.profiles_built == 4
     assert await mark(services, "klaviyo") == at(30)
     assert await mark(services, "shopify") == at(4)
-    found = await services.store.get_identities([(Source.KLAVIYO, "K-new")])
+    found = await services.store.identities.get_identities([(Source.KLAVIYO, "K-new")])
     assert (Source.KLAVIYO, "K-new") in found
 
 
@@ -171,7 +171,9 @@ async def test_a_change_made_during_a_pass_is_read_by_the_next(services: Service
     after = await sync_customers(services, incremental=True, overlap=OVERLAP, clock=clock)
 
     assert after.records == {"square": 2}
-    identity = (await services.store.get_identities([(Source.SQUARE, "A")]))[(Source.SQUARE, "A")]
+    identity = (await services.store.identities.get_identities([(Source.SQUARE, "A")]))[
+        (Source.SQUARE, "A")
+    ]
     assert identity.emails == ("a.new@example.com",)
 
 
@@ -245,7 +247,7 @@ async def test_a_cancelled_run_releases_the_lease(
     run.cancel()
     with pytest.raises(asyncio.CancelledError):
         await run
-    assert await services.store.take_lease(LEASE, "replica-2", now=NOW, ttl=LEASE_TTL)
+    assert await services.store.leases.take_lease(LEASE, "replica-2", now=NOW, ttl=LEASE_TTL)
 
 
 async def test_incremental_takes_no_since(services: Services) -> None:

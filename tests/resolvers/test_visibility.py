@@ -140,7 +140,7 @@ async def test_name_lookup_of_a_store_bound_token_reads_past_other_stores_matche
     people.append(person("z999", order("mine", "loc-a")))
     for p in people:
         p.refreshed_at = now
-        await store.put_profile(services.customers.document(p))
+        await store.profiles.put_profile(services.customers.document(p))
 
     def ctx(viewer: Viewer) -> RequestContext:
         return RequestContext(viewer=viewer, services=services)

@@ -26,5 +26,5 @@ def order(source: Source, oid: str, customer: str, channel: Channel, total: str)
 
 
 async def profile_of(services: Services, source: Source, sid: str) -> str:
-    found = await services.store.get_identities([(source, sid)])
+    found = await services.store.identities.get_identities([(source, sid)])
     return found[(source, sid)].profile_id

@@ -1,10 +1,12 @@
 """The store backends, as a pytest plugin (registered in ``tests/conftest.py``, so resolver
 tests can race operations on the same backends).
 
-One contract, three backends: every test that takes ``store`` runs against the memory
-store, against SecantusDB (a MongoDB-wire server started in-process, reached through the real
-``AsyncMongoClient``) and, when ``MONGODB_URI`` is set, against a real MongoDB. SecantusDB
-runs twice: with transactions, and with the ledger forced onto its standalone-server path.
+One contract, three backends: every test that takes ``store`` (the composite) or one port
+(``profiles``, ``inventory``... see ``tests/store/conftest.py``) runs against the memory
+implementation, against SecantusDB (a MongoDB-wire server started in-process, reached
+through the real ``AsyncMongoClient``; it reports itself as a replica set and does
+transactions) and, when ``MONGODB_URI`` is set, against a real MongoDB, which must be a
+replica set too.
 
 SecantusDB is GPL and test-only: it is imported here and nowhere in the product.
 """
@@ -20,7 +22,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from gateway.store import MemoryStore, MongoStore, MongoTimeouts
-from gateway.store.mongo import client_options
+from gateway.store.mongo import MongoBackend, client_options
 from resolvers.store import Store
 from tests.store.builders import Doc, MongoStoreFactory
 
@@ -41,7 +43,7 @@ def mongo_uri(backend: str, request: pytest.FixtureRequest) -> str | None:
     on first use (async fixtures cannot request fixtures dynamically)."""
     if backend == "memory":
         return None
-    if backend in ("secantus", "secantus-no-txn"):
+    if backend == "secantus":
         uri: str = request.getfixturevalue("secantus_uri")
         return uri
     from_env = os.environ.get("MONGODB_URI")
@@ -69,6 +71,10 @@ async def mongo_client(mongo_uri: str | None) -> AsyncIterator[AsyncMongoClient[
         await client.close()
 
 
+def fresh_database_name() -> str:
+    return f"omnigate_test_{uuid.uuid4().hex[:12]}"
+
+
 @pytest.fixture
 async def make_mongo_store(
     mongo_client: AsyncMongoClient[Doc] | None,
@@ -79,7 +85,7 @@ async def make_mongo_store(
 
     async def make(**options: Any) -> MongoStore:
         assert mongo_client is not None, "a MongoDB backend is needed"
-        name = f"omnigate_test_{uuid.uuid4().hex[:12]}"
+        name = fresh_database_name()
         names.append(name)
         mongo = MongoStore(mongo_client, name, **options)
         await mongo.init()
@@ -91,12 +97,29 @@ async def make_mongo_store(
         await mongo_client.drop_database(name)
 
 
+@pytest.fixture
+async def mongo_backend(
+    mongo_client: AsyncMongoClient[Doc] | None,
+) -> AsyncIterator[MongoBackend | None]:
+    """What one port's MongoDB implementation runs on, alone: a fresh database (dropped at
+    teardown) on a server checked to be a replica set, as ``MongoStore.init`` checks it.
+    ``None`` on the memory backend."""
+    if mongo_client is None:
+        yield None
+        return
+    name = fresh_database_name()
+    on = MongoBackend(mongo_client, name)
+    await on.require_replica_set()
+    try:
+        yield on
+    finally:
+        await mongo_client.drop_database(name)
+
+
 @pytest.fixture(
     params=[
         "memory",
         pytest.param("secantus", marks=pytest.mark.mongo),
-        # The ledger's path for a standalone mongod, held to the same contract.
-        pytest.param("secantus-no-txn", marks=pytest.mark.mongo),
         pytest.param("real-mongo", marks=pytest.mark.mongo),
     ]
 )
@@ -119,11 +142,11 @@ def skip_on(backend: str) -> Callable[[str, str], None]:
 
 @pytest.fixture
 async def store(backend: str, make_mongo_store: MongoStoreFactory) -> AsyncIterator[Store]:
+    """The composite: every port on one backend, initialised."""
     if backend == "memory":
         built: Store = MemoryStore()
         await built.init()
     else:
-        no_txn = backend == "secantus-no-txn"
-        built = await make_mongo_store(transactions=False if no_txn else None)  # initialised
+        built = await make_mongo_store()  # initialised
     yield built
     await built.close()

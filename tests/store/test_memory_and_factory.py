@@ -22,7 +22,7 @@ async def test_memory_lookups_stay_fast_at_demo_scale() -> None:
     store = MemoryStore()
     for n in range(50_000):
         first, last = FIRST[n % 10], f"smith{n:05d}"
-        await store.put_profile(
+        await store.profiles.put_profile(
             ProfileDoc(
                 id=f"p{n:05d}",
                 body={"n": n},
@@ -31,21 +31,23 @@ async def test_memory_lookups_stay_fast_at_demo_scale() -> None:
                 names=[first, last, f"{first} {last}"],
             )
         )
-    await store.find_profiles(name_prefix="warm-up")  # folds the bulk load into the index
+    await store.profiles.find_profiles(name_prefix="warm-up")  # folds the bulk load into the index
 
     started = time.perf_counter()
     for n in range(0, 50_000, 50):
-        assert len(await store.find_profiles(email=f"u{n}@example.com")) == 1
-        assert len(await store.find_profiles(phone=f"+1555{n % 25_000:07d}")) == 2
-        found = await store.find_profiles(name_prefix=f"smith{n:05d}"[:8], limit=10)
+        assert len(await store.profiles.find_profiles(email=f"u{n}@example.com")) == 1
+        assert len(await store.profiles.find_profiles(phone=f"+1555{n % 25_000:07d}")) == 2
+        found = await store.profiles.find_profiles(name_prefix=f"smith{n:05d}"[:8], limit=10)
         assert len(found) == 10
     elapsed = time.perf_counter() - started
     assert elapsed < 2.0, f"3,000 lookups took {elapsed:.2f}s"
 
     # Interleaved writes and reads keep the sorted index exact.
-    await store.put_profile(ProfileDoc(id="p00000", body={}, names=["zoe"]))
-    assert [d.id for d in await store.find_profiles(name_prefix="zo")] == ["p00000"]
-    assert "p00000" not in {d.id for d in await store.find_profiles(name_prefix="smith00000")}
+    await store.profiles.put_profile(ProfileDoc(id="p00000", body={}, names=["zoe"]))
+    assert [d.id for d in await store.profiles.find_profiles(name_prefix="zo")] == ["p00000"]
+    assert "p00000" not in {
+        d.id for d in await store.profiles.find_profiles(name_prefix="smith00000")
+    }
 
 
 def test_open_store_picks_the_backend() -> None:
@@ -61,7 +63,7 @@ async def test_unreachable_mongo_is_a_store_error_and_not_ready() -> None:
     try:
         assert await store.ping() is False
         with pytest.raises(StoreError) as raised:
-            await store.get_profiles(["p1"])
+            await store.profiles.get_profiles(["p1"])
         assert "127.0.0.1" not in str(raised.value)  # the message stays generic
     finally:
         await store.close()
@@ -72,7 +74,7 @@ async def test_memory_forgets_dead_letters_after_their_retention() -> None:
     store = MemoryStore(dead_letter_retention=timedelta(days=14))
     now = utc_now()
     for digest, age in (("fresh", timedelta(days=13)), ("expired", timedelta(days=15))):
-        await store.put_dead_letter(
+        await store.webhooks.put_dead_letter(
             DeadLetter(
                 source=Source.SHOPIFY,
                 body_digest=digest,
@@ -81,6 +83,6 @@ async def test_memory_forgets_dead_letters_after_their_retention() -> None:
                 body=b"{}",
             )
         )
-    assert [d.body_digest for d in await store.dead_letters()] == ["fresh"]
-    assert await store.count_dead_letters() == 1
-    assert await store.dead_letter(Source.SHOPIFY, "expired") is None
+    assert [d.body_digest for d in await store.webhooks.dead_letters()] == ["fresh"]
+    assert await store.webhooks.count_dead_letters() == 1
+    assert await store.webhooks.dead_letter(Source.SHOPIFY, "expired") is None

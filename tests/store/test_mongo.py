@@ -1,10 +1,9 @@
-"""What only the MongoDB store has: indexes, the TTL backstops, the non-transactional ledger
-path, the give-back when recording a hold fails, and error mapping. Runs on SecantusDB and,
-with ``MONGODB_URI``, on a real server."""
+"""What only the MongoDB store has: indexes, the TTL backstops, transactions that roll back
+(a hold whose recording fails, a ledger entry the server refuses), and error mapping. Runs on
+SecantusDB and, with ``MONGODB_URI``, on a real server (a replica set)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -16,7 +15,7 @@ from pymongo.errors import OperationFailure
 
 from connectors.records import Source
 from gateway.store import MongoStore
-from gateway.store.mongo import RECENT_KEYS
+from gateway.store.mongo.base import is_replica_set
 from resolvers.model import HoldStatus, LedgerResult, ProfileDoc
 from resolvers.store import StoreError
 from tests.store.builders import T0, Doc, MongoStoreFactory, entry, hold, level
@@ -111,9 +110,9 @@ async def test_dead_letters_are_unique_per_body_and_expire(
 
 
 async def test_hold_documents_carry_a_late_purge_date(mongo: MongoStore) -> None:
-    await mongo.apply_stock_level(level(available=3))
-    created = await mongo.create_hold(hold("h1", key="cart-1"))
-    unkeyed = await mongo.create_hold(hold("h2"))
+    await mongo.inventory.apply_stock_level(level(available=3))
+    created = await mongo.inventory.create_hold(hold("h1", key="cart-1"))
+    unkeyed = await mongo.inventory.create_hold(hold("h2"))
     assert created is not None
     assert unkeyed is not None
     raw = await mongo.database["holds"].find_one({"_id": "h1"})
@@ -121,7 +120,7 @@ async def test_hold_documents_carry_a_late_purge_date(mongo: MongoStore) -> None
     assert raw["purge_at"] == created.expires_at + timedelta(days=30)
     # Holds without a key store no key field, so the unique partial index never sees them.
     assert "idempotency_key" not in (await mongo.database["holds"].find_one({"_id": "h2"}) or {})
-    assert await mongo.create_hold(hold("h3")) is not None  # a second unkeyed hold is fine
+    assert await mongo.inventory.create_hold(hold("h3")) is not None  # a second unkeyed is fine
 
 
 class Crash(BaseException):
@@ -143,7 +142,7 @@ class CrashOnInsert:
 
 
 async def sellable(store: MongoStore) -> int:
-    [stock] = await store.get_stock(["SKU-1"])
+    [stock] = await store.inventory.get_stock(["SKU-1"])
     return stock.sellable
 
 
@@ -152,17 +151,18 @@ async def test_a_crash_between_reserving_and_recording_a_hold_strands_no_units(
 ) -> None:
     """Reservation and hold document are one transaction: a crash before the hold is
     recorded rolls the reservation back, so the units are not stranded in ``held``."""
-    assert await mongo._supports_transactions()
-    await mongo.apply_stock_level(level(available=3))
-    monkeypatch.setattr(mongo, "_holds", CrashOnInsert(mongo._holds))
+    assert is_replica_set(await mongo.database.command("hello"))  # transactions
+    inventory = mongo.inventory
+    await inventory.apply_stock_level(level(available=3))
+    monkeypatch.setattr(inventory, "_holds", CrashOnInsert(inventory._holds))
     with pytest.raises(Crash):
-        await mongo.create_hold(hold("h1", qty=2))
+        await inventory.create_hold(hold("h1", qty=2))
     monkeypatch.undo()
     assert await sellable(mongo) == 3
-    assert await mongo.get_hold("h1") is None
-    assert await mongo.create_hold(hold("h2", qty=3)) is not None
+    assert await inventory.get_hold("h1") is None
+    assert await inventory.create_hold(hold("h2", qty=3)) is not None
     assert await sellable(mongo) == 0
-    finished = await mongo.finish_hold("h2", HoldStatus.RELEASED)
+    finished = await inventory.finish_hold("h2", HoldStatus.RELEASED)
     assert finished is not None
     assert await sellable(mongo) == 3
 
@@ -176,7 +176,7 @@ async def test_counter_lookups_are_index_scans(
     mongo: MongoStore, skip_on: Callable[[str, str], None]
 ) -> None:
     for n in range(20):
-        await mongo.put_profile(
+        await mongo.profiles.put_profile(
             ProfileDoc(id=f"p{n}", body={}, emails=[f"u{n}@x.io"], names=[f"lee{n}", "ann"])
         )
     assert "IXSCAN" in await winning_plan(mongo, {"emails": "u3@x.io"})
@@ -188,70 +188,10 @@ async def test_counter_lookups_are_index_scans(
 
 
 async def test_datetimes_come_back_utc_aware(mongo: MongoStore) -> None:
-    await mongo.apply_stock_level(level(at=T0))
-    [stock] = await mongo.get_stock(["SKU-1"])
+    await mongo.inventory.apply_stock_level(level(at=T0))
+    [stock] = await mongo.inventory.get_stock(["SKU-1"])
     assert stock.updated_at == T0
     assert stock.updated_at.utcoffset() == timedelta(0)
-
-
-# --- the ledger without transactions (standalone mongod) ---------------------------------------
-
-
-@pytest.fixture
-async def sequential(make_mongo_store: MongoStoreFactory) -> MongoStore:
-    return await make_mongo_store(transactions=False)
-
-
-async def test_sequential_ledger_keeps_the_contract(sequential: MongoStore) -> None:
-    result, account = await sequential.apply_ledger_entry(entry("earn:1", 100))
-    assert (result, account.balance) == (LedgerResult.APPLIED, 100)
-    result, account = await sequential.apply_ledger_entry(entry("earn:1", 100))
-    assert (result, account.balance) == (LedgerResult.DUPLICATE, 100)
-    result, account = await sequential.apply_ledger_entry(entry("redeem:1", -101))
-    assert (result, account.balance) == (LedgerResult.INSUFFICIENT_BALANCE, 100)
-    assert [e.key for e in await sequential.ledger_entries("acct-1")] == ["earn:1"]
-
-    results = await asyncio.gather(
-        *(sequential.apply_ledger_entry(entry(f"redeem:{n}", -15)) for n in range(20)),
-        *(sequential.apply_ledger_entry(entry("earn:1", 100)) for _ in range(5)),
-    )
-    assert [r for r, _ in results].count(LedgerResult.APPLIED) == 6
-    final = await sequential.get_account("acct-1")
-    assert final is not None
-    assert (final.balance, final.lifetime_earned, final.lifetime_redeemed) == (10, 100, 90)
-    assert len(await sequential.ledger_entries("acct-1")) == 7
-
-    assert await sequential.anonymise_account("acct-1", "anon-1") == 7
-    anon = await sequential.get_account("anon-1")
-    assert anon is not None
-    assert anon.balance == 10
-
-
-async def test_sequential_ledger_finishes_an_interrupted_write(sequential: MongoStore) -> None:
-    """A crash after the balance moved but before the entry was written: the retry with the
-    same key writes the entry instead of moving the balance again."""
-    accounts = sequential.database["accounts"]
-    await accounts.update_one(
-        {"_id": "acct-1"},
-        {"$inc": {"balance": 50, "lifetime_earned": 50}, "$push": {"recent_keys": "earn:7"}},
-        upsert=True,
-    )
-    result, account = await sequential.apply_ledger_entry(entry("earn:7", 50))
-    assert (result, account.balance) == (LedgerResult.DUPLICATE, 50)
-    assert [e.key for e in await sequential.ledger_entries("acct-1")] == ["earn:7"]
-    result, account = await sequential.apply_ledger_entry(entry("earn:7", 50))
-    assert (result, account.balance) == (LedgerResult.DUPLICATE, 50)
-
-
-async def test_sequential_ledger_remembers_a_bounded_window(sequential: MongoStore) -> None:
-    for n in range(RECENT_KEYS + 10):
-        await sequential.apply_ledger_entry(entry(f"earn:{n}", 1))
-    raw = await sequential.database["accounts"].find_one({"_id": "acct-1"})
-    assert raw is not None
-    assert len(raw["recent_keys"]) == RECENT_KEYS
-    assert raw["recent_keys"][-1] == f"earn:{RECENT_KEYS + 9}"
-    result, _ = await sequential.apply_ledger_entry(entry("earn:0", 1))  # out of the window
-    assert result is LedgerResult.DUPLICATE  # the ledger's unique key still catches it
 
 
 # --- failure injection (configureFailPoint: SecantusDB, or a mongod with test commands) --------
@@ -265,9 +205,7 @@ async def failing(
     assert mongo_uri is not None
     app = f"omnigate-failing-{uuid.uuid4().hex[:8]}"
     client: AsyncMongoClient[Doc] = AsyncMongoClient(mongo_uri, appname=app)
-    # Transactions forced on: the fallback test needs the first attempt to be one (a real
-    # standalone refuses it the same way, and the store then falls back for good).
-    store = MongoStore(client, f"omnigate_test_{uuid.uuid4().hex[:12]}", transactions=True)
+    store = MongoStore(client, f"omnigate_test_{uuid.uuid4().hex[:12]}")
     await store.init()
 
     async def fail(commands: list[str], code: int, times: int = 1, **data: Any) -> None:
@@ -291,36 +229,43 @@ async def failing(
 
 async def test_failed_hold_insert_gives_the_units_back(failing: tuple[MongoStore, Any]) -> None:
     store, fail = failing
-    await store.apply_stock_level(level(available=1))
+    inventory = store.inventory
+    await inventory.apply_stock_level(level(available=1))
     await fail(["insert"], code=2)  # BadValue: not retried by the driver
     with pytest.raises(StoreError):
-        await store.create_hold(hold("h1"))
-    assert await store.get_hold("h1") is None
-    [stock] = await store.get_stock(["SKU-1"])
+        await inventory.create_hold(hold("h1"))
+    assert await inventory.get_hold("h1") is None
+    [stock] = await inventory.get_stock(["SKU-1"])
     assert stock.held == 0
-    assert await store.create_hold(hold("h2")) is not None
+    assert await inventory.create_hold(hold("h2")) is not None
 
 
-async def test_ledger_falls_back_when_the_server_refuses_transactions(
+async def test_a_transaction_the_server_refuses_is_a_store_error_and_writes_nothing(
     failing: tuple[MongoStore, Any],
 ) -> None:
-    """What a standalone mongod answers to the first command of a transaction."""
+    """``IllegalOperation``, what a standalone mongod answers to the first command of a
+    transaction: there is no second code path to fall back to, so the entry fails whole."""
     store, fail = failing
+    ledger = store.ledger
     await fail(["insert"], code=20)
-    result, account = await store.apply_ledger_entry(entry("earn:1", 40))
+    with pytest.raises(StoreError):
+        await ledger.apply_ledger_entry(entry("earn:1", 40))
+    assert await ledger.ledger_entries("acct-1") == []
+    assert await ledger.get_account("acct-1") is None
+    result, account = await ledger.apply_ledger_entry(entry("earn:1", 40))
     assert (result, account.balance) == (LedgerResult.APPLIED, 40)
-    result, _ = await store.apply_ledger_entry(entry("earn:1", 40))
+    result, _ = await ledger.apply_ledger_entry(entry("earn:1", 40))
     assert result is LedgerResult.DUPLICATE
-    assert len(await store.ledger_entries("acct-1")) == 1
+    assert len(await ledger.ledger_entries("acct-1")) == 1
 
 
 async def test_driver_errors_become_store_errors(failing: tuple[MongoStore, Any]) -> None:
     store, fail = failing
     await fail(["find"], code=2)
     with pytest.raises(StoreError) as raised:
-        await store.get_profiles(["p1"])
+        await store.profiles.get_profiles(["p1"])
     assert isinstance(raised.value.__cause__, OperationFailure)
     await fail(["findAndModify"], code=2)
     with pytest.raises(StoreError):
-        await store.finish_hold("h1", HoldStatus.RELEASED)
-    assert await store.record_receipt(Source.SHOPIFY, "e1", T0) is True
+        await store.inventory.finish_hold("h1", HoldStatus.RELEASED)
+    assert await store.webhooks.record_receipt(Source.SHOPIFY, "e1", T0) is True

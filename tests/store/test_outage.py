@@ -8,6 +8,7 @@ import asyncio
 import inspect
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,28 @@ from pymongo.errors import PyMongoError
 
 from connectors.records import Source
 from gateway.store import MongoStore, MongoTimeouts, open_store
-from gateway.store.mongo import client_options
+from gateway.store.mongo import (
+    MongoCheckpoints,
+    MongoIdentities,
+    MongoInventory,
+    MongoLeases,
+    MongoLedger,
+    MongoProfiles,
+    MongoWebhooks,
+    client_options,
+)
 from resolvers.model import ProfileDoc
-from resolvers.store import Store, StoreError
+from resolvers.store import (
+    CheckpointStore,
+    IdentityStore,
+    InventoryStore,
+    LeaseStore,
+    LedgerStore,
+    ProfileStore,
+    Store,
+    StoreError,
+    WebhookStore,
+)
 from tests.store.builders import T0, entry, hold, level
 
 pytestmark = pytest.mark.mongo
@@ -74,23 +94,42 @@ def test_a_timeout_named_in_the_uri_is_kept() -> None:
     }
 
 
-def test_every_store_call_maps_driver_errors() -> None:
-    """Each method of the ``Store`` protocol goes through ``_mapped`` (which re-raises driver
-    failures as ``StoreError``), except ``ping`` (which answers False on any failure) and
-    ``close``."""
-    calls = [
+#: Each port of the composite, its protocol and its MongoDB implementation.
+PORTS: dict[str, tuple[type, type]] = {
+    "profiles": (ProfileStore, MongoProfiles),
+    "identities": (IdentityStore, MongoIdentities),
+    "inventory": (InventoryStore, MongoInventory),
+    "ledger": (LedgerStore, MongoLedger),
+    "webhooks": (WebhookStore, MongoWebhooks),
+    "checkpoints": (CheckpointStore, MongoCheckpoints),
+    "leases": (LeaseStore, MongoLeases),
+}
+
+
+def calls_of(protocol: type) -> list[str]:
+    return [
         name
-        for name, member in inspect.getmembers(Store, inspect.isfunction)
+        for name, member in inspect.getmembers(protocol, inspect.isfunction)
         if not name.startswith("_")
     ]
-    assert "get_profiles" in calls
-    assert "init" in calls
+
+
+def test_every_store_call_maps_driver_errors() -> None:
+    """Each method of every port goes through ``mapped`` (which re-raises driver failures as
+    ``StoreError``), and so does the composite's ``init``; ``ping`` answers False on any
+    failure instead, and ``close`` raises nothing to map."""
+    ports = [name for name, _ in inspect.getmembers(Store, lambda m: isinstance(m, property))]
+    assert sorted(ports) == sorted(PORTS)  # every port of the composite is checked here
+    assert "get_profiles" in calls_of(ProfileStore)
+    assert calls_of(Store) == ["close", "init", "ping"]
     unmapped = [
-        name
-        for name in calls
-        if name not in ("ping", "close") and not hasattr(getattr(MongoStore, name), "__wrapped__")
+        f"{port}.{name}"
+        for port, (protocol, implementation) in PORTS.items()
+        for name in calls_of(protocol)
+        if not hasattr(getattr(implementation, name), "__wrapped__")
     ]
     assert unmapped == []
+    assert hasattr(MongoStore.init, "__wrapped__")
 
 
 async def test_init_with_nothing_listening_is_store_unavailable() -> None:
@@ -122,16 +161,17 @@ def _calls(store: MongoStore) -> dict[str, Callable[[], Awaitable[object]]]:
     """One call of each kind the gateway makes: reads, conditional writes, transactions."""
     return {
         "init": store.init,
-        "get_profiles": lambda: store.get_profiles(["p1"]),
-        "put_profile": lambda: store.put_profile(ProfileDoc(id="p2", body={"n": 2})),
-        "find_profiles": lambda: store.find_profiles(email="a@example.com"),
-        "identities_of": lambda: store.identities_of(["p1"]),
-        "record_receipt": lambda: store.record_receipt(Source.SHOPIFY, "e1", T0),
-        "apply_stock_level": lambda: store.apply_stock_level(level(available=3)),
-        "get_stock": lambda: store.get_stock(["SKU-1"]),
-        "create_hold": lambda: store.create_hold(hold("h1")),
-        "apply_ledger_entry": lambda: store.apply_ledger_entry(entry("earn:1", 10)),
-        "get_checkpoint": lambda: store.get_checkpoint("sync"),
+        "get_profiles": lambda: store.profiles.get_profiles(["p1"]),
+        "put_profile": lambda: store.profiles.put_profile(ProfileDoc(id="p2", body={"n": 2})),
+        "find_profiles": lambda: store.profiles.find_profiles(email="a@example.com"),
+        "identities_of": lambda: store.identities.identities_of(["p1"]),
+        "record_receipt": lambda: store.webhooks.record_receipt(Source.SHOPIFY, "e1", T0),
+        "apply_stock_level": lambda: store.inventory.apply_stock_level(level(available=3)),
+        "get_stock": lambda: store.inventory.get_stock(["SKU-1"]),
+        "create_hold": lambda: store.inventory.create_hold(hold("h1")),
+        "apply_ledger_entry": lambda: store.ledger.apply_ledger_entry(entry("earn:1", 10)),
+        "get_checkpoint": lambda: store.checkpoints.get_checkpoint("sync"),
+        "take_lease": lambda: store.leases.take_lease("sync", "a", now=T0, ttl=timedelta(1)),
     }
 
 
@@ -139,7 +179,7 @@ async def test_a_server_that_goes_away_makes_every_call_store_unavailable(own_se
     store = MongoStore(own_server.uri, "omnigate_outage", timeouts=QUICK)
     try:
         await store.init()
-        await store.put_profile(ProfileDoc(id="p1", body={"n": 1}))
+        await store.profiles.put_profile(ProfileDoc(id="p1", body={"n": 1}))
         assert await store.ping() is True
 
         await asyncio.to_thread(own_server.stop)

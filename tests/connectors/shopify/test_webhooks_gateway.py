@@ -70,7 +70,7 @@ class Gateway:
         return handled
 
     async def stock(self, sku: str, location: str) -> list[Any]:
-        return await self.services.store.get_stock([sku], [location])
+        return await self.services.store.inventory.get_stock([sku], [location])
 
 
 @pytest.fixture
@@ -248,7 +248,7 @@ async def test_an_order_body_under_customers_redact_is_dead_lettered_not_erasing
     assert status == 200
     assert (answer["ok"], answer["deadLettered"]) == (False, True)
     assert requests == []
-    (letter,) = await gateway.services.store.dead_letters()
+    (letter,) = await gateway.services.store.webhooks.dead_letters()
     assert (letter.topic, letter.event_id) == ("customers/redact", "evt-relabelled")
     assert "customers/redact" in letter.reason
 
@@ -270,7 +270,7 @@ async def test_a_signed_body_that_cannot_map_is_dead_lettered_once_and_counted(
     assert "email" in answer["reason"]
 
     store = gateway.services.store
-    (letter,) = await store.dead_letters()
+    (letter,) = await store.webhooks.dead_letters()
     assert letter.source is Source.SHOPIFY
     assert (letter.topic, letter.event_id) == ("customers/update", "evt-bad-email")
     assert letter.body == body
@@ -292,5 +292,5 @@ async def test_a_signed_body_that_cannot_map_is_dead_lettered_once_and_counted(
     for _ in range(2):
         status, answer = await gateway.post(body, headers)
         assert (status, answer["ok"]) == (200, True)
-    assert await store.count_dead_letters() == 1
+    assert await store.webhooks.count_dead_letters() == 1
     assert changes == []

@@ -146,7 +146,7 @@ async def test_in_store_sale_reaches_the_gateway_and_the_connector(stack: Stack)
     assert counted.level.sku == sku
 
     # The verified inventory webhook landed on the unified location (Shopify's id for BKN).
-    (level,) = await store.get_stock([sku], [unified(bkn)])
+    (level,) = await store.inventory.get_stock([sku], [unified(bkn)])
     assert level.quantities["available"] == on_hand - 2
     assert level.source is Source.SQUARE
     count = world.stock_level(sku, "BKN")
@@ -184,14 +184,14 @@ async def test_forged_signatures_get_401_and_change_nothing(stack: Stack) -> Non
         assert payload["code"] == "UNAUTHENTICATED"
     soh = stack.world.locations_by_code["SOH"]
     location = f"square:{soh.square_location_id}"
-    assert await stack.services.store.get_stock([sku], [location]) == []
+    assert await stack.services.store.inventory.get_stock([sku], [location]) == []
 
     # The genuine delivery still counts: forgeries did not burn its event id.
     status, payload = await stack.post_webhook(
         body, {SIGNATURE_HEADER: sign_square(SIGNATURE_KEY, PUBLIC_URL, body)}
     )
     assert (status, payload["applied"], payload["duplicates"]) == (200, 1, 0)
-    (level,) = await stack.services.store.get_stock([sku], [location])
+    (level,) = await stack.services.store.inventory.get_stock([sku], [location])
     assert level.quantities["available"] == 3
 
 
@@ -231,7 +231,7 @@ async def test_an_older_count_never_overwrites_a_newer_one(stack: Stack) -> None
     assert late_event.level is not None
     assert late_event.level.quantities["available"] == 30
     # ...but the store kept the newer one.
-    (level,) = await store.get_stock([sku], [unified(bkn)])
+    (level,) = await store.inventory.get_stock([sku], [unified(bkn)])
     assert level.quantities["available"] == 12
     assert level.updated_at == parse_time(newer["count"]["calculated_at"])
     assert json.loads(stack.sandbox.events[-1].body)["type"] == "inventory.count.updated"
@@ -267,7 +267,7 @@ async def test_a_signed_event_the_mapping_cannot_use_is_dead_lettered_with_a_200
     status, payload = await stack.post_webhook(body, signature)
     assert (status, payload["ok"], payload["deadLettered"]) == (200, False, True)
     assert "email_address" in payload["reason"]
-    (letter,) = await stack.services.store.dead_letters()
+    (letter,) = await stack.services.store.webhooks.dead_letters()
     assert letter.source is Source.SQUARE
     assert (letter.topic, letter.event_id) == ("customer.updated", "evt-square-bad")
     assert letter.headers == {SIGNATURE_HEADER.lower(): signature[SIGNATURE_HEADER]}
@@ -275,4 +275,4 @@ async def test_a_signed_event_the_mapping_cannot_use_is_dead_lettered_with_a_200
 
     status, payload = await stack.post_webhook(body, signature)
     assert (status, payload["ok"], payload["duplicates"]) == (200, True, 1)
-    assert await stack.services.store.count_dead_letters() == 1
+    assert await stack.services.store.webhooks.count_dead_letters() == 1

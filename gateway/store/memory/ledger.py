@@ -1,0 +1,97 @@
+"""The loyalty ledger in memory: entries by key (a repeated key is a duplicate) and the
+accounts they move, changed together under one lock."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime
+
+from gateway.store.memory.copying import copy_json
+from gateway.store.timeutil import to_utc, utc_now
+from resolvers.model import LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
+
+
+def _copy_entry(entry: LedgerEntry) -> LedgerEntry:
+    return replace(entry, meta=copy_json(entry.meta))
+
+
+def moved_account(
+    account: LoyaltyAccount | None, entry: LedgerEntry, now: datetime
+) -> LoyaltyAccount:
+    """The account after ``entry``. Lifetime earned counts every positive movement;
+    lifetime redeemed counts only redemptions (a claw-back or expiry is not a reward the
+    person chose to spend)."""
+    base = account or LoyaltyAccount(id=entry.account_id)
+    return LoyaltyAccount(
+        id=base.id,
+        balance=base.balance + entry.points,
+        lifetime_earned=base.lifetime_earned + max(entry.points, 0),
+        lifetime_redeemed=base.lifetime_redeemed
+        + (-entry.points if entry.kind is LedgerKind.REDEEM and entry.points < 0 else 0),
+        updated_at=now,
+    )
+
+
+class MemoryLedger:
+    """The :class:`~resolvers.store.LedgerStore` of the memory store. Entries' ``meta`` is
+    copied in and out; accounts are frozen with immutable fields, so they are shared."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._ledger: dict[str, LedgerEntry] = {}
+        self._by_account: dict[str, list[str]] = {}
+        self._accounts: dict[str, LoyaltyAccount] = {}
+
+    async def apply_ledger_entry(self, entry: LedgerEntry) -> tuple[LedgerResult, LoyaltyAccount]:
+        async with self._lock:
+            account = self._accounts.get(entry.account_id)
+            current = account or LoyaltyAccount(id=entry.account_id)
+            if entry.key in self._ledger:
+                return LedgerResult.DUPLICATE, current
+            if entry.points < 0 and current.balance + entry.points < 0:
+                return LedgerResult.INSUFFICIENT_BALANCE, current
+            stored = replace(entry, at=to_utc(entry.at), meta=copy_json(entry.meta))
+            self._ledger[entry.key] = stored
+            self._by_account.setdefault(entry.account_id, []).append(entry.key)
+            moved = moved_account(account, entry, utc_now())
+            self._accounts[entry.account_id] = moved
+            return LedgerResult.APPLIED, moved
+
+    async def get_account(self, account_id: str) -> LoyaltyAccount | None:
+        return self._accounts.get(account_id)
+
+    async def ledger_entries(self, account_id: str, limit: int = 100) -> list[LedgerEntry]:
+        if limit <= 0:
+            return []
+        keys = self._by_account.get(account_id, [])
+        # Newest first; among equal timestamps the later-appended first (as Mongo's _id does).
+        entries = sorted(
+            (self._ledger[key] for key in reversed(keys)),
+            key=lambda entry: entry.at,
+            reverse=True,
+        )
+        return [_copy_entry(entry) for entry in entries[:limit]]
+
+    async def anonymise_account(self, account_id: str, anonymous_id: str) -> int:
+        """Folds the account into ``anonymous_id`` (adding to it if it already exists, so one
+        shared anonymous bucket works too) and returns how many entries were re-keyed."""
+        if account_id == anonymous_id:
+            raise ValueError("anonymous id must differ from the account id")
+        async with self._lock:
+            keys = self._by_account.pop(account_id, [])
+            for key in keys:
+                self._ledger[key] = replace(self._ledger[key], account_id=anonymous_id, meta={})
+            if keys:
+                self._by_account.setdefault(anonymous_id, []).extend(keys)
+            old = self._accounts.pop(account_id, None)
+            if old is not None:
+                into = self._accounts.get(anonymous_id) or LoyaltyAccount(id=anonymous_id)
+                self._accounts[anonymous_id] = LoyaltyAccount(
+                    id=anonymous_id,
+                    balance=into.balance + old.balance,
+                    lifetime_earned=into.lifetime_earned + old.lifetime_earned,
+                    lifetime_redeemed=into.lifetime_redeemed + old.lifetime_redeemed,
+                    updated_at=utc_now(),
+                )
+            return len(keys)

@@ -15,15 +15,15 @@ from datetime import UTC, datetime
 from aiohttp import web
 from pydantic import SecretStr
 
-from connectors.demo import DemoWorld, generate
-from connectors.klaviyo.sandbox import create_sandbox as klaviyo_sandbox
-from connectors.sandbox.clock import SandboxClock
-from connectors.sandbox.server import run_app
 from connectors.shopify.ids import location_id
-from connectors.shopify.sandbox import create_sandbox as shopify_sandbox
 from connectors.square.locations import PREFIX as SQUARE_LOCATION
-from connectors.square.sandbox import create_sandbox as square_sandbox
 from gateway.settings import DEMO_TOKENS, Settings, TokenGrant
+from sandboxes.base.clock import SandboxClock
+from sandboxes.base.server import run_app
+from sandboxes.demo import DemoWorld, generate
+from sandboxes.klaviyo import create_sandbox as klaviyo_sandbox
+from sandboxes.shopify import create_sandbox as shopify_sandbox
+from sandboxes.square import create_sandbox as square_sandbox
 
 #: Credentials the sandboxes accept. They only ever guard loopback fakes.
 SHOPIFY_TOKEN = "shpat_demo_token"

@@ -1,7 +1,7 @@
 """The trimmed Admin API schema shipped with the connector.
 
 ``admin_subset.graphql`` is cut from Shopify's official 2026-01 SDL (see
-:mod:`connectors.shopify.sandbox.trim`). The sandbox executes it; the client uses it to compute
+:mod:`sandboxes.shopify.trim`). The sandbox executes it; the client uses it to compute
 a query's requested cost before sending it, exactly as the sandbox (and Shopify) will.
 """
 

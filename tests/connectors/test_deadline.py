@@ -10,7 +10,7 @@ import pytest
 
 from connectors import deadline
 from connectors.errors import UpstreamTimeout, UpstreamUnavailable
-from connectors.sandbox.faults import Fault, FaultMode
+from sandboxes.base.faults import Fault, FaultMode
 from tests.connectors.conftest import FakeClock, MakeClient, RecordingSleep, Upstream
 
 # --- the primitive ------------------------------------------------------------------------

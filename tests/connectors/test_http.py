@@ -18,7 +18,7 @@ from connectors.errors import (
 from connectors.http import HttpClient, HttpConfig, HttpResponse
 from connectors.metrics import RequestCounter
 from connectors.records import Source
-from connectors.sandbox.faults import Fault, FaultMode
+from sandboxes.base.faults import Fault, FaultMode
 from tests.connectors.conftest import (
     LIMITED_UNTIL,
     TOKEN,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from connectors.sandbox.clock import MILLISECOND, SECOND, SandboxClock
+from sandboxes.base.clock import MILLISECOND, SECOND, SandboxClock
 
 FLOOR = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from connectors.sandbox.control import create_sandbox_app
-from connectors.sandbox.faults import FAULTS, Fault, FaultMode, FaultRegistry
-from connectors.sandbox.server import run_app
+from sandboxes.base.control import create_sandbox_app
+from sandboxes.base.faults import FAULTS, Fault, FaultMode, FaultRegistry
+from sandboxes.base.server import run_app
 from tests.connectors.conftest import TINY, Upstream
 
 

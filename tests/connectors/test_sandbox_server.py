@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from connectors.sandbox.server import run_app
+from sandboxes.base.server import run_app
 
 
 async def _hello(request: web.Request) -> web.Response:

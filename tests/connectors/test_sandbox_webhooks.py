@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp import web
 
-from connectors.sandbox.server import run_app
-from connectors.sandbox.webhooks import (
+from sandboxes.base.server import run_app
+from sandboxes.base.webhooks import (
     SHOPIFY_SIGNATURE_HEADER,
     SQUARE_SIGNATURE_HEADER,
     WebhookSender,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.demo import DemoWorld, generate
+from sandboxes.demo import DemoWorld, generate
 
 #: Big enough that every quirk is planted several times and the mix is measurable.
 LARGE = 5_000

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from connectors.demo import DEMO_NOW, DemoWorld, PosSystem
 from connectors.records import LocationKind
+from sandboxes.demo import DEMO_NOW, DemoWorld, PosSystem
 
 #: Rough bounding boxes of the cities the stores are in (lat min, lat max, lng min, lng max).
 CITY_BOXES = {
@@ -141,7 +141,7 @@ def test_planted_stock_scenarios(world: DemoWorld) -> None:
 
 
 def test_adjust_stock_keeps_quantities_coherent() -> None:
-    from connectors.demo import generate
+    from sandboxes.demo import generate
 
     w = generate(people=40, seed=1)
     sku, code = w.quirks.stock.last_unit

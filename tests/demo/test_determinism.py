@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.demo import DEMO_NOW, MIN_PEOPLE, DemoWorld, ShopifyKind, generate
+from sandboxes.demo import DEMO_NOW, MIN_PEOPLE, DemoWorld, ShopifyKind, generate
 
 
 def test_same_seed_gives_an_equal_world(world: DemoWorld) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from connectors.demo import DEMO_NOW, DemoWorld
 from connectors.records import ConsentState
+from sandboxes.demo import DEMO_NOW, DemoWorld
 
 
 def test_metrics_and_campaigns(world: DemoWorld) -> None:

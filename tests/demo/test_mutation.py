@@ -7,7 +7,8 @@ import sys
 from datetime import timedelta
 from decimal import Decimal
 
-from connectors.demo import (
+from connectors.records import Channel, Source
+from sandboxes.demo import (
     DEMO_NOW,
     DeliveryMethod,
     KlaviyoEvent,
@@ -16,7 +17,6 @@ from connectors.demo import (
     SquareOrder,
     generate,
 )
-from connectors.records import Channel, Source
 
 
 def test_new_ids_have_the_vendor_style_and_never_collide() -> None:
@@ -110,7 +110,7 @@ def test_reindex_rebuilds_the_same_indexes() -> None:
 
 DIGEST = """
 import hashlib
-from connectors.demo import generate
+from sandboxes.demo import generate
 w = generate(people=200, seed=7)
 parts = [repr((p.id, p.email, p.phone, sorted(p.systems), p.square_customer_ids)) for p in w.people]
 for name in ("shopify_customers", "square_customers", "klaviyo_profiles", "shopify_orders",

@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.demo import (
+from connectors.records import Channel
+from sandboxes.demo import (
     DEMO_NOW,
     HISTORY_DAYS,
     DeliveryMethod,
@@ -18,8 +19,7 @@ from connectors.demo import (
     ShopifyOrder,
     SquareOrder,
 )
-from connectors.demo.builder import LAST_SALE
-from connectors.records import Channel
+from sandboxes.demo.builder import LAST_SALE
 
 CENT = Decimal("0.01")
 START = DEMO_NOW - timedelta(days=HISTORY_DAYS)

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import phonenumbers
 import pytest
 
-from connectors.demo import DemoWorld, Persona
-from connectors.demo.ids import ulid_time
 from connectors.records import ConsentState, Source
+from sandboxes.demo import DemoWorld, Persona
+from sandboxes.demo.ids import ulid_time
 
 from .truth import is_placeholder, normalise_email, resolve
 

@@ -7,8 +7,8 @@ import re
 import phonenumbers
 import pytest
 
-from connectors.demo import PLACEHOLDER_EMAIL, PLACEHOLDER_PHONE, DemoWorld
 from connectors.records import Source
+from sandboxes.demo import PLACEHOLDER_EMAIL, PLACEHOLDER_PHONE, DemoWorld
 
 from .truth import normalise_email
 

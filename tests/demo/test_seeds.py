@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.demo import DEMO_NOW, generate
+from sandboxes.demo import DEMO_NOW, generate
 
 from .truth import resolve
 

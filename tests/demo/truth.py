@@ -4,7 +4,7 @@ phones never merge on their own, and an order ties its customer to its contact e
 
 from __future__ import annotations
 
-from connectors.demo import PLACEHOLDER_EMAIL, DemoWorld
+from sandboxes.demo import PLACEHOLDER_EMAIL, DemoWorld
 
 Node = tuple[str, str]
 

@@ -9,7 +9,7 @@ import pytest
 
 from connectors.klaviyo import filters
 from connectors.klaviyo.filters import Comparison, FilterSyntaxError, Logical, parse
-from connectors.klaviyo.sandbox.query import (
+from sandboxes.klaviyo.query import (
     EVENT_FIELDS,
     PROFILE_FIELDS,
     InvalidFilter,

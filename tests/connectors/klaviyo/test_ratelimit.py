@@ -8,7 +8,7 @@ import math
 import pytest
 
 from connectors.klaviyo.ratelimit import RATE_LIMITS, Pacers, RateLimit, Window, WindowPacer
-from connectors.klaviyo.sandbox.limits import FixedWindows
+from sandboxes.klaviyo.limits import FixedWindows
 from tests.connectors.conftest import FakeClock
 from tests.connectors.klaviyo.contract import SKIP_REASON, Contract, specs_available
 

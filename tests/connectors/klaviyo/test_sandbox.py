@@ -10,11 +10,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from connectors.demo import generate
-from connectors.demo.world import DemoWorld
 from connectors.klaviyo.connector import KlaviyoConnector
 from connectors.klaviyo.engagement import EngagementSettings
 from connectors.klaviyo.filters import parse_datetime
+from sandboxes.demo import generate
+from sandboxes.demo.world import DemoWorld
 from tests.connectors.conftest import FakeClock
 from tests.connectors.klaviyo.conftest import (
     API_KEY,

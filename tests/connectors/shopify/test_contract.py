@@ -19,8 +19,8 @@ from graphql import (
 from graphql.validation import NoDeprecatedCustomRule, specified_rules
 
 from connectors.shopify.queries import DOCUMENTS
-from connectors.shopify.sandbox.trim import trim
 from connectors.shopify.schema import subset_schema, subset_sdl
+from sandboxes.shopify.trim import trim
 
 BUILTIN = {"String", "Int", "Float", "Boolean", "ID"}
 

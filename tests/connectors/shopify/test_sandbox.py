@@ -12,14 +12,14 @@ import pytest
 from aiohttp import web
 from graphql import parse
 
-from connectors.demo import DemoWorld, PosSystem
 from connectors.records import Channel, CustomerChanged, InventoryChanged, OrderChanged
-from connectors.sandbox.faults import FAULTS, Fault, FaultMode
-from connectors.sandbox.server import run_app
 from connectors.shopify import queries
 from connectors.shopify.cost import requested_cost
 from connectors.shopify.schema import subset_schema
 from connectors.shopify.webhooks import ShopifyWebhooks
+from sandboxes.base.faults import FAULTS, Fault, FaultMode
+from sandboxes.base.server import run_app
+from sandboxes.demo import DemoWorld, PosSystem
 from tests.connectors.shopify.conftest import SECRET, Shop, StartShop
 
 

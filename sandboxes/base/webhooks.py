@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
 import logging
 import time
 from collections import deque
@@ -22,8 +24,6 @@ from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
-
-from connectors.webhooks import hmac_sha256
 
 log = logging.getLogger("omnigate.sandboxes.base.webhooks")
 
@@ -38,15 +38,20 @@ def _key(secret: str | bytes) -> bytes:
     return secret.encode() if isinstance(secret, str) else secret
 
 
+def _hmac_sha256(key: bytes, message: bytes) -> bytes:
+    """The digest both vendors sign with (our own, not the gateway's verifier's helper)."""
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
 def sign_shopify(secret: str | bytes, body: bytes) -> str:
     """``X-Shopify-Hmac-Sha256``: base64(HMAC-SHA256(app client secret, raw body))."""
-    digest = hmac_sha256(_key(secret), body)
+    digest = _hmac_sha256(_key(secret), body)
     return base64.b64encode(digest).decode("ascii")
 
 
 def sign_square(key: str | bytes, url: str, body: bytes) -> str:
     """``x-square-hmacsha256-signature``: base64(HMAC-SHA256(signature key, URL + raw body))."""
-    digest = hmac_sha256(_key(key), url.encode() + body)
+    digest = _hmac_sha256(_key(key), url.encode() + body)
     return base64.b64encode(digest).decode("ascii")
 
 

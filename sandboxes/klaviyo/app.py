@@ -24,14 +24,13 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from connectors.klaviyo.ratelimit import RateLimit
 from sandboxes.base.clock import SandboxClock
 from sandboxes.base.control import create_sandbox_app
 from sandboxes.base.faults import Fault
 from sandboxes.demo.world import DemoWorld, KlaviyoEvent, KlaviyoProfile
 from sandboxes.klaviyo import render
 from sandboxes.klaviyo.control import control_routes
-from sandboxes.klaviyo.limits import FixedWindows
+from sandboxes.klaviyo.limits import FixedWindows, RateLimit
 from sandboxes.klaviyo.query import (
     EVENT_FIELDS,
     METRIC_FIELDS,

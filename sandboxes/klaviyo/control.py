@@ -13,11 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.klaviyo.filters import parse_datetime
-from connectors.klaviyo.ratelimit import RateLimit
 from connectors.records import Consent, ConsentState
 from sandboxes.base.control import add_control_routes
 from sandboxes.klaviyo import render
+from sandboxes.klaviyo.filters import parse_datetime
+from sandboxes.klaviyo.limits import RateLimit
 from sandboxes.klaviyo.state import SANDBOX
 from sandboxes.klaviyo.store import KlaviyoStore
 

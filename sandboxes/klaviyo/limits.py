@@ -4,6 +4,12 @@ Per endpoint (operation) there is a burst window of one second and a steady wind
 minute, aligned to the clock like Klaviyo's; a request that would exceed either is answered 429
 with ``Retry-After`` (whole seconds until the full window ends) and Klaviyo's ``throttled``
 error document, and does not count against the window.
+
+The table is the sandbox's own, copied from ``x-klaviyo-ratelimit`` on each operation it
+serves in Klaviyo's 2026-07-15 OpenAPI documents (``../shared/specs/klaviyo/``), not the
+connector's pacing table: a wrong limit there is then caught by this sandbox's 429s instead of
+mirrored by them. ``tests/sandboxes/klaviyo/test_limits.py`` checks the table against the
+spec, and that it covers every route the sandbox serves.
 """
 
 from __future__ import annotations
@@ -13,7 +19,42 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from connectors.klaviyo.ratelimit import DEFAULT_LIMIT, RATE_LIMITS, RateLimit
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """One operation's windows: ``burst`` requests per second, ``steady`` per minute."""
+
+    burst: int
+    steady: int
+
+    @classmethod
+    def parse(cls, spec: Mapping[str, str]) -> RateLimit:
+        """From the spec's notation, ``{"burst": "75/s", "steady": "750/m"}``."""
+        return cls(_count(spec["burst"], "s"), _count(spec["steady"], "m"))
+
+
+def _count(text: str, unit: str) -> int:
+    count, slash, per = text.partition("/")
+    if not slash or per != unit or not count.isdigit():
+        raise ValueError(f"expected '<count>/{unit}', got {text!r}")
+    return int(count)
+
+
+#: ``operationId -> x-klaviyo-ratelimit`` for every operation the sandbox serves.
+RATE_LIMITS: dict[str, RateLimit] = {
+    "get_profiles": RateLimit(burst=75, steady=750),
+    "get_profile": RateLimit(burst=75, steady=750),
+    "update_profile": RateLimit(burst=75, steady=750),
+    "bulk_import_profiles": RateLimit(burst=10, steady=150),
+    "get_bulk_import_profiles_job": RateLimit(burst=10, steady=150),
+    "get_events": RateLimit(burst=350, steady=3500),
+    "get_metrics": RateLimit(burst=10, steady=150),
+    "request_profile_deletion": RateLimit(burst=3, steady=60),
+}
+
+#: For an operation missing from the table (one the control API names, say): the smallest
+#: tier the served operations use.
+DEFAULT_LIMIT = RateLimit(burst=10, steady=150)
 
 
 @dataclass(slots=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors.klaviyo.filters import Comparison, FilterSyntaxError, Logical, Node, Value, parse
+from sandboxes.klaviyo.filters import Comparison, FilterSyntaxError, Logical, Node, Value, parse
 
 #: Values in one ``any(...)`` list, at most.
 MAX_ANY_VALUES = 100

@@ -31,15 +31,15 @@ from graphql import (
 )
 from graphql.type import GraphQLNonNull
 
-from connectors.memo import Memo
-from connectors.shopify.cost import (
+from sandboxes.base.memo import Memo
+from sandboxes.shopify.bucket import Bucket
+from sandboxes.shopify.cost import (
     MAX_QUERY_COST,
     QueryCostError,
-    cost_shape,
     is_connection,
     requested_cost,
+    variables_shape,
 )
-from sandboxes.shopify.bucket import Bucket
 from sandboxes.shopify.state import SandboxState
 
 log = logging.getLogger("omnigate.sandbox.shopify")
@@ -192,7 +192,7 @@ class GraphQLEndpoint:
         operation_name: str | None,
     ) -> int:
         return self._costs.get(
-            (query, operation_name, cost_shape(variables)),
+            (query, operation_name, variables_shape(variables)),
             lambda: requested_cost(self.schema, document, variables, operation_name),
         )
 

@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 
 from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, build_schema
 
-from connectors.shopify.schema import subset_sdl
 from sandboxes.demo import (
     DemoLocation,
     DemoVariant,
@@ -27,6 +26,7 @@ from sandboxes.demo import (
     StockLevel,
 )
 from sandboxes.shopify import render
+from sandboxes.shopify.sdl import sdl
 from sandboxes.shopify.search import Field, Index, Searcher, SearchSyntaxError
 from sandboxes.shopify.state import SandboxState
 
@@ -503,9 +503,8 @@ _FIELD_RESOLVERS: dict[tuple[str, str], Callable[..., Any]] = {
 
 @cache
 def executable_schema() -> GraphQLSchema:
-    """The trimmed schema with the sandbox's resolvers attached (its own instance, so the
-    client's costing schema stays untouched)."""
-    schema = build_schema(subset_sdl())
+    """The sandbox's trimmed schema with its resolvers attached."""
+    schema = build_schema(sdl())
     for (type_name, field_name), resolver in _FIELD_RESOLVERS.items():
         owner = schema.get_type(type_name)
         assert isinstance(owner, GraphQLObjectType), type_name

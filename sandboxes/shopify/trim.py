@@ -1,17 +1,22 @@
 """Regenerate the trimmed Admin API SDL from Shopify's official one.
 
-The sandbox serves (and the client costs queries against) a subset of the official 2026-01
-schema. Writing that subset by hand would invite drift, so it is cut mechanically out of the
-official SDL: the kept object types keep only the fields listed in :data:`KEEP`, with their
-official arguments, argument types, defaults and return types unchanged; every enum, scalar and
-input type those fields need is copied whole. Descriptions are dropped to keep the file small.
+The sandbox serves a subset of the official 2026-01 schema. Writing that subset by hand
+would invite drift, so it is cut mechanically out of the official SDL: the kept object types
+keep only the fields listed in :data:`KEEP`, with their official arguments, argument types,
+defaults and return types unchanged; every enum, scalar and input type those fields need is
+copied whole. Descriptions are dropped to keep the file small.
 
-Run ``python -m sandboxes.shopify.trim <official.graphql>`` after changing
-:data:`KEEP`; the contract test then checks the result is a faithful subset.
+Run ``python -m sandboxes.shopify.trim <official.graphql>`` after changing :data:`KEEP`; it
+writes the sandbox's copy (``sandboxes/shopify/admin_subset.graphql``), and the contract tests
+check it is exactly this cut. The client costs its queries against a copy of its own
+(``connectors/shopify/admin_subset.graphql``), held to the official SDL by its own contract
+test; ``--output connectors/shopify/admin_subset.graphql`` writes the same cut there when the
+client needs a field the sandbox gained.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import sys
 from pathlib import Path
@@ -36,7 +41,7 @@ from graphql import (
     print_ast,
 )
 
-from connectors.shopify.schema import SUBSET_SDL_PATH
+from sandboxes.shopify.sdl import SDL_PATH
 
 #: Object and interface types served, and the fields kept on each.
 KEEP: dict[str, tuple[str, ...]] = {
@@ -222,11 +227,12 @@ _BUILTIN_SCALARS = frozenset({"String", "Int", "Float", "Boolean", "ID"})
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m sandboxes.shopify.trim <admin_2026-01.graphql>")
-        return 2
-    SUBSET_SDL_PATH.write_text(trim(Path(argv[1]).read_text(encoding="utf-8")), encoding="utf-8")
-    print(f"wrote {SUBSET_SDL_PATH}")
+    parser = argparse.ArgumentParser(prog="python -m sandboxes.shopify.trim")
+    parser.add_argument("official", type=Path, help="Shopify's admin_2026-01.graphql")
+    parser.add_argument("--output", type=Path, default=SDL_PATH, help="default: %(default)s")
+    args = parser.parse_args(argv[1:])
+    args.output.write_text(trim(args.official.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"wrote {args.output}")
     return 0
 
 

@@ -16,10 +16,10 @@ import phonenumbers
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from connectors.square.mapping import parse_time
 from sandboxes.base.faults import is_control_path
 from sandboxes.square import render
 from sandboxes.square.state import SquareApiError, SquareSandbox
+from sandboxes.square.units import parse_time
 
 JSON = dict[str, Any]
 

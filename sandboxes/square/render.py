@@ -22,7 +22,6 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.records import Address
-from connectors.square.mapping import to_minor_units
 from sandboxes.demo.world import (
     DemoLocation,
     DemoProduct,
@@ -33,6 +32,7 @@ from sandboxes.demo.world import (
     SquareRefund,
     StockLevel,
 )
+from sandboxes.square.units import minor_units
 
 JSON = dict[str, Any]
 
@@ -48,7 +48,7 @@ def timestamp(at: datetime) -> str:
 
 
 def money(amount: Decimal, currency: str) -> JSON:
-    return {"amount": to_minor_units(amount, currency), "currency": currency}
+    return {"amount": minor_units(amount, currency), "currency": currency}
 
 
 def address(value: Address | None) -> JSON | None:

@@ -12,9 +12,9 @@ import pytest
 
 from connectors.klaviyo.connector import KlaviyoConnector
 from connectors.klaviyo.engagement import EngagementSettings
-from connectors.klaviyo.filters import parse_datetime
 from sandboxes.demo import generate
 from sandboxes.demo.world import DemoWorld
+from sandboxes.klaviyo.filters import parse_datetime
 from tests.connectors.conftest import FakeClock
 from tests.connectors.klaviyo.conftest import (
     API_KEY,

@@ -7,8 +7,8 @@ person, a family sharing a phone, subscribers who never bought, duplicate POS re
 placeholder contacts. ``DemoWorld.quirks`` says where each planted case is, and ``Person``
 is the truth identity resolution is tested against.
 
-The package never imports ``gateway``, ``schema`` or ``resolvers``; sandboxes render the
-world into their own wire formats.
+From the product it imports only ``connectors.records`` (lint-imports enforces it);
+sandboxes render the world into their own wire formats.
 """
 
 from sandboxes.demo.generator import MIN_PEOPLE, generate

@@ -33,6 +33,44 @@ def test_literals_cover_numbers_booleans_null_and_lists() -> None:
     assert node.value == (1, 2.5, -3, True, None, "s")
 
 
+def test_logical_operators_nest_and_has_takes_no_value() -> None:
+    assert parse('not(equals(a,"x"))') == Logical("not", (Comparison("equals", "a", "x"),))
+    assert parse("or(has(profile),and(equals(a,1),less-than(b,2)))") == Logical(
+        "or",
+        (
+            Comparison("has", "profile"),
+            Logical("and", (Comparison("equals", "a", 1), Comparison("less-than", "b", 2))),
+        ),
+    )
+    assert parse("any(id,[])") == Comparison("any", "id", ())
+
+
+def test_datetimes_may_carry_an_offset_or_be_a_date_alone() -> None:
+    assert parse("greater-than(datetime,2026-08-03T12:30:00+02:00)") == Comparison(
+        "greater-than", "datetime", datetime(2026, 8, 3, 10, 30, tzinfo=UTC)
+    )
+    assert parse("less-than(updated,2026-08-03)") == Comparison(
+        "less-than", "updated", datetime(2026, 8, 3, tzinfo=UTC)
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("equals(email,bob@example.com)", 13),
+        ('frobnicate(email,"a")', 0),
+        ('equals(email "a")', 13),
+        ('equals(email,"a") trailing', 18),
+        ("not(equals(a,1),equals(b,2))", 0),
+    ],
+)
+def test_syntax_errors_name_the_offending_position(text: str, position: int) -> None:
+    with pytest.raises(FilterSyntaxError) as caught:
+        parse(text)
+    assert caught.value.position == position
+    assert f"at position {position}" in str(caught.value)
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -1,16 +1,18 @@
 # The two commands of the README: `make demo` and `make test`. Each creates .venv from the
-# repo's own files on first use (and again whenever pyproject.toml changes).
+# repo's own files on first use (and again whenever either pyproject.toml changes).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Two distributions: the product (pyproject.toml) and its sandboxes (sandboxes/pyproject.toml).
+PROJECTS := pyproject.toml sandboxes/pyproject.toml
+STAMP  := $(VENV)/.installed-$(shell cat $(PROJECTS) | cksum | cut -d' ' -f1)
 
 .PHONY: demo test check lint types layers docs bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): $(PROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./sandboxes
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

@@ -30,14 +30,14 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.demo import generate
 from connectors.records import Source
-from connectors.sandbox.server import run_app
 from gateway.app import create_app
 from gateway.demo import DemoStack, demo_settings, sandbox_apps, webhooks_base
 from resolvers.context import RequestContext
 from resolvers.loaders import Loaders
 from resolvers.viewer import Role, Viewer
+from sandboxes.base.server import run_app
+from sandboxes.demo import generate
 from tests.support import listening_socket, make_settings, serve
 
 FIELDS = """

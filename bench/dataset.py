@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from connectors.demo import Persona, generate
+from sandboxes.demo import Persona, generate
 
 
 def main(argv: list[str] | None = None) -> None:

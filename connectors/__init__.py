@@ -1,2 +1,3 @@
-"""Connectors: one package per vendor (client, mapping, webhooks, sandbox) plus the shared
-HTTP base. Nothing here imports ``resolvers``, ``schema`` or ``gateway``."""
+"""Connectors: one package per vendor (client, mapping, webhooks) plus the shared HTTP base.
+Nothing here imports ``resolvers``, ``schema``, ``gateway`` or the vendor fakes in
+``sandboxes``, and no vendor package imports another (lint-imports enforces both)."""

@@ -3,6 +3,11 @@ dataset, and the gateway pointed at them with demo credentials and demo tokens.
 
 Everything runs in one event loop, so ``omnigate demo`` is one process a newcomer can start
 and stop with Ctrl-C. The same function boots the stack for end-to-end tests.
+
+The sandboxes are a distribution of their own (``omnigate-sandboxes``), not part of the
+``omnigate`` wheel, so this module imports them only when a demo starts: a production install
+without them imports and serves everything else, and ``omnigate demo`` there says what to
+install instead of failing with a traceback.
 """
 
 from __future__ import annotations
@@ -11,19 +16,38 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from aiohttp import web
 from pydantic import SecretStr
 
-from connectors.demo import DemoWorld, generate
-from connectors.klaviyo.sandbox import create_sandbox as klaviyo_sandbox
-from connectors.sandbox.clock import SandboxClock
-from connectors.sandbox.server import run_app
 from connectors.shopify.ids import location_id
-from connectors.shopify.sandbox import create_sandbox as shopify_sandbox
 from connectors.square.locations import PREFIX as SQUARE_LOCATION
-from connectors.square.sandbox import create_sandbox as square_sandbox
-from gateway.settings import DEMO_TOKENS, Settings, TokenGrant
+from gateway.settings import DEMO_TOKENS, Settings, StartupError, TokenGrant
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from sandboxes.base.clock import SandboxClock
+    from sandboxes.demo import DemoWorld
+
+#: What ``omnigate demo`` says when the sandboxes distribution is not installed.
+SANDBOXES_MISSING = (
+    "the demo runs against the vendor sandboxes, which are not installed (they are the "
+    "separate omnigate-sandboxes distribution, not part of the omnigate wheel): from a "
+    "checkout, run `make demo`, or `pip install -e ./sandboxes` into this environment"
+)
+
+
+def require_sandboxes() -> None:
+    """Raise :class:`StartupError` naming what to install when ``sandboxes`` is absent (a
+    missing dependency *of* the sandboxes still raises as itself)."""
+    try:
+        import sandboxes  # noqa: F401
+    except ModuleNotFoundError as exc:
+        if exc.name != "sandboxes":
+            raise
+        raise StartupError([SANDBOXES_MISSING]) from None
+
 
 #: Credentials the sandboxes accept. They only ever guard loopback fakes.
 SHOPIFY_TOKEN = "shpat_demo_token"
@@ -49,6 +73,12 @@ def sandbox_apps(
     """The three vendor sandboxes over one world; ``hooks`` is the gateway's
     ``…/webhooks`` base URL, where they deliver signed webhooks. They share ``clock`` (a new
     one by default), so a change made in any of them is stamped on the same time line."""
+    require_sandboxes()
+    from sandboxes.base.clock import SandboxClock
+    from sandboxes.klaviyo import create_sandbox as klaviyo_sandbox
+    from sandboxes.shopify import create_sandbox as shopify_sandbox
+    from sandboxes.square import create_sandbox as square_sandbox
+
     clock = clock or SandboxClock(world.now)
     return {
         "shopify": shopify_sandbox(
@@ -135,7 +165,13 @@ async def sandboxes(
     """Start the sandboxes and yield settings that point the gateway at them.
 
     ``gateway_url`` (e.g. ``http://127.0.0.1:8000``) is where sandboxes deliver webhooks.
+    Raises :class:`StartupError` when the sandboxes distribution is not installed.
     """
+    require_sandboxes()
+    from sandboxes.base.clock import SandboxClock
+    from sandboxes.base.server import run_app
+    from sandboxes.demo import generate
+
     world = generate(people=people or settings.demo_people, seed=settings.demo_seed)
     hooks = webhooks_base(settings, gateway_url)
     clock = SandboxClock(world.now)

@@ -2,6 +2,6 @@
 
 The connector (:mod:`connectors.shopify.connector`) implements ``CustomerSource``,
 ``OrderSource``, ``LocationSource`` and ``InventorySource``; :mod:`connectors.shopify.webhooks`
-verifies and parses signed deliveries; :mod:`connectors.shopify.sandbox` is a local Admin API
+verifies and parses signed deliveries; :mod:`sandboxes.shopify` is a local Admin API
 over the demo dataset. See ``docs/connectors/shopify.md``.
 """

@@ -3,8 +3,10 @@
 Shopify charges a query its *requested* cost up front (a static analysis of the document) and
 refunds the difference to the *actual* cost after running it. The client must know the
 requested cost to pace itself (it needs that many points available) and to refuse a query over
-the 1,000-point single-query limit before Shopify does; the sandbox charges the same figure.
-Both use :func:`requested_cost`, so they can never disagree.
+the 1,000-point single-query limit before Shopify does. The sandbox charges with a calculator
+of its own (``sandboxes/shopify/cost.py``), written from the same published rules, so a
+mistake here is not mirrored there; ``tests/sandboxes/shopify/test_cost.py`` holds both to
+Shopify's documented examples and to each other on every document the client sends.
 
 Rules (Shopify's documented defaults):
 

@@ -1,8 +1,10 @@
-"""The trimmed Admin API schema shipped with the connector.
+"""The trimmed Admin API schema the client costs its queries against.
 
-``admin_subset.graphql`` is cut from Shopify's official 2026-01 SDL (see
-:mod:`connectors.shopify.sandbox.trim`). The sandbox executes it; the client uses it to compute
-a query's requested cost before sending it, exactly as the sandbox (and Shopify) will.
+``admin_subset.graphql`` is cut from Shopify's official 2026-01 SDL (by the sandbox's trim
+tool, ``python -m sandboxes.shopify.trim ... --output connectors/shopify/admin_subset.graphql``).
+The client uses it to compute a query's requested cost before sending it, as Shopify will.
+The sandbox serves a copy of its own, so a field missing here is not missing there too;
+contract tests hold both copies to the official SDL.
 """
 
 from __future__ import annotations

@@ -74,11 +74,6 @@ def money(value: object) -> Money | None:
     return Money(Decimal(amount).scaleb(-exponent), currency.upper())
 
 
-def to_minor_units(amount: Decimal, currency: str) -> int:
-    """The inverse of :func:`money` (the sandbox writes Square amounts with it)."""
-    return int(amount.scaleb(_EXPONENTS.get(currency.upper(), 2)).to_integral_value())
-
-
 def quantity(value: object) -> int:
     """Square quantities are decimal strings (``"1"``, ``"2.5"`` for weighed goods)."""
     try:

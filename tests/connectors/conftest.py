@@ -14,9 +14,9 @@ from aiohttp import web
 
 from connectors.http import HttpClient, HttpConfig
 from connectors.metrics import RequestCounter
-from connectors.sandbox.control import add_control_routes, create_sandbox_app
-from connectors.sandbox.faults import FAULTS, FaultRegistry
-from connectors.sandbox.server import run_app
+from sandboxes.base.control import add_control_routes, create_sandbox_app
+from sandboxes.base.faults import FAULTS, FaultRegistry
+from sandboxes.base.server import run_app
 
 TOKEN = "tiny-secret-token"
 #: What ``/limited`` puts in its first ``Retry-After``: an HTTP-date, not seconds.

@@ -13,7 +13,7 @@ import pytest
 
 from connectors import deadline
 from connectors.errors import UpstreamTimeout, UpstreamUnavailable
-from connectors.sandbox.faults import Fault, FaultMode
+from sandboxes.base.faults import Fault, FaultMode
 from tests.connectors.conftest import FakeClock, MakeClient, RecordingSleep, Upstream
 from tests.connectors.tiny import MakeClient as MakeTinyClient
 from tests.connectors.tiny import TinyVendor, tiny_clients

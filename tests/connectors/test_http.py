@@ -18,7 +18,7 @@ from connectors.errors import (
     UpstreamBadResponse,
     UpstreamUnavailable,
 )
-from connectors.sandbox.faults import Fault, FaultMode
+from sandboxes.base.faults import Fault, FaultMode
 from tests.connectors.conftest import (
     MakeClient,
     RecordingSleep,

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from connectors import deadline
 from connectors.errors import UpstreamTimeout, UpstreamUnavailable
-from connectors.sandbox.faults import Fault, FaultMode
-from connectors.sandbox.server import run_app
+from sandboxes.base.faults import Fault, FaultMode
+from sandboxes.base.server import run_app
 from tests.connectors.conftest import MakeClient, Upstream
 
 

@@ -20,7 +20,6 @@ from starlette.routing import Route
 from connectors.errors import UpstreamUnavailable
 from connectors.records import InventoryChanged, Source, WebhookEvent
 from connectors.registry import ConnectorSet
-from connectors.sandbox.webhooks import sign_shopify
 from connectors.shopify.webhooks import ShopifyWebhooks
 from gateway.dead_letters import describe, list_letters, replay_letters
 from gateway.store import MemoryStore
@@ -31,6 +30,7 @@ from resolvers.events import EventBus
 from resolvers.model import StockLevel
 from resolvers.store import DeadLetter, ReceiptClaim, StoreError
 from resolvers.webhook_events import WebhookDispatcher
+from sandboxes.base.webhooks import sign_shopify
 from tests.support import serve
 
 SECRET = "route-secret"

@@ -11,10 +11,10 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from connectors.demo import DemoWorld
 from gateway.app import create_app
 from gateway.demo import DemoStack, sandboxes
 from gateway.settings import TokenGrant
+from sandboxes.demo import DemoWorld
 from tests.support import gql, listening_socket, make_settings, serve
 
 PEOPLE = 200  # the demo default, so docs/queries examples find their people

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connectors.klaviyo.sandbox import SANDBOX as KLAVIYO
-from connectors.sandbox.clock import SECOND, truncate
-from connectors.shopify.sandbox import SANDBOX as SHOPIFY
-from connectors.square.sandbox import SANDBOX as SQUARE
 from resolvers.customers.sync import sync_customers
+from sandboxes.base.clock import SECOND, truncate
+from sandboxes.klaviyo import SANDBOX as KLAVIYO
+from sandboxes.shopify import SANDBOX as SHOPIFY
+from sandboxes.square import SANDBOX as SQUARE
 from tests.e2e.conftest import Demo
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from connectors.klaviyo.sandbox import SANDBOX as KLAVIYO
-from connectors.sandbox.clock import SECOND, truncate
-from connectors.shopify.sandbox import SANDBOX as SHOPIFY
-from connectors.square.sandbox import SANDBOX as SQUARE
 from gateway.scheduler import SyncScheduler
 from resolvers.customers.sync import source_checkpoint
+from sandboxes.base.clock import SECOND, truncate
+from sandboxes.klaviyo import SANDBOX as KLAVIYO
+from sandboxes.shopify import SANDBOX as SHOPIFY
+from sandboxes.square import SANDBOX as SQUARE
 from tests.e2e.conftest import Demo, boot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from connectors.demo import DemoWorld
 from connectors.shopify.ids import location_id
 from connectors.square.locations import LocationMap
 from gateway.auth import Authenticator
 from gateway.demo import STORE_STAFF_TOKEN, store_staff_grant
 from gateway.settings import TokenGrant
 from resolvers.customers.profile import UnifiedProfile, from_body
+from sandboxes.demo import DemoWorld
 from tests.e2e.conftest import Demo, boot
 from tests.support import codes
 

@@ -13,10 +13,10 @@ import aiohttp
 import pytest
 
 from connectors.records import Source
-from connectors.sandbox.webhooks import Delivery, WebhookSender, sign_shopify
 from connectors.shopify.ids import gid
-from connectors.shopify.sandbox import SANDBOX
 from gateway.demo import SHOPIFY_SECRET
+from sandboxes.base.webhooks import Delivery, WebhookSender, sign_shopify
+from sandboxes.shopify import SANDBOX
 from tests.e2e.conftest import Demo
 
 

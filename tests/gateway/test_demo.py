@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from connectors.demo import generate
 from connectors.klaviyo.connector import KlaviyoConnector
 from connectors.metrics import RequestCounter
 from connectors.records import Source
 from gateway.demo import demo_settings
 from gateway.runtime import build_connectors
+from sandboxes.demo import generate
 from tests.support import make_settings
 
 URLS = {vendor: "http://127.0.0.1:1" for vendor in ("shopify", "square", "klaviyo")}

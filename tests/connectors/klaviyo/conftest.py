@@ -19,13 +19,13 @@ import pytest
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from connectors.demo.world import DemoWorld
 from connectors.http import HttpConfig
 from connectors.klaviyo.connector import KlaviyoConfig, KlaviyoConnector
-from connectors.klaviyo.sandbox import SANDBOX, KlaviyoSandbox, create_sandbox
 from connectors.metrics import RequestCounter
-from connectors.sandbox.faults import FAULTS, MALFORMED_BODY, FaultRegistry
-from connectors.sandbox.server import run_app
+from sandboxes.base.faults import FAULTS, MALFORMED_BODY, FaultRegistry
+from sandboxes.base.server import run_app
+from sandboxes.demo.world import DemoWorld
+from sandboxes.klaviyo import SANDBOX, KlaviyoSandbox, create_sandbox
 from tests.connectors.klaviyo.contract import Contract, specs_available
 from tests.connectors.klaviyo.world import klaviyo_world
 

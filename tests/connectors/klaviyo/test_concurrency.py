@@ -9,8 +9,8 @@ from typing import Any
 
 import aiohttp
 
-from connectors.demo.world import DemoWorld
 from connectors.metrics import RequestCounter
+from sandboxes.demo.world import DemoWorld
 from tests.connectors.conftest import FakeClock
 from tests.connectors.klaviyo.conftest import API_KEY, MakeConnector, MakeSandbox, Sandbox
 

@@ -15,12 +15,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from connectors.demo.world import DemoWorld
 from connectors.klaviyo.connector import REQUIRED_SCOPES, KlaviyoConnector
 from connectors.klaviyo.mapping import bulk_import_body, deletion_body, patch_body
 from connectors.klaviyo.writer import WriterSettings
 from connectors.records import Money, ProfileUpdate
-from connectors.sandbox.faults import Fault, FaultMode
+from sandboxes.base.faults import Fault, FaultMode
+from sandboxes.demo.world import DemoWorld
 from tests.connectors.klaviyo.conftest import (
     API_KEY,
     INVALID_ON_PURPOSE,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from connectors.capabilities import MarketingDirectory
-from connectors.demo import generate
 from connectors.http import HttpConfig
 from connectors.klaviyo.connector import KlaviyoConfig, KlaviyoConnector
-from connectors.klaviyo.sandbox import create_sandbox
 from connectors.metrics import RequestCounter
-from connectors.sandbox.server import run_app
+from sandboxes.base.server import run_app
+from sandboxes.demo import generate
+from sandboxes.klaviyo import create_sandbox
 
 
 async def test_list_profiles_pages_through_everyone_and_filters_by_update() -> None:

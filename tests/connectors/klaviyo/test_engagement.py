@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from connectors.demo.world import DemoWorld
 from connectors.klaviyo.connector import KlaviyoConnector
 from connectors.klaviyo.engagement import EVENTS_PAGE_SIZE, EngagementSettings
 from connectors.metrics import RequestCounter
+from sandboxes.demo.world import DemoWorld
 from tests.connectors.klaviyo.conftest import MakeConnector, MakeSandbox, Sandbox
 from tests.connectors.klaviyo.world import klaviyo_world, truth
 

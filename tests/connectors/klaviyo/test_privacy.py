@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.demo.world import DemoWorld
 from connectors.errors import UpstreamRateLimited
 from connectors.klaviyo.connector import KlaviyoConnector
-from connectors.sandbox.faults import Fault, FaultMode
+from sandboxes.base.faults import Fault, FaultMode
+from sandboxes.demo.world import DemoWorld
 from tests.connectors.klaviyo.conftest import MakeConnector, Sandbox
 
 

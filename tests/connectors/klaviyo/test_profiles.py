@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.demo.world import DemoWorld
 from connectors.errors import (
     UpstreamAuthError,
     UpstreamBadResponse,
@@ -12,10 +11,11 @@ from connectors.errors import (
     UpstreamUnavailable,
 )
 from connectors.klaviyo.connector import KlaviyoConnector
-from connectors.klaviyo.sandbox.query import PROFILE_FIELDS, compile_filter
 from connectors.metrics import RequestCounter
 from connectors.records import ConsentState, Source
-from connectors.sandbox.faults import Fault, FaultMode
+from sandboxes.base.faults import Fault, FaultMode
+from sandboxes.demo.world import DemoWorld
+from sandboxes.klaviyo.query import PROFILE_FIELDS, compile_filter
 from tests.connectors.klaviyo.conftest import MakeConnector, MakeSandbox, Sandbox
 from tests.connectors.klaviyo.world import klaviyo_world
 

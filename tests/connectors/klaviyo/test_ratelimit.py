@@ -1,4 +1,5 @@
-"""Client pacing and the sandbox's fixed windows, on injected clocks (no waiting)."""
+"""Client pacing, on injected clocks (no waiting). The sandbox's fixed windows, with a table
+of their own, are tested in ``tests/sandboxes/klaviyo/test_limits.py``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import math
 import pytest
 
 from connectors.klaviyo.ratelimit import RATE_LIMITS, Pacers, RateLimit, Window, WindowPacer
-from connectors.klaviyo.sandbox.limits import FixedWindows
 from tests.connectors.conftest import FakeClock
 from tests.connectors.klaviyo.contract import SKIP_REASON, Contract, specs_available
 
@@ -80,25 +80,3 @@ def test_pacers_are_per_operation_and_use_the_table() -> None:
     assert profiles is pacers.for_operation("get_profiles")
     assert profiles.windows == (Window(75, 1.0), Window(750, 60.0))
     assert pacers.for_operation("get_metrics").windows[0] == Window(10, 1.0)
-
-
-def test_fixed_windows_throttle_past_the_burst_with_retry_after_to_the_window_end() -> None:
-    clock = FakeClock(1000.25)
-    windows = FixedWindows({"get_profiles": RateLimit(75, 750)}, clock=clock)
-    admitted = [windows.admit("get_profiles") for _ in range(80)]
-    assert admitted[:75] == [None] * 75
-    assert admitted[75:] == [1] * 5
-    assert windows.throttled == {"get_profiles": 5}
-    clock.advance(0.75)  # the next second starts: a fresh burst window
-    assert windows.admit("get_profiles") is None
-
-
-def test_fixed_windows_enforce_the_steady_minute() -> None:
-    clock = FakeClock(60_000.0)
-    windows = FixedWindows({"get_profiles": RateLimit(75, 750)}, clock=clock)
-    for _ in range(10):
-        for _ in range(75):
-            assert windows.admit("get_profiles") is None
-        clock.advance(1.0)
-    # 750 in the first ten seconds of the minute: 50 seconds until the minute ends.
-    assert windows.admit("get_profiles") == 50

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.demo.world import DemoWorld
 from connectors.klaviyo.properties import wire_properties
 from connectors.klaviyo.writer import WriterSettings
 from connectors.metrics import RequestCounter
 from connectors.records import Money, ProfileUpdate
-from connectors.sandbox.faults import Fault, FaultMode
+from sandboxes.base.faults import Fault, FaultMode
+from sandboxes.demo.world import DemoWorld
 from tests.connectors.klaviyo.conftest import MakeConnector, MakeSandbox, Sandbox
 from tests.connectors.klaviyo.world import klaviyo_world
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from connectors.demo.ids import IdFactory
-from connectors.demo.world import (
+from connectors.records import Address, Consent, ConsentState
+from sandboxes.demo.ids import IdFactory
+from sandboxes.demo.world import (
     DEMO_NOW,
     DemoWorld,
     KlaviyoEvent,
@@ -23,7 +24,6 @@ from connectors.demo.world import (
     Quirks,
     StockScenarios,
 )
-from connectors.records import Address, Consent, ConsentState
 
 OPENED, CLICKED, RECEIVED, PLACED = (
     "Opened Email",

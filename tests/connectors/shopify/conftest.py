@@ -16,15 +16,15 @@ import pytest
 from aiohttp import web
 from graphql import DocumentNode, GraphQLSchema, build_ast_schema, parse
 
-from connectors.demo import DemoWorld, generate
 from connectors.http import HttpConfig
 from connectors.metrics import RequestCounter
-from connectors.sandbox.faults import FAULTS
-from connectors.sandbox.server import run_app
 from connectors.shopify.connector import ShopifyConfig, ShopifyConnector
-from connectors.shopify.sandbox import ENDPOINT, SANDBOX, create_sandbox
-from connectors.shopify.sandbox.bucket import Bucket
-from connectors.shopify.sandbox.control import Control
+from sandboxes.base.faults import FAULTS
+from sandboxes.base.server import run_app
+from sandboxes.demo import DemoWorld, generate
+from sandboxes.shopify import ENDPOINT, SANDBOX, create_sandbox
+from sandboxes.shopify.bucket import Bucket
+from sandboxes.shopify.control import Control
 from tests.specs import SPECS, missing
 
 OFFICIAL_SDL = SPECS / "shopify" / "admin_2026-01.graphql"

@@ -11,12 +11,12 @@ import asyncio
 import aiohttp
 import pytest
 
-from connectors.demo import DemoWorld
 from connectors.errors import UpstreamAuthError, UpstreamBadResponse, UpstreamRateLimited
 from connectors.metrics import RequestCounter
-from connectors.sandbox.faults import FAULTS, Fault, FaultMode
 from connectors.shopify import queries
 from connectors.shopify.client import QueryCostExceeded
+from sandboxes.base.faults import FAULTS, Fault, FaultMode
+from sandboxes.demo import DemoWorld
 from tests.connectors.shopify.conftest import API, TOKEN, MakeConnector, StartShop
 
 SHARED = {"copy_world": False}

@@ -19,12 +19,12 @@ from connectors.capabilities import (
     LocationSource,
     OrderSource,
 )
-from connectors.demo import DemoWorld
 from connectors.http import HttpConfig
 from connectors.metrics import RequestCounter
 from connectors.records import Channel, ConsentState, LocationKind
 from connectors.shopify import queries
 from connectors.shopify.connector import ShopifyConfig, ShopifyConnector
+from sandboxes.demo import DemoWorld
 from tests.connectors.shopify.conftest import MakeConnector, StartShop
 
 FAST = {"restore_rate": 10_000.0}

@@ -1,5 +1,6 @@
-"""Contract tests: our documents against Shopify's official 2026-01 schema, and the sandbox's
-trimmed schema against the official one. These run in CI wherever ``../shared/specs`` exists."""
+"""Contract tests: our documents against Shopify's official 2026-01 schema, and both trimmed
+schemas (the client's, which it costs queries against, and the sandbox's own, which it serves)
+against the official one. These run in CI wherever ``../shared/specs`` exists."""
 
 from __future__ import annotations
 
@@ -13,16 +14,21 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
+    build_schema,
     parse,
     validate,
 )
 from graphql.validation import NoDeprecatedCustomRule, specified_rules
 
 from connectors.shopify.queries import DOCUMENTS
-from connectors.shopify.sandbox.trim import trim
-from connectors.shopify.schema import subset_schema, subset_sdl
+from connectors.shopify.schema import subset_schema
+from sandboxes.shopify.sdl import sdl as sandbox_sdl
+from sandboxes.shopify.trim import trim
 
 BUILTIN = {"String", "Int", "Float", "Boolean", "ID"}
+
+#: The two trimmed copies of the Admin schema, each owned by one side of the wire.
+TRIMMED = {"client": subset_schema, "sandbox": lambda: build_schema(sandbox_sdl())}
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTS))
@@ -34,9 +40,10 @@ def test_connector_document_validates_against_the_official_sdl(
     assert errors == [], f"{name}: {[e.message for e in errors]}"
 
 
+@pytest.mark.parametrize("copy", sorted(TRIMMED))
 @pytest.mark.parametrize("name", sorted(DOCUMENTS))
-def test_connector_document_validates_against_the_sandbox_sdl(name: str) -> None:
-    errors = validate(subset_schema(), parse(DOCUMENTS[name]))
+def test_connector_document_validates_against_both_trimmed_sdls(name: str, copy: str) -> None:
+    errors = validate(TRIMMED[copy](), parse(DOCUMENTS[name]))
     assert errors == [], f"{name}: {[e.message for e in errors]}"
 
 
@@ -52,10 +59,11 @@ def test_the_contract_check_would_catch_a_deprecated_or_unknown_field(
     assert validate(official_schema, unknown, rules)
 
 
-def test_sandbox_sdl_is_a_faithful_subset_of_the_official_sdl(
-    official_schema: GraphQLSchema,
+@pytest.mark.parametrize("copy", sorted(TRIMMED))
+def test_each_trimmed_sdl_is_a_faithful_subset_of_the_official_sdl(
+    official_schema: GraphQLSchema, copy: str
 ) -> None:
-    ours = subset_schema()
+    ours = TRIMMED[copy]()
     mismatches: list[str] = []
     checked_fields = 0
     for name, ours_type in ours.type_map.items():
@@ -128,5 +136,5 @@ def test_sandbox_sdl_is_a_faithful_subset_of_the_official_sdl(
 def test_sandbox_sdl_is_what_the_trim_tool_cuts_from_the_official_sdl(
     official_document: DocumentNode,
 ) -> None:
-    """The checked-in file is generated, never hand-edited."""
-    assert trim(official_document) == subset_sdl()
+    """The sandbox's checked-in file is generated, never hand-edited."""
+    assert trim(official_document) == sandbox_sdl()

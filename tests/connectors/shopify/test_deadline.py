@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from connectors import deadline
-from connectors.demo import DemoWorld
 from connectors.errors import UpstreamRateLimited, UpstreamTimeout
 from connectors.metrics import RequestCounter
-from connectors.sandbox.faults import FAULTS, Fault, FaultMode
+from sandboxes.base.faults import FAULTS, Fault, FaultMode
+from sandboxes.demo import DemoWorld
 from tests.connectors.shopify.conftest import MakeConnector, StartShop
 
 SHARED = {"copy_world": False}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from connectors.shopify import search
-from connectors.shopify.sandbox.search import (
+from sandboxes.shopify.search import (
     Field,
     Searcher,
     SearchSyntaxError,

@@ -26,9 +26,9 @@ from connectors.records import (
     RefundCreated,
     Source,
 )
-from connectors.sandbox.webhooks import sign_shopify
 from connectors.shopify.webhooks import ShopifyWebhooks
 from connectors.webhooks import WebhookParseError
+from sandboxes.base.webhooks import sign_shopify
 
 SECRET = "hush"
 ITEM = 271878346596884015

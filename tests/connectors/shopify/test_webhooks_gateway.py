@@ -18,7 +18,6 @@ import aiohttp
 import pytest
 from starlette.applications import Starlette
 
-from connectors.demo import DemoWorld
 from connectors.records import (
     CustomerChanged,
     InventoryChanged,
@@ -26,9 +25,10 @@ from connectors.records import (
     PrivacyRequest,
     Source,
 )
-from connectors.sandbox.webhooks import sign_shopify
 from connectors.shopify.connector import ShopifyConnector
 from gateway.app import create_app
+from sandboxes.base.webhooks import sign_shopify
+from sandboxes.demo import DemoWorld
 from tests.connectors.shopify.conftest import SECRET, TOKEN, Shop, StartShop
 from tests.support import make_settings, serve
 

@@ -20,13 +20,13 @@ import pytest
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from connectors.demo import DemoLocation, DemoWorld, SquareCustomer, SquareOrder, generate
 from connectors.http import HttpConfig
 from connectors.metrics import RequestCounter
-from connectors.sandbox import run_app
-from connectors.sandbox.faults import is_control_path
 from connectors.square import SquareConfig, SquareConnector
-from connectors.square.sandbox import SANDBOX, SquareSandbox, create_sandbox
+from sandboxes.base import run_app
+from sandboxes.base.faults import is_control_path
+from sandboxes.demo import DemoLocation, DemoWorld, SquareCustomer, SquareOrder, generate
+from sandboxes.square import SANDBOX, SquareSandbox, create_sandbox
 
 TOKEN = "EAAAsandbox-test-token"
 SIGNATURE_KEY = "square-test-signature-key"

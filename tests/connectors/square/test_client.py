@@ -11,8 +11,8 @@ from connectors.errors import (
     UpstreamUnavailable,
 )
 from connectors.http import HttpConfig, HttpResponse
-from connectors.sandbox.faults import FAULTS, Fault, FaultMode
 from connectors.square.errors import classify, current_operation
+from sandboxes.base.faults import FAULTS, Fault, FaultMode
 from tests.connectors.square.conftest import MakeSquare, SquareEnv
 
 

@@ -15,8 +15,8 @@ from connectors.capabilities import (
     LocationSource,
     OrderSource,
 )
-from connectors.demo import DemoWorld
 from connectors.records import Channel, ConsentState, Source
+from sandboxes.demo import DemoWorld
 from tests.connectors.square.conftest import (
     MakeSquare,
     SquareEnv,

@@ -14,9 +14,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from connectors.sandbox.faults import FAULTS, Fault, FaultMode
 from connectors.square.client import REQUIRED_SCOPES
 from connectors.square.webhooks import EVENT_TYPES
+from sandboxes.base.faults import FAULTS, Fault, FaultMode
 from tests.connectors.square import contract
 from tests.connectors.square.conftest import TOKEN, MakeSquare, SquareEnv
 

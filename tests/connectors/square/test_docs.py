@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from connectors.demo import DemoWorld
-from connectors.sandbox.faults import CONTROL_PREFIX
 from connectors.square.client import REQUIRED_SCOPES
-from connectors.square.sandbox import create_sandbox
 from connectors.square.webhooks import EVENT_TYPES
+from sandboxes.base.faults import CONTROL_PREFIX
+from sandboxes.demo import DemoWorld
+from sandboxes.square import create_sandbox
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "connectors" / "square.md"
 

@@ -18,17 +18,17 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from connectors.demo import DemoWorld
 from connectors.records import Channel, InventoryChanged, OrderChanged, Source, WebhookEvent
-from connectors.sandbox import run_app
-from connectors.sandbox.webhooks import sign_square
 from connectors.square import SquareConnector
 from connectors.square.mapping import parse_time
-from connectors.square.sandbox import SANDBOX, SquareSandbox, create_sandbox
 from connectors.square.webhooks import SIGNATURE_HEADER
 from gateway.app import create_app
 from resolvers.context import Services
 from resolvers.webhook_events import WebhookDispatcher
+from sandboxes.base import run_app
+from sandboxes.base.webhooks import sign_square
+from sandboxes.demo import DemoWorld
+from sandboxes.square import SANDBOX, SquareSandbox, create_sandbox
 from tests.connectors.square.conftest import SIGNATURE_KEY, TOKEN, location_map, unified
 from tests.support import make_settings, serve
 

@@ -20,11 +20,11 @@ from connectors.records import (
     RefundCreated,
     Source,
 )
-from connectors.sandbox.webhooks import sign_square
 from connectors.square.catalog import CatalogCache
 from connectors.square.locations import LocationMap
 from connectors.square.webhooks import SIGNATURE_HEADER, SquareWebhooks
 from connectors.webhooks import WebhookParseError
+from sandboxes.base.webhooks import sign_square
 
 KEY = "webhook-signature-key"
 URL = "https://omnigate.example.com/webhooks/square"

@@ -26,9 +26,9 @@ query($id: ID!) {
 
 @pytest.fixture
 async def pooled_demo() -> AsyncIterator[Demo]:
-    """Default pools, and a connect timeout (50 ms) shorter than the queue the burst builds in
-    front of them."""
-    async for stack in boot(http_connect_timeout=0.05):
+    """Default pools, and a connect timeout (200 ms: a loopback connect needs far less, even on
+    a busy event loop) shorter than the queue the burst builds in front of them."""
+    async for stack in boot(http_connect_timeout=0.2):
         yield stack
 
 
@@ -53,8 +53,9 @@ async def test_a_burst_of_cold_360s_larger_than_the_pools_all_succeed(pooled_dem
     warm_up, *people = await square_people(demo, BURST + 1)
     assert await store.profiles.delete_profile(warm_up)
     await demo.gql(QUERY, variables={"id": warm_up})  # the client learns the bigger bucket
-    # Square's answers take 100 ms: half the burst waits longer than that for a connection.
-    latency = {"route": "*", "mode": "latency", "latency_ms": 100}
+    # Square's answers take 300 ms: most of the burst waits longer than the connect timeout
+    # for a connection (six waves through a pool of 10).
+    latency = {"route": "*", "mode": "latency", "latency_ms": 300}
     await demo.control("square", "POST", "/_sandbox/faults", json=latency)
     for pid in people:
         assert await store.profiles.delete_profile(pid)

@@ -18,7 +18,7 @@ from connectors.registry import ConnectorSet
 
 #: Which source's description of a shared location wins: Shopify knows addresses and
 #: pickup settings; Square's copy of the same store usually says less.
-_PRECEDENCE = (Source.SHOPIFY, Source.SQUARE)
+_PRECEDENCE = (Source("shopify"), Source("square"))
 
 
 class LocationDirectory:

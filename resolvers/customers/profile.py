@@ -33,7 +33,7 @@ from resolvers.identity.normalize import name_tokens, normalize_email, normalize
 MAX_CACHED_ORDERS = 200
 #: Source precedence for names and addresses: the online store is where people type them
 #: themselves; a POS record is often typed by a cashier.
-_NAME_PRECEDENCE = (Source.SHOPIFY, Source.KLAVIYO, Source.SQUARE)
+_NAME_PRECEDENCE = (Source("shopify"), Source("klaviyo"), Source("square"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,7 +62,11 @@ class Resolution:
     placeholders_found: dict[str, int] = field(default_factory=dict)
 
 
-DEFAULT_LIMITS: Mapping[Source, int] = {Source.SHOPIFY: 1, Source.SQUARE: 10, Source.KLAVIYO: 3}
+DEFAULT_LIMITS: Mapping[Source, int] = {
+    Source("shopify"): 1,
+    Source("square"): 10,
+    Source("klaviyo"): 3,
+}
 
 
 class _Components:

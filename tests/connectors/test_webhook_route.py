@@ -280,7 +280,7 @@ async def test_a_handler_failing_on_a_well_formed_event_dead_letters_it(route: R
 
     # The event itself was not applied, so its id is free for the replay.
     claim = await route.store.webhooks.claim_receipt(
-        Source.SHOPIFY, "evt-bug", route.clock(), lease=CLAIM_LEASE
+        Source("shopify"), "evt-bug", route.clock(), lease=CLAIM_LEASE
     )
     assert claim is ReceiptClaim.CLAIMED
 

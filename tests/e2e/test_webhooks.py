@@ -32,7 +32,7 @@ async def buyer_with_profile(demo: Demo) -> tuple[int, str]:
     for customer in demo.world.shopify_customers:
         if not customer.email:
             continue
-        key = (Source.SHOPIFY, gid("Customer", customer.id))
+        key = (Source("shopify"), gid("Customer", customer.id))
         found = await store.identities.get_identities([key])
         if key in found:
             return customer.id, found[key].profile_id

@@ -23,8 +23,8 @@ from tests.resolvers.fakes import FakeCommerce
 @pytest.fixture
 def shopify() -> FakeCommerce:
     return FakeCommerce(
-        Source.SHOPIFY,
-        customers=[CustomerRecord(Source.SHOPIFY, "S1", "Jane", "Doe", ("jane@example.com",))],
+        Source("shopify"),
+        customers=[CustomerRecord(Source("shopify"), "S1", "Jane", "Doe", ("jane@example.com",))],
     )
 
 
@@ -38,8 +38,8 @@ async def cold(shopify: FakeCommerce) -> tuple[Services, str]:
         config=ResolverConfig(refresh_deadline_seconds=30.0),
     )
     await sync_customers(services)
-    found = await services.store.identities.get_identities([(Source.SHOPIFY, "S1")])
-    profile_id = found[(Source.SHOPIFY, "S1")].profile_id
+    found = await services.store.identities.get_identities([(Source("shopify"), "S1")])
+    profile_id = found[(Source("shopify"), "S1")].profile_id
     assert await services.store.profiles.delete_profile(profile_id)
     return services, profile_id
 

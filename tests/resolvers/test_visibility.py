@@ -36,7 +36,7 @@ ROUTER = Viewer(role=Role.ROUTER)
 
 def order(oid: str, loc: str | None, *, day: int = 0, cancelled: bool = False) -> OrderRecord:
     return OrderRecord(
-        source=Source.SQUARE,
+        source=Source("square"),
         id=oid,
         channel=Channel.IN_STORE if loc else Channel.ONLINE,
         created_at=T0 + timedelta(days=day),
@@ -50,7 +50,7 @@ def order(oid: str, loc: str | None, *, day: int = 0, cancelled: bool = False) -
 
 def person(pid: str, *orders: OrderRecord, created_at: str | None = None) -> UnifiedProfile:
     customer = CustomerRecord(
-        Source.SQUARE,
+        Source("square"),
         f"sq-{pid}",
         first_name="Ann",
         last_name=pid,

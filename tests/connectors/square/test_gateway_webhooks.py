@@ -55,7 +55,7 @@ class Stack:
 
     @property
     def connector(self) -> SquareConnector:
-        connector = self.services.connectors.get(Source.SQUARE)
+        connector = self.services.connectors.get(Source("square"))
         assert isinstance(connector, SquareConnector)
         return connector
 
@@ -148,7 +148,7 @@ async def test_in_store_sale_reaches_the_gateway_and_the_connector(stack: Stack)
     # The verified inventory webhook landed on the unified location (Shopify's id for BKN).
     (level,) = await store.inventory.get_stock([sku], [unified(bkn)])
     assert level.quantities["available"] == on_hand - 2
-    assert level.source is Source.SQUARE
+    assert level.source is Source("square")
     count = world.stock_level(sku, "BKN")
     assert count is not None
     assert level.updated_at == count.updated_at
@@ -268,7 +268,7 @@ async def test_a_signed_event_the_mapping_cannot_use_is_dead_lettered_with_a_200
     assert (status, payload["ok"], payload["deadLettered"]) == (200, False, True)
     assert "email_address" in payload["reason"]
     (letter,) = await stack.services.store.webhooks.dead_letters()
-    assert letter.source is Source.SQUARE
+    assert letter.source is Source("square")
     assert (letter.topic, letter.event_id) == ("customer.updated", "evt-square-bad")
     assert letter.headers == {SIGNATURE_HEADER.lower(): signature[SIGNATURE_HEADER]}
     assert stack.handled == []

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic_core import CoreSchema, core_schema
+from pydantic import AfterValidator
 
 
 class Source(str):
@@ -60,11 +60,9 @@ class Source(str):
         return self
 
     @classmethod
-    def __get_pydantic_core_schema__(cls, source_type: Any, handler: Any) -> CoreSchema:
-        """Validated from its name (as ``Source(name)``), serialised as the plain name."""
-        return core_schema.no_info_after_validator_function(
-            cls, core_schema.str_schema(), serialization=core_schema.to_string_ser_schema()
-        )
+    def __get_pydantic_core_schema__(cls, source_type: Any, handler: Any) -> Any:
+        """Validated from its name (as ``Source(name)``); a JSON dump is the plain name."""
+        return handler(Annotated[str, AfterValidator(cls)])
 
 
 #: What a source's name may be: it is part of ids, keys and environment variable names.

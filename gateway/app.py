@@ -82,9 +82,6 @@ def create_app(
         services,
         webhook_endpoints(services.connectors),
         dispatcher,
-        public_urls={"square": settings.square_webhook_url}
-        if settings.square_webhook_url
-        else None,
         deadline_seconds=settings.webhook_deadline_seconds,
     )
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from connectors import vendors as registry
 from gateway.logs import configure_logging
 from gateway.settings import Settings, StartupError
 
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     listing = hooks_sub.add_parser("dead-letters", help="list them (no bodies)")
     replay = hooks_sub.add_parser("replay", help="run them through the webhook route again")
     for action in (listing, replay):
-        action.add_argument("--vendor", choices=["shopify", "square", "klaviyo"], default=None)
+        action.add_argument("--vendor", choices=registry.names(), default=None)
         action.add_argument("--limit", type=int, default=100)
     which = replay.add_mutually_exclusive_group(required=True)
     which.add_argument("--digest", help="the letter's body digest (or an unambiguous prefix)")

@@ -5,20 +5,13 @@ Only construction happens here; connecting is the app lifespan's job.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
 
+from connectors import vendors as registry
 from connectors.capabilities import Connector
-from connectors.http import HttpConfig
-from connectors.klaviyo import connector as klaviyo
-from connectors.klaviyo.connector import KlaviyoConfig, KlaviyoConnector
-from connectors.klaviyo.engagement import EngagementSettings
 from connectors.metrics import RequestCounter
 from connectors.registry import ConnectorSet
-from connectors.shopify import connector as shopify
-from connectors.shopify.connector import ShopifyConfig, ShopifyConnector
-from connectors.square import connector as square
-from connectors.square.connector import SquareConfig, SquareConnector
+from connectors.vendor import SharedConfig
 from connectors.webhooks import WebhookEndpoint
 from gateway.settings import Settings
 from gateway.store import MongoTimeouts, open_store
@@ -26,67 +19,30 @@ from resolvers.context import ResolverConfig, Services
 from resolvers.events import EventBus
 
 
-def _http(settings: Settings, base_url: str, headers: Mapping[str, str]) -> HttpConfig:
-    return HttpConfig(
-        base_url=base_url,
+def shared_config(settings: Settings) -> SharedConfig:
+    """What every connector takes from the gateway's own settings."""
+    return SharedConfig(
         connect_timeout=settings.http_connect_timeout,
         total_timeout=settings.http_total_timeout,
         max_retries=settings.http_max_retries,
         breaker_failures=settings.breaker_failures,
         breaker_reset=settings.breaker_reset_seconds,
-        default_headers=dict(headers),
+        default_phone_region=settings.default_phone_region,
     )
 
 
 def build_connectors(settings: Settings, counter: RequestCounter) -> ConnectorSet:
-    """Every vendor whose credentials are set. The demo sets sandbox credentials."""
+    """Every registered vendor whose credentials are set, in registration order. The demo
+    sets sandbox credentials."""
+    shared = shared_config(settings)
     connectors: list[Connector] = []
-    if settings.shopify_access_token and (settings.shopify_base_url or settings.shopify_shop):
-        base = settings.shopify_base_url or f"https://{settings.shopify_shop}"
-        connectors.append(
-            ShopifyConnector(
-                ShopifyConfig(
-                    http=_http(settings, base, {}),
-                    access_token=settings.shopify_access_token.get_secret_value(),
-                    api_version=settings.shopify_api_version,
-                    webhook_secret=_secret(settings.shopify_webhook_secret),
-                    # Stock webhooks name inventory items, not SKUs: know them from the start.
-                    warm_sku_cache=True,
-                    max_connections=settings.shopify_max_connections or shopify.MAX_CONNECTIONS,
-                ),
-                counter=counter,
-            )
-        )
-    if settings.square_access_token:
-        connectors.append(
-            SquareConnector(
-                SquareConfig(
-                    http=_http(settings, settings.square_base_url, {}),
-                    access_token=settings.square_access_token.get_secret_value(),
-                    square_version=settings.square_version,
-                    webhook_signature_key=_secret(settings.square_webhook_signature_key),
-                    location_map=dict(settings.square_location_map),
-                    default_phone_region=settings.default_phone_region,
-                    max_connections=settings.square_max_connections or square.MAX_CONNECTIONS,
-                ),
-                counter=counter,
-            )
-        )
-    if settings.klaviyo_api_key:
-        connectors.append(
-            KlaviyoConnector(
-                KlaviyoConfig(
-                    http=_http(settings, settings.klaviyo_base_url, {}),
-                    api_key=settings.klaviyo_api_key.get_secret_value(),
-                    revision=settings.klaviyo_revision,
-                    engagement=EngagementSettings(
-                        lookback=timedelta(days=settings.klaviyo_engagement_days)
-                    ),
-                    max_connections=settings.klaviyo_max_connections or klaviyo.MAX_CONNECTIONS,
-                ),
-                counter=counter,
-            )
-        )
+    for vendor in registry.vendors():
+        vendor_settings = settings.vendors.get(vendor.name)
+        if vendor_settings is None:  # registered after these settings were made
+            continue
+        connector = vendor.build(vendor_settings, shared, counter)
+        if connector is not None:
+            connectors.append(connector)
     return ConnectorSet(connectors)
 
 
@@ -131,8 +87,3 @@ def build_services(
         version=version,
         demo_mode=settings.demo_mode,
     )
-
-
-def _secret(value: object) -> str | None:
-    getter = getattr(value, "get_secret_value", None)
-    return getter() if getter is not None else None

@@ -37,7 +37,8 @@ class ResolverConfig:
     placeholder_emails: tuple[str, ...] = ()
     placeholder_phones: tuple[str, ...] = ()
     placeholder_threshold: int = 5
-    identity_limits: tuple[tuple[str, int], ...] = (("shopify", 1), ("square", 10), ("klaviyo", 3))
+    #: Most records of one source in one profile; empty: each vendor's own limit.
+    identity_limits: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(slots=True)
@@ -75,7 +76,7 @@ class Services:
         self.linker = Linker(
             self.store,
             region=self.config.default_phone_region,
-            limits={Source(s): n for s, n in self.config.identity_limits},
+            limits={Source(s): n for s, n in self.config.identity_limits} or None,
             placeholders=placeholders,
             placeholder_threshold=self.config.placeholder_threshold,
             clock=utcnow,

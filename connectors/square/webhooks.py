@@ -2,9 +2,9 @@
 
 Square signs the notification URL *followed by* the raw body: base64(HMAC-SHA256(signature
 key, url + body)). The URL is part of the signature, so it must be exactly the one the
-subscription was registered with; behind a proxy the gateway passes the configured
-``square_webhook_url`` rather than the URL it saw, and a ``notification_url`` given here wins
-over both.
+subscription was registered with: a ``notification_url`` given here (the connector passes
+``OMNIGATE_SQUARE_WEBHOOK_URL``) wins over the URL the gateway saw, which behind a proxy
+differs from it.
 
 Events (envelope ``{merchant_id, type, event_id, created_at, data{type, id, object}}``):
 

@@ -14,7 +14,7 @@ import pytest
 
 from connectors.records import Source
 from connectors.shopify.ids import gid
-from gateway.demo import SHOPIFY_SECRET
+from connectors.shopify.vendor import DEMO_WEBHOOK_SECRET as SHOPIFY_SECRET
 from sandboxes.base.webhooks import Delivery, WebhookSender, sign_shopify
 from sandboxes.shopify import SANDBOX
 from tests.e2e.conftest import Demo

@@ -77,9 +77,7 @@ class Gateway:
 async def gateway(world: DemoWorld, start_shop: StartShop) -> AsyncIterator[Gateway]:
     shop = await start_shop(world)
     settings = make_settings(
-        shopify_base_url=shop.url,
-        shopify_access_token=TOKEN,
-        shopify_webhook_secret=SECRET,
+        shopify={"base_url": shop.url, "access_token": TOKEN, "webhook_secret": SECRET}
     )
     app = create_app(settings)
     async with serve(app) as url:

@@ -4,7 +4,7 @@ the same sale back from the sandbox.
 
 The subscription's notification URL is a public one (as behind a load balancer); the sandbox
 signs with it and delivers to the gateway's loopback port, and the gateway verifies with its
-``square_webhook_url`` setting.
+``OMNIGATE_SQUARE_WEBHOOK_URL`` setting.
 """
 
 from __future__ import annotations
@@ -84,11 +84,13 @@ async def _stack(base_world: DemoWorld, *, public_url: str | None) -> AsyncItera
     )
     async with run_app(app) as sandbox_url:
         settings = make_settings(
-            square_base_url=sandbox_url,
-            square_access_token=TOKEN,
-            square_webhook_signature_key=SIGNATURE_KEY,
-            square_webhook_url=public_url,
-            square_location_map=location_map(base_world),
+            square={
+                "base_url": sandbox_url,
+                "access_token": TOKEN,
+                "webhook_signature_key": SIGNATURE_KEY,
+                "webhook_url": public_url,
+                "location_map": location_map(base_world),
+            }
         )
         gateway = create_app(settings)
         async with serve(gateway) as gateway_url, aiohttp.ClientSession() as http:

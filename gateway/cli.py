@@ -163,9 +163,7 @@ async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
     from connectors.records import Source
     from gateway import __version__
     from gateway.dead_letters import describe, list_letters, replay_letters
-    from gateway.runtime import build_services, webhook_endpoints
-    from gateway.webhooks import WebhookRoute
-    from resolvers.webhook_events import WebhookDispatcher
+    from gateway.runtime import build_services, build_webhook_route
 
     source = Source(args.vendor) if args.vendor else None
     services = build_services(settings, version=__version__)
@@ -179,11 +177,7 @@ async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         await services.connectors.start()
         try:
-            route = WebhookRoute(
-                services,
-                webhook_endpoints(services.connectors),
-                WebhookDispatcher(services),
-            )
+            route = build_webhook_route(settings, services)
             done = await replay_letters(
                 route,
                 services.store.webhooks,

@@ -22,6 +22,7 @@ from connectors.records import InventoryChanged, Source, WebhookEvent
 from connectors.registry import ConnectorSet
 from connectors.shopify.webhooks import ShopifyWebhooks
 from gateway.dead_letters import describe, list_letters, replay_letters
+from gateway.runtime import compose_services
 from gateway.store import MemoryStore
 from gateway.store.memory import MemoryInventory, MemoryWebhooks
 from gateway.webhooks import CLAIM_LEASE, WebhookRoute
@@ -135,7 +136,7 @@ class Route_:
 @pytest.fixture
 async def route() -> AsyncIterator[Route_]:
     store = FlakyStore()
-    services = Services(store=store, connectors=ConnectorSet(), events=EventBus())
+    services = compose_services(store=store, connectors=ConnectorSet(), events=EventBus())
     dispatcher = WebhookDispatcher(services)
     handled: list[WebhookEvent] = []
 

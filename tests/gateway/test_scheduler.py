@@ -12,6 +12,7 @@ import pytest
 
 from connectors.records import CustomerRecord, Source
 from connectors.registry import ConnectorSet
+from gateway.runtime import compose_services
 from gateway.scheduler import SyncScheduler
 from gateway.store import MemoryStore
 from resolvers.context import ResolverConfig, Services
@@ -24,7 +25,7 @@ TICK = 0.01
 
 
 def services_over(*connectors: FakeCommerce, store: MemoryStore | None = None) -> Services:
-    return Services(
+    return compose_services(
         store=store or MemoryStore(),
         connectors=ConnectorSet(connectors),  # type: ignore[arg-type]
         events=EventBus(),

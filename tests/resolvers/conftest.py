@@ -15,6 +15,7 @@ from connectors.records import (
     Source,
 )
 from connectors.registry import ConnectorSet
+from gateway.runtime import compose_services
 from gateway.store import MemoryStore
 from resolvers.context import ResolverConfig, Services
 from resolvers.events import EventBus
@@ -72,7 +73,7 @@ def world() -> dict[str, FakeCommerce | FakeMarketing]:
 
 @pytest.fixture
 def services(world: dict[str, FakeCommerce | FakeMarketing]) -> Services:
-    return Services(
+    return compose_services(
         store=MemoryStore(),
         connectors=ConnectorSet(world.values()),  # type: ignore[arg-type]
         events=EventBus(),

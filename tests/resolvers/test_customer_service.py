@@ -15,6 +15,7 @@ from connectors.records import (
     Source,
 )
 from connectors.registry import ConnectorSet
+from gateway.runtime import compose_services
 from gateway.store import MemoryStore
 from resolvers.context import ResolverConfig, Services
 from resolvers.customers.sync import sync_customers
@@ -179,7 +180,7 @@ async def test_a_bundling_source_is_asked_once_for_customers_orders_and_guest_or
         customers=list(world["shopify"].customers.values()),  # type: ignore[union-attr]
         orders=[*world["shopify"].orders, guest],  # type: ignore[union-attr]
     )
-    services = Services(
+    services = compose_services(
         store=MemoryStore(),
         connectors=ConnectorSet([bundled, world["square"], world["klaviyo"]]),  # type: ignore[list-item]
         events=EventBus(),

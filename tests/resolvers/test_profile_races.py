@@ -12,6 +12,7 @@ import pytest
 
 from connectors.records import CustomerChanged, CustomerRecord, Source
 from connectors.registry import ConnectorSet
+from gateway.runtime import compose_services
 from gateway.store import MemoryStore
 from gateway.store.memory import MemoryIdentities
 from resolvers.context import ResolverConfig, Services
@@ -32,7 +33,7 @@ World = dict[str, FakeCommerce | FakeMarketing]
 @pytest.fixture
 def services(store: Store, world: World) -> Services:
     """The races run on every store backend: memory, SecantusDB, and a real MongoDB."""
-    return Services(
+    return compose_services(
         store=store,
         connectors=ConnectorSet(world.values()),  # type: ignore[arg-type]
         events=EventBus(),
@@ -245,7 +246,9 @@ class _EraseDuringLink(MemoryIdentities):
 async def test_a_link_racing_an_erasure_takes_back_what_it_linked(world: World) -> None:
     store = MemoryStore()
     store.identities = erasing = _EraseDuringLink()
-    services = Services(store=store, connectors=ConnectorSet(world.values()), events=EventBus())  # type: ignore[arg-type]
+    services = compose_services(
+        store=store, connectors=ConnectorSet(world.values()), events=EventBus()
+    )  # type: ignore[arg-type]
     record = CustomerRecord(Source("shopify"), "S9", "Eve", "Ray", ("eve@example.com",))
     erasing.erasing = [tombstone(Source("shopify"), "S9")]
     await services.linker.link([record])

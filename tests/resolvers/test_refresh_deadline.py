@@ -11,6 +11,7 @@ import pytest
 from connectors import deadline
 from connectors.records import CustomerRecord, Source
 from connectors.registry import ConnectorSet
+from gateway.runtime import compose_services
 from gateway.store import MemoryStore
 from resolvers.context import ResolverConfig, Services
 from resolvers.customers.sync import sync_customers
@@ -31,7 +32,7 @@ def shopify() -> FakeCommerce:
 @pytest.fixture
 async def cold(shopify: FakeCommerce) -> tuple[Services, str]:
     """Services whose one profile is known by its identities but not cached."""
-    services = Services(
+    services = compose_services(
         store=MemoryStore(),
         connectors=ConnectorSet([shopify]),  # type: ignore[list-item]
         events=EventBus(),
@@ -107,7 +108,7 @@ async def test_a_background_refresh_does_not_inherit_the_requests_deadline(
 async def test_a_backfill_rebuilds_without_a_deadline(shopify: FakeCommerce) -> None:
     """A sync's rebuilds share batched calls paced by the vendors' rate limits: no refresh
     deadline applies to them (even one already over)."""
-    services = Services(
+    services = compose_services(
         store=MemoryStore(),
         connectors=ConnectorSet([shopify]),  # type: ignore[list-item]
         events=EventBus(),

@@ -12,6 +12,7 @@ import pytest
 
 from connectors.records import CustomerRecord, MarketingProfile, Source
 from connectors.registry import ConnectorSet
+from gateway.runtime import compose_services
 from gateway.store import MemoryStore
 from resolvers.context import ResolverConfig, Services
 from resolvers.customers.sync import (
@@ -70,7 +71,7 @@ def klaviyo() -> FakeMarketing:
 
 @pytest.fixture
 def services(shopify: FakeCommerce, square: FakeCommerce, klaviyo: FakeMarketing) -> Services:
-    return Services(
+    return compose_services(
         store=MemoryStore(),
         connectors=ConnectorSet([shopify, square, klaviyo]),  # type: ignore[list-item]
         events=EventBus(),

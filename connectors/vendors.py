@@ -93,15 +93,14 @@ def _ranked(kind: str, rank: Any) -> dict[Source, tuple[float, int]]:
 
 
 def _load_built_ins() -> None:
+    """Import the built-in packages once, when first asked for: importing this module stays
+    cheap, and no import order between it and the vendor packages can matter."""
     global _loaded
     if _loaded:
         return
     _loaded = True
-    extra = dict(_registered)
-    _registered.clear()
     for package in BUILT_IN:
         vendor = importlib.import_module(package).VENDOR
         if not isinstance(vendor, Vendor):
             raise TypeError(f"{package}.VENDOR is not a Vendor")
         _registered[vendor.source] = vendor
-    _registered.update(extra)

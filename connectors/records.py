@@ -9,17 +9,64 @@ unmerge need to know exactly which upstream record a fact came from.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator
 
 
-class Source(enum.StrEnum):
-    """An upstream system. The value is the stable name used in ids, settings and logs."""
+class Source(str):
+    """An upstream system: the stable name used in ids, settings, logs and the schema.
 
-    SHOPIFY = "shopify"
-    SQUARE = "square"
-    KLAVIYO = "klaviyo"
+    An open value type, not an enum: each vendor package declares its own
+    (``SOURCE = Source("shopify")``), so adding a vendor edits no shared module. Instances are
+    interned, so ``Source("shopify") is Source("shopify")`` (and comparisons by identity keep
+    working as they did for enum members); a ``Source`` equals and hashes as its plain string,
+    so it mixes with the names kept in settings and documents. ``value`` is the plain string,
+    as an enum member's was.
+    """
+
+    __slots__ = ()
+    _interned: ClassVar[dict[str, Source]] = {}
+
+    def __new__(cls, name: str) -> Source:
+        known = cls._interned.get(name)
+        if known is not None:
+            return known
+        if not isinstance(name, str) or not _SOURCE_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a valid source name (lower-case letters, digits, _)")
+        return cls._interned.setdefault(str(name), super().__new__(cls, name))
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"Source({str.__repr__(self)})"
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __reduce__(self) -> tuple[type[Source], tuple[str]]:
+        return (Source, (self.value,))
+
+    def __copy__(self) -> Source:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Source:
+        return self
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source_type: Any, handler: Any) -> Any:
+        """Validated from its name (as ``Source(name)``); a JSON dump is the plain name."""
+        return handler(Annotated[str, AfterValidator(cls)])
+
+
+#: What a source's name may be: it is part of ids, keys and environment variable names.
+_SOURCE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class Channel(enum.StrEnum):

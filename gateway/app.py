@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,21 +19,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 
-from connectors.metrics import RequestCounter
 from gateway import __version__
-from gateway.auth import CUSTOMER_TOKEN_HEADER, Authenticator
-from gateway.examples import load_examples
-from gateway.graphql_view import GraphQLView
+from gateway.auth import CUSTOMER_TOKEN_HEADER
 from gateway.limits import BodySizeLimit
-from gateway.runtime import build_services, webhook_endpoints
-from gateway.scheduler import SyncScheduler
+from gateway.runtime import build_runtime
 from gateway.settings import Settings, StartupError
 from gateway.store import start_store
-from gateway.webhooks import WebhookRoute
 from resolvers.context import Services
 from resolvers.health import health_report
-from resolvers.webhook_events import WebhookDispatcher
-from schema.build import Limits, build_schema
 
 log = logging.getLogger("omnigate.app")
 
@@ -49,44 +41,8 @@ def create_app(
     problems = settings.startup_problems()
     if problems:
         raise StartupError(problems)
-    counter = RequestCounter()
-    services = services or build_services(settings, version=__version__, counter=counter)
-    schema = build_schema(
-        Limits(
-            max_depth=settings.max_depth,
-            max_aliases=settings.max_aliases,
-            max_tokens=settings.max_tokens,
-            introspection=settings.introspection_enabled,
-            sdl_needs_token=settings.production,
-            query_deadline=settings.query_deadline_seconds,
-            mutation_deadline=settings.mutation_deadline_seconds,
-        )
-    )
-    authenticator = Authenticator(
-        settings.token_grants(),
-        settings.customer_secret(),
-        algorithm=settings.customer_token_algorithm,
-        max_lifetime_seconds=settings.customer_token_max_lifetime_seconds,
-        router_token=settings.router_token.get_secret_value() if settings.router_token else None,
-    )
-    graphql = GraphQLView(
-        schema=schema,
-        services=services,
-        authenticator=authenticator,
-        examples=load_examples() if settings.graphiql_enabled else [],
-        graphiql=settings.graphiql_enabled,
-        allowed_origins=settings.cors_allowed_origins,
-    )
-    dispatcher = WebhookDispatcher(services)
-    webhooks = WebhookRoute(
-        services,
-        webhook_endpoints(services.connectors),
-        dispatcher,
-        public_urls={"square": settings.square_webhook_url}
-        if settings.square_webhook_url
-        else None,
-        deadline_seconds=settings.webhook_deadline_seconds,
-    )
+    runtime = build_runtime(settings, version=__version__, services=services)
+    services, scheduler = runtime.services, runtime.scheduler
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -104,11 +60,6 @@ def create_app(
     async def root(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
-    scheduler = SyncScheduler(
-        services,
-        interval=settings.sync_interval if len(services.connectors) > 0 else 0,
-        overlap=timedelta(seconds=settings.sync_overlap_seconds),
-    )
     store_ready = asyncio.Event()
 
     @asynccontextmanager
@@ -139,9 +90,9 @@ def create_app(
             Route("/", root),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            Route("/webhooks/{vendor}", webhooks.handle, methods=["POST"]),
+            Route("/graphql", runtime.graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", runtime.graphql),
+            Route("/webhooks/{vendor}", runtime.webhooks.handle, methods=["POST"]),
         ],
         # CORS outermost, so that refusals (413) carry the grant and the page can read them.
         # Tokens travel in headers, never cookies: no credentials.
@@ -157,13 +108,14 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    app.state.runtime = runtime
     app.state.services = services
     app.state.settings = settings
-    app.state.authenticator = authenticator
-    app.state.dispatcher = dispatcher
+    app.state.authenticator = runtime.authenticator
+    app.state.dispatcher = runtime.dispatcher
     #: Upstream calls by connector and operation (tests and benchmarks read it).
-    app.state.counter = counter
-    app.state.schema = schema
+    app.state.counter = runtime.counter
+    app.state.schema = runtime.schema
     #: Set once the start-up sync (demo) has finished, or at once when there is none.
     app.state.seeded = scheduler.seeded
     #: Runs the start-up backfill and the scheduled incremental syncs.

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from connectors import vendors as registry
 from gateway.logs import configure_logging
 from gateway.settings import Settings, StartupError
 
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     listing = hooks_sub.add_parser("dead-letters", help="list them (no bodies)")
     replay = hooks_sub.add_parser("replay", help="run them through the webhook route again")
     for action in (listing, replay):
-        action.add_argument("--vendor", choices=["shopify", "square", "klaviyo"], default=None)
+        action.add_argument("--vendor", choices=registry.names(), default=None)
         action.add_argument("--limit", type=int, default=100)
     which = replay.add_mutually_exclusive_group(required=True)
     which.add_argument("--digest", help="the letter's body digest (or an unambiguous prefix)")
@@ -162,9 +163,7 @@ async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
     from connectors.records import Source
     from gateway import __version__
     from gateway.dead_letters import describe, list_letters, replay_letters
-    from gateway.runtime import build_services, webhook_endpoints
-    from gateway.webhooks import WebhookRoute
-    from resolvers.webhook_events import WebhookDispatcher
+    from gateway.runtime import build_services, build_webhook_route
 
     source = Source(args.vendor) if args.vendor else None
     services = build_services(settings, version=__version__)
@@ -178,11 +177,7 @@ async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         await services.connectors.start()
         try:
-            route = WebhookRoute(
-                services,
-                webhook_endpoints(services.connectors),
-                WebhookDispatcher(services),
-            )
+            route = build_webhook_route(settings, services)
             done = await replay_letters(
                 route,
                 services.store.webhooks,

@@ -1,5 +1,9 @@
-"""The embedded demo: the three vendor sandboxes on loopback ports, fed by one generated
-dataset, and the gateway pointed at them with demo credentials and demo tokens.
+"""The embedded demo: each registered vendor's sandbox on a loopback port, fed by one
+generated dataset, and the gateway pointed at them with demo credentials and demo tokens.
+
+What is vendor-specific (the sandbox's factory, the credentials it accepts, how the vendor's
+settings point at it, a store's location ids) is the vendor's own declaration
+(:class:`connectors.vendor.DemoSandbox`); this module loops over the registered vendors.
 
 Everything runs in one event loop, so ``omnigate demo`` is one process a newcomer can start
 and stop with Ctrl-C. The same function boots the stack for end-to-end tests.
@@ -12,16 +16,15 @@ install instead of failing with a traceback.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import importlib
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
-
-from connectors.shopify.ids import location_id
-from connectors.square.locations import PREFIX as SQUARE_LOCATION
+from connectors import vendors as registry
+from connectors.vendor import SandboxTarget, Vendor, VendorSettings
 from gateway.settings import DEMO_TOKENS, Settings, StartupError, TokenGrant
 
 if TYPE_CHECKING:
@@ -49,14 +52,6 @@ def require_sandboxes() -> None:
         raise StartupError([SANDBOXES_MISSING]) from None
 
 
-#: Credentials the sandboxes accept. They only ever guard loopback fakes.
-SHOPIFY_TOKEN = "shpat_demo_token"
-SHOPIFY_SECRET = "demo-shopify-webhook-secret"
-SQUARE_TOKEN = "EAAAdemo_square_token"
-SQUARE_SIGNATURE_KEY = "demo-square-signature-key"
-KLAVIYO_KEY = "pk_demo_klaviyo_key"
-
-
 @dataclass(slots=True)
 class DemoStack:
     world: DemoWorld
@@ -67,39 +62,36 @@ class DemoStack:
     clock: SandboxClock | None = None
 
 
+def demo_vendors() -> list[Vendor[Any]]:
+    """The registered vendors that have a sandbox, in registration order."""
+    return [v for v in registry.vendors() if v.sandbox is not None]
+
+
 def sandbox_apps(
     world: DemoWorld, hooks: str, clock: SandboxClock | None = None
 ) -> dict[str, web.Application]:
-    """The three vendor sandboxes over one world; ``hooks`` is the gateway's
-    ``…/webhooks`` base URL, where they deliver signed webhooks. They share ``clock`` (a new
-    one by default), so a change made in any of them is stamped on the same time line."""
+    """Each vendor's sandbox over one world; ``hooks`` is the gateway's ``…/webhooks`` base
+    URL, where they deliver signed webhooks (``…/webhooks/<vendor>``). They share ``clock`` (a
+    new one by default), so a change made in any of them is stamped on the same time line."""
     require_sandboxes()
     from sandboxes.base.clock import SandboxClock
-    from sandboxes.klaviyo import create_sandbox as klaviyo_sandbox
-    from sandboxes.shopify import create_sandbox as shopify_sandbox
-    from sandboxes.square import create_sandbox as square_sandbox
 
     clock = clock or SandboxClock(world.now)
-    return {
-        "shopify": shopify_sandbox(
-            world,
-            access_token=SHOPIFY_TOKEN,
-            webhook_secret=SHOPIFY_SECRET,
-            webhook_url=f"{hooks}/shopify",
-            # Shopify Plus's bucket (1,000 points/s): the demo's start-up backfill of every
-            # customer's orders then takes seconds, not the minute a Standard shop needs.
-            restore_rate=1000.0,
-            sandbox_clock=clock,
-        ),
-        "square": square_sandbox(
-            world,
-            access_token=SQUARE_TOKEN,
-            signature_key=SQUARE_SIGNATURE_KEY,
-            webhook_url=f"{hooks}/square",
-            sandbox_clock=clock,
-        ),
-        "klaviyo": klaviyo_sandbox(world, api_key=KLAVIYO_KEY, sandbox_clock=clock),
-    }
+    apps: dict[str, web.Application] = {}
+    for vendor in demo_vendors():
+        assert vendor.sandbox is not None
+        factory = _resolve(vendor.sandbox.factory)
+        options = vendor.sandbox.options(f"{hooks}/{vendor.name}")
+        apps[vendor.name] = factory(world, sandbox_clock=clock, **options)
+    return apps
+
+
+def _resolve(path: str) -> Callable[..., web.Application]:
+    """``"module:function"`` imported (a vendor's package only names its sandbox's factory:
+    a connector never imports a sandbox)."""
+    module, _, name = path.partition(":")
+    factory: Callable[..., web.Application] = getattr(importlib.import_module(module), name)
+    return factory
 
 
 #: A staff token bound to one store of the demo world, to try what store-bound staff see.
@@ -107,13 +99,20 @@ STORE_STAFF_TOKEN = "demo-staff-store"
 
 
 def store_staff_grant(world: DemoWorld) -> tuple[str, TokenGrant]:
-    """The first store that runs Square, under both its unified ids (the demo maps no
-    Square location onto its Shopify twin), and the grant of a token bound to it."""
-    store = next((s for s in world.stores if s.square_location_id), world.stores[0])
-    bound = [location_id(store.shopify_location_id)]
-    if store.square_location_id:
-        bound.append(SQUARE_LOCATION + store.square_location_id)
-    return store.name, TokenGrant(role="staff", locations=bound, name=STORE_STAFF_TOKEN)
+    """The first store known to the most vendors (the first that runs Square too, in the
+    built-in demo: it maps no Square location onto its Shopify twin), under every unified
+    id the vendors give it, and the grant of a token bound to it."""
+
+    def bound(store: Any) -> list[str]:
+        return [
+            location
+            for vendor in demo_vendors()
+            if vendor.sandbox is not None
+            for location in vendor.sandbox.store_locations(store)
+        ]
+
+    store = max(world.stores, key=lambda s: len(bound(s)))
+    return store.name, TokenGrant(role="staff", locations=bound(store), name=STORE_STAFF_TOKEN)
 
 
 def demo_settings(
@@ -124,26 +123,25 @@ def demo_settings(
     *,
     today: datetime | None = None,
 ) -> Settings:
-    """``settings`` pointed at sandboxes served at ``urls``, with their credentials."""
+    """``settings`` pointed at sandboxes served at ``urls`` (by vendor name), with their
+    credentials."""
     days_since_dataset = max(0, ((today or datetime.now(UTC)) - world.now).days + 1)
     _, store_staff = store_staff_grant(world)
-    return settings.model_copy(
+    pointed: dict[str, VendorSettings] = {}
+    for vendor in demo_vendors():
+        current = settings.vendors.get(vendor.name)
+        if vendor.sandbox is None or current is None or vendor.name not in urls:
+            continue
+        target = SandboxTarget(
+            url=urls[vendor.name],
+            webhook_url=f"{hooks}/{vendor.name}",
+            dataset_age_days=days_since_dataset,
+        )
+        pointed[vendor.name] = vendor.sandbox.configure(current, target)
+    demo = settings.model_copy(
         update={
             "demo": True,
             "tokens": {STORE_STAFF_TOKEN: store_staff, **settings.tokens},
-            "shopify_shop": "omnigate-demo.myshopify.com",
-            "shopify_base_url": urls["shopify"],
-            "shopify_access_token": SecretStr(SHOPIFY_TOKEN),
-            "shopify_webhook_secret": SecretStr(SHOPIFY_SECRET),
-            "square_base_url": urls["square"],
-            "square_access_token": SecretStr(SQUARE_TOKEN),
-            "square_webhook_signature_key": SecretStr(SQUARE_SIGNATURE_KEY),
-            "square_webhook_url": f"{hooks}/square",
-            "klaviyo_base_url": urls["klaviyo"],
-            "klaviyo_api_key": SecretStr(KLAVIYO_KEY),
-            # The demo's events end at the dataset's fixed "now": keep reading its last
-            # 90 days however long after that date the demo runs.
-            "klaviyo_engagement_days": settings.klaviyo_engagement_days + days_since_dataset,
             # What a retailer would configure: its stores' own contact details.
             "placeholder_emails": [
                 *settings.placeholder_emails,
@@ -152,6 +150,7 @@ def demo_settings(
             ],
         }
     )
+    return demo.with_vendors(pointed)
 
 
 def webhooks_base(settings: Settings, gateway_url: str | None) -> str:

@@ -1,97 +1,79 @@
-"""Builds the long-lived services from settings: the store, the enabled connectors, the bus.
+"""The composition root: every long-lived object is built here, from settings.
+
+The store, each registered vendor's connector, the event bus, the services over them
+(customer service, linker, admin, location directory), the schema, the authenticator, the
+GraphQL view, the webhook dispatcher and route, and the sync scheduler. Nothing else constructs
+them (tests build the parts they fake and hand them to :func:`compose_services`), so how they
+fit together is read in one module.
 
 Only construction happens here; connecting is the app lifespan's job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from connectors import vendors as registry
 from connectors.capabilities import Connector
-from connectors.http import HttpConfig
-from connectors.klaviyo import connector as klaviyo
-from connectors.klaviyo.connector import KlaviyoConfig, KlaviyoConnector
-from connectors.klaviyo.engagement import EngagementSettings
 from connectors.metrics import RequestCounter
+from connectors.records import Source
 from connectors.registry import ConnectorSet
-from connectors.shopify import connector as shopify
-from connectors.shopify.connector import ShopifyConfig, ShopifyConnector
-from connectors.square import connector as square
-from connectors.square.connector import SquareConfig, SquareConnector
+from connectors.vendor import SharedConfig
 from connectors.webhooks import WebhookEndpoint
+from gateway.auth import Authenticator
+from gateway.examples import load_examples
+from gateway.graphql_view import GraphQLView
+from gateway.scheduler import SyncScheduler
 from gateway.settings import Settings
 from gateway.store import MongoTimeouts, open_store
+from gateway.webhooks import WebhookRoute
 from resolvers.context import ResolverConfig, Services
+from resolvers.customers.admin import ProfileAdmin
+from resolvers.customers.linking import Linker
+from resolvers.customers.service import CustomerService, utcnow
 from resolvers.events import EventBus
+from resolvers.identity.normalize import normalize_email, normalize_phone
+from resolvers.identity.placeholders import Placeholders
+from resolvers.locations import LocationDirectory
+from resolvers.store import Store
+from resolvers.webhook_events import WebhookDispatcher
+from schema.build import Limits, OmnigateSchema, build_schema
+
+# --- connectors ---------------------------------------------------------------------------------
 
 
-def _http(settings: Settings, base_url: str, headers: Mapping[str, str]) -> HttpConfig:
-    return HttpConfig(
-        base_url=base_url,
+def shared_config(settings: Settings) -> SharedConfig:
+    """What every connector takes from the gateway's own settings."""
+    return SharedConfig(
         connect_timeout=settings.http_connect_timeout,
         total_timeout=settings.http_total_timeout,
         max_retries=settings.http_max_retries,
         breaker_failures=settings.breaker_failures,
         breaker_reset=settings.breaker_reset_seconds,
-        default_headers=dict(headers),
+        default_phone_region=settings.default_phone_region,
     )
 
 
 def build_connectors(settings: Settings, counter: RequestCounter) -> ConnectorSet:
-    """Every vendor whose credentials are set. The demo sets sandbox credentials."""
+    """Every registered vendor whose credentials are set, in registration order. The demo
+    sets sandbox credentials."""
+    shared = shared_config(settings)
     connectors: list[Connector] = []
-    if settings.shopify_access_token and (settings.shopify_base_url or settings.shopify_shop):
-        base = settings.shopify_base_url or f"https://{settings.shopify_shop}"
-        connectors.append(
-            ShopifyConnector(
-                ShopifyConfig(
-                    http=_http(settings, base, {}),
-                    access_token=settings.shopify_access_token.get_secret_value(),
-                    api_version=settings.shopify_api_version,
-                    webhook_secret=_secret(settings.shopify_webhook_secret),
-                    # Stock webhooks name inventory items, not SKUs: know them from the start.
-                    warm_sku_cache=True,
-                    max_connections=settings.shopify_max_connections or shopify.MAX_CONNECTIONS,
-                ),
-                counter=counter,
-            )
-        )
-    if settings.square_access_token:
-        connectors.append(
-            SquareConnector(
-                SquareConfig(
-                    http=_http(settings, settings.square_base_url, {}),
-                    access_token=settings.square_access_token.get_secret_value(),
-                    square_version=settings.square_version,
-                    webhook_signature_key=_secret(settings.square_webhook_signature_key),
-                    location_map=dict(settings.square_location_map),
-                    default_phone_region=settings.default_phone_region,
-                    max_connections=settings.square_max_connections or square.MAX_CONNECTIONS,
-                ),
-                counter=counter,
-            )
-        )
-    if settings.klaviyo_api_key:
-        connectors.append(
-            KlaviyoConnector(
-                KlaviyoConfig(
-                    http=_http(settings, settings.klaviyo_base_url, {}),
-                    api_key=settings.klaviyo_api_key.get_secret_value(),
-                    revision=settings.klaviyo_revision,
-                    engagement=EngagementSettings(
-                        lookback=timedelta(days=settings.klaviyo_engagement_days)
-                    ),
-                    max_connections=settings.klaviyo_max_connections or klaviyo.MAX_CONNECTIONS,
-                ),
-                counter=counter,
-            )
-        )
+    for vendor in registry.vendors():
+        vendor_settings = settings.vendors.get(vendor.name)
+        if vendor_settings is None:  # registered after these settings were made
+            continue
+        connector = vendor.build(vendor_settings, shared, counter)
+        if connector is not None:
+            connectors.append(connector)
     return ConnectorSet(connectors)
 
 
 def webhook_endpoints(connectors: ConnectorSet) -> dict[str, WebhookEndpoint]:
-    """The webhook endpoint of each connector that has a signing secret configured."""
+    """The webhook endpoint of each connector that has a signing secret configured (its
+    ``webhooks`` attribute), by vendor name: served at ``/webhooks/<vendor>``."""
     endpoints: dict[str, WebhookEndpoint] = {}
     for connector in connectors:
         endpoint = getattr(connector, "webhooks", None)
@@ -100,39 +82,178 @@ def webhook_endpoints(connectors: ConnectorSet) -> dict[str, WebhookEndpoint]:
     return endpoints
 
 
+# --- services -----------------------------------------------------------------------------------
+
+
+def resolver_config(settings: Settings) -> ResolverConfig:
+    return ResolverConfig(
+        max_page_size=settings.max_page_size,
+        default_phone_region=settings.default_phone_region,
+        profile_ttl_seconds=settings.profile_ttl_seconds,
+        refresh_deadline_seconds=settings.refresh_deadline_seconds,
+        placeholder_emails=tuple(v for v in settings.placeholder_emails if "@" in v),
+        placeholder_phones=tuple(v for v in settings.placeholder_emails if "@" not in v),
+        placeholder_threshold=settings.placeholder_threshold,
+        identity_limits=tuple(sorted(settings.identity_limits.items())),
+    )
+
+
+def compose_services(
+    store: Store,
+    connectors: ConnectorSet,
+    events: EventBus | None = None,
+    config: ResolverConfig | None = None,
+    *,
+    version: str = "0.0.0",
+    demo_mode: bool = False,
+    clock: Callable[[], datetime] = utcnow,
+) -> Services:
+    """The services over a store and connectors: the customer service, the linker, the
+    admin and the location directory, sharing one set of placeholders."""
+    config = config or ResolverConfig()
+    region = config.default_phone_region
+    placeholders = Placeholders()
+    placeholders.add(
+        v
+        for v in (
+            *(normalize_email(e) for e in config.placeholder_emails),
+            *(normalize_phone(p, region) for p in config.placeholder_phones),
+        )
+        if v
+    )
+    return Services(
+        store=store,
+        connectors=connectors,
+        events=events or EventBus(),
+        config=config,
+        customers=CustomerService(
+            store,
+            connectors,
+            ttl=timedelta(seconds=config.profile_ttl_seconds),
+            region=region,
+            placeholders=placeholders,
+            refresh_deadline=config.refresh_deadline_seconds,
+        ),
+        linker=Linker(
+            store,
+            region=region,
+            limits={Source(s): n for s, n in config.identity_limits} or None,
+            placeholders=placeholders,
+            placeholder_threshold=config.placeholder_threshold,
+            clock=clock,
+        ),
+        admin=ProfileAdmin(store, connectors, clock=clock, placeholders=placeholders),
+        locations=LocationDirectory(connectors),
+        version=version,
+        demo_mode=demo_mode,
+    )
+
+
+def open_settings_store(settings: Settings) -> Store:
+    """The store the settings name (MongoDB, or in memory without ``MONGODB_URI``)."""
+    uri = settings.mongodb_uri.get_secret_value() if settings.mongodb_uri else None
+    return open_store(
+        uri,
+        settings.mongodb_database,
+        receipt_retention=timedelta(days=settings.webhook_receipt_ttl_days),
+        dead_letter_retention=timedelta(days=settings.webhook_dead_letter_ttl_days),
+        timeouts=MongoTimeouts(
+            server_selection=settings.mongodb_server_selection_timeout,
+            connect=settings.mongodb_connect_timeout,
+            operation=settings.mongodb_timeout,
+        ),
+    )
+
+
 def build_services(
     settings: Settings, *, version: str, counter: RequestCounter | None = None
 ) -> Services:
-    uri = settings.mongodb_uri.get_secret_value() if settings.mongodb_uri else None
-    return Services(
-        store=open_store(
-            uri,
-            settings.mongodb_database,
-            receipt_retention=timedelta(days=settings.webhook_receipt_ttl_days),
-            dead_letter_retention=timedelta(days=settings.webhook_dead_letter_ttl_days),
-            timeouts=MongoTimeouts(
-                server_selection=settings.mongodb_server_selection_timeout,
-                connect=settings.mongodb_connect_timeout,
-                operation=settings.mongodb_timeout,
-            ),
-        ),
-        connectors=build_connectors(settings, counter or RequestCounter()),
-        events=EventBus(),
-        config=ResolverConfig(
-            max_page_size=settings.max_page_size,
-            default_phone_region=settings.default_phone_region,
-            profile_ttl_seconds=settings.profile_ttl_seconds,
-            refresh_deadline_seconds=settings.refresh_deadline_seconds,
-            placeholder_emails=tuple(v for v in settings.placeholder_emails if "@" in v),
-            placeholder_phones=tuple(v for v in settings.placeholder_emails if "@" not in v),
-            placeholder_threshold=settings.placeholder_threshold,
-            identity_limits=tuple(sorted(settings.identity_limits.items())),
-        ),
+    return compose_services(
+        open_settings_store(settings),
+        build_connectors(settings, counter or RequestCounter()),
+        EventBus(),
+        resolver_config(settings),
         version=version,
         demo_mode=settings.demo_mode,
     )
 
 
-def _secret(value: object) -> str | None:
-    getter = getattr(value, "get_secret_value", None)
-    return getter() if getter is not None else None
+# --- serving ------------------------------------------------------------------------------------
+
+
+def build_webhook_route(
+    settings: Settings, services: Services, dispatcher: WebhookDispatcher | None = None
+) -> WebhookRoute:
+    """``/webhooks/<vendor>``: each connector's endpoint, applying events through the
+    dispatcher (a new one by default)."""
+    return WebhookRoute(
+        services,
+        webhook_endpoints(services.connectors),
+        dispatcher or WebhookDispatcher(services),
+        deadline_seconds=settings.webhook_deadline_seconds,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Everything the app serves with, built from one settings object."""
+
+    settings: Settings
+    #: Upstream calls by connector and operation (tests and benchmarks read it).
+    counter: RequestCounter
+    services: Services
+    schema: OmnigateSchema
+    authenticator: Authenticator
+    graphql: GraphQLView
+    dispatcher: WebhookDispatcher
+    webhooks: WebhookRoute
+    #: Runs the start-up backfill and the scheduled incremental syncs.
+    scheduler: SyncScheduler
+
+
+def build_runtime(settings: Settings, *, version: str, services: Services | None = None) -> Runtime:
+    """The app's long-lived objects. ``services`` replaces those the settings would build
+    (tests hand in a store or connectors of their own)."""
+    counter = RequestCounter()
+    services = services or build_services(settings, version=version, counter=counter)
+    schema = build_schema(
+        Limits(
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            introspection=settings.introspection_enabled,
+            sdl_needs_token=settings.production,
+            query_deadline=settings.query_deadline_seconds,
+            mutation_deadline=settings.mutation_deadline_seconds,
+        )
+    )
+    authenticator = Authenticator(
+        settings.token_grants(),
+        settings.customer_secret(),
+        algorithm=settings.customer_token_algorithm,
+        max_lifetime_seconds=settings.customer_token_max_lifetime_seconds,
+        router_token=settings.router_token.get_secret_value() if settings.router_token else None,
+    )
+    dispatcher = WebhookDispatcher(services)
+    return Runtime(
+        settings=settings,
+        counter=counter,
+        services=services,
+        schema=schema,
+        authenticator=authenticator,
+        graphql=GraphQLView(
+            schema=schema,
+            services=services,
+            authenticator=authenticator,
+            examples=load_examples() if settings.graphiql_enabled else [],
+            graphiql=settings.graphiql_enabled,
+            allowed_origins=settings.cors_allowed_origins,
+        ),
+        dispatcher=dispatcher,
+        webhooks=build_webhook_route(settings, services, dispatcher),
+        scheduler=SyncScheduler(
+            services,
+            interval=settings.sync_interval if len(services.connectors) > 0 else 0,
+            overlap=timedelta(seconds=settings.sync_overlap_seconds),
+        ),
+    )

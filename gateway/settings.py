@@ -1,18 +1,26 @@
 """The one settings object. Nothing else in the code base reads ``os.environ``.
 
 Every field maps to an environment variable ``OMNIGATE_<FIELD>`` (also read from ``.env``),
-except ``MONGODB_URI``, which keeps the name every MongoDB tool uses. The README's
-configuration reference is generated from this class (see ``tests/gateway/test_settings.py``
-which keeps them in step).
+except ``MONGODB_URI``, which keeps the name every MongoDB tool uses. Each registered vendor's
+settings are its own package's model (:class:`connectors.vendor.VendorSettings`), read from
+``OMNIGATE_<VENDOR>_<FIELD>`` beside these and reached with :meth:`Settings.vendor`. The
+README's configuration reference is generated from both (see
+``tests/gateway/test_settings_reference.py``, which keeps them in step).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, PrivateAttr, SecretStr, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from connectors import vendors as registry
+from connectors.vendor import VendorSettings
 
 #: The tokens demo mode accepts, printed at start. Not secrets: the demo has no real data.
 DEMO_TOKENS: dict[str, dict[str, Any]] = {
@@ -46,6 +54,14 @@ class TokenGrant(BaseModel):
 
 
 class Settings(BaseSettings):
+    """The gateway's own settings, and each registered vendor's (its model, with the prefix
+    ``OMNIGATE_<VENDOR>_``).
+
+    A vendor's values may be given by its name: ``Settings(square={"access_token": "…"})``
+    (a mapping of that vendor's fields, or its settings model); the rest of its fields come
+    from the environment, as the gateway's own do.
+    """
+
     model_config = SettingsConfigDict(
         env_prefix="OMNIGATE_",
         env_file=".env",
@@ -53,6 +69,16 @@ class Settings(BaseSettings):
         extra="ignore",
         populate_by_name=True,
     )
+
+    _vendors: dict[str, VendorSettings] = PrivateAttr(default_factory=dict)
+
+    def __init__(self, **values: Any) -> None:
+        given = {v.name: values.pop(v.name) for v in registry.vendors() if v.name in values}
+        env = {k: values[k] for k in ("_env_file", "_env_file_encoding") if k in values}
+        super().__init__(**values)
+        self._vendors = {
+            v.name: v.load_settings(given.get(v.name), **env) for v in registry.vendors()
+        }
 
     # --- serving ------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Interface the server binds to.")
@@ -176,62 +202,7 @@ class Settings(BaseSettings):
         "asked for it gives up, so it can still fill the cache.",
     )
 
-    # --- connectors: shared HTTP --------------------------------------------------------------
-    http_connect_timeout: float = Field(
-        2.0,
-        description="Seconds to open an upstream socket (not counting the wait for a free "
-        "pooled connection).",
-    )
-    http_total_timeout: float = Field(
-        10.0, description="Seconds for one upstream attempt, once it has a connection."
-    )
-    http_max_retries: int = Field(3, description="Retries of an idempotent upstream call.")
-    breaker_failures: int = Field(5, description="Consecutive failures that open a circuit.")
-    breaker_reset_seconds: float = Field(30.0, description="How long a circuit stays open.")
-
-    # --- Shopify ------------------------------------------------------------------------------
-    shopify_shop: str | None = Field(None, description="Shop domain, e.g. `acme.myshopify.com`.")
-    shopify_base_url: str | None = Field(
-        None, description="Override of `https://{shop}` (the demo points it at the sandbox)."
-    )
-    shopify_access_token: SecretStr | None = Field(None, description="Admin API access token.")
-    shopify_api_version: str = Field("2026-01", description="Admin GraphQL API version.")
-    shopify_webhook_secret: SecretStr | None = Field(
-        None, description="App client secret that signs webhooks."
-    )
-    shopify_max_connections: int | None = Field(
-        None, ge=1, description="Connections to Shopify at once; unset: the connector's 10."
-    )
-
-    # --- Square -------------------------------------------------------------------------------
-    square_base_url: str = Field("https://connect.squareup.com", description="Square API base URL.")
-    square_access_token: SecretStr | None = Field(None, description="Square access token.")
-    square_version: str = Field("2025-08-20", description="`Square-Version` header.")
-    square_webhook_signature_key: SecretStr | None = Field(
-        None, description="Signature key of the webhook subscription."
-    )
-    square_webhook_url: str | None = Field(
-        None, description="Notification URL exactly as registered with Square (it is signed)."
-    )
-    square_location_map: Annotated[dict[str, str], NoDecode] = Field(
-        default_factory=dict,
-        description="JSON map of Square location id to unified location id.",
-    )
-    square_max_connections: int | None = Field(
-        None, ge=1, description="Connections to Square at once; unset: the connector's 10."
-    )
-
-    # --- Klaviyo ------------------------------------------------------------------------------
-    klaviyo_base_url: str = Field("https://a.klaviyo.com", description="Klaviyo API base URL.")
-    klaviyo_api_key: SecretStr | None = Field(None, description="Private API key.")
-    klaviyo_revision: str = Field("2026-07-15", description="`revision` header.")
-    klaviyo_engagement_days: int = Field(
-        90, ge=1, le=3650, description="Days of email opens and clicks read for engagement."
-    )
-    klaviyo_max_connections: int | None = Field(
-        None, ge=1, description="Connections to Klaviyo at once; unset: the connector's 20."
-    )
-
+    # --- sync and identity resolution ---------------------------------------------------------
     sync_on_start: bool | None = Field(
         None, description="Backfill customers when the app starts (default: on in demo mode)."
     )
@@ -255,8 +226,8 @@ class Settings(BaseSettings):
         5, description="A contact value shared by more people than this is a placeholder."
     )
     identity_limits: Annotated[dict[str, int], NoDecode] = Field(
-        default_factory=lambda: {"shopify": 1, "square": 10, "klaviyo": 3},
-        description="JSON: most records of one source in one profile.",
+        default_factory=registry.identity_limits,
+        description="JSON: most records of one source in one profile (default: each vendor's own).",
     )
 
     # --- demo ---------------------------------------------------------------------------------
@@ -265,6 +236,19 @@ class Settings(BaseSettings):
     )
     demo_people: int = Field(200, description="People in the demo dataset.")
     demo_seed: int = Field(7, description="Seed of the demo dataset.")
+
+    # --- connectors: shared HTTP --------------------------------------------------------------
+    http_connect_timeout: float = Field(
+        2.0,
+        description="Seconds to open an upstream socket (not counting the wait for a free "
+        "pooled connection).",
+    )
+    http_total_timeout: float = Field(
+        10.0, description="Seconds for one upstream attempt, once it has a connection."
+    )
+    http_max_retries: int = Field(3, description="Retries of an idempotent upstream call.")
+    breaker_failures: int = Field(5, description="Consecutive failures that open a circuit.")
+    breaker_reset_seconds: float = Field(30.0, description="How long a circuit stays open.")
 
     @field_validator("tokens", mode="before")
     @classmethod
@@ -278,7 +262,7 @@ class Settings(BaseSettings):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
 
-    @field_validator("square_location_map", "identity_limits", mode="before")
+    @field_validator("identity_limits", mode="before")
     @classmethod
     def _parse_map(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
@@ -288,7 +272,24 @@ class Settings(BaseSettings):
         """Explicit ``demo``, else on when no vendor credentials are set at all."""
         if self.demo is not None:
             return self.demo
-        return not (self.shopify_access_token or self.square_access_token or self.klaviyo_api_key)
+        return not any(v.has_credentials() for v in self._vendors.values())
+
+    # --- each vendor's settings ---------------------------------------------------------------
+
+    @property
+    def vendors(self) -> Mapping[str, VendorSettings]:
+        """Each registered vendor's settings (when these settings were made), by name."""
+        return MappingProxyType(self._vendors)
+
+    def vendor(self, name: str) -> Any:
+        """One vendor's settings model (``settings.vendor("square").location_map``)."""
+        return self._vendors[name]
+
+    def with_vendors(self, updates: Mapping[str, VendorSettings]) -> Settings:
+        """A copy of these settings with some vendors' settings replaced."""
+        copy = self.model_copy()
+        copy._vendors = {**self._vendors, **updates}
+        return copy
 
     @property
     def sync_interval(self) -> float:
@@ -392,18 +393,26 @@ class Settings(BaseSettings):
 
 
 def reference_table() -> str:
-    """The README's configuration reference, generated so that it cannot drift."""
+    """The README's configuration reference, generated so that it cannot drift: the
+    gateway's own settings, then each registered vendor's."""
     rows = ["| Variable | Default | What it does |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         env = "MONGODB_URI" if name == "mongodb_uri" else f"OMNIGATE_{name.upper()}"
-        default: Any = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
-        if isinstance(default, SecretStr):
-            shown = "(demo value)"
-        elif default is None:
-            shown = "unset"
-        elif isinstance(default, dict | list):
-            shown = f"`{json.dumps(default)}`"
-        else:
-            shown = f"`{default}`"
-        rows.append(f"| `{env}` | {shown} | {field.description} |")
+        rows.append(_row(env, field))
+    for vendor in registry.vendors():
+        for name, field in vendor.settings.model_fields.items():
+            rows.append(_row(f"{vendor.env_prefix}{name.upper()}", field))
     return "\n".join(rows)
+
+
+def _row(env: str, field: FieldInfo) -> str:
+    default: Any = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
+    if isinstance(default, SecretStr):
+        shown = "(demo value)"
+    elif default is None:
+        shown = "unset"
+    elif isinstance(default, dict | list):
+        shown = f"`{json.dumps(default)}`"
+    else:
+        shown = f"`{default}`"
+    return f"| `{env}` | {shown} | {field.description} |"

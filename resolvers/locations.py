@@ -11,14 +11,11 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from connectors import vendors as registry
 from connectors.capabilities import LocationSource
 from connectors.errors import UpstreamError
-from connectors.records import LocationRecord, Source
+from connectors.records import LocationRecord
 from connectors.registry import ConnectorSet
-
-#: Which source's description of a shared location wins: Shopify knows addresses and
-#: pickup settings; Square's copy of the same store usually says less.
-_PRECEDENCE = (Source.SHOPIFY, Source.SQUARE)
 
 
 class LocationDirectory:
@@ -45,9 +42,13 @@ class LocationDirectory:
         async with self._lock:
             if self._cached is not None and self.clock() - self._loaded_at < self.ttl:
                 return self._cached
+            # Which source's description of a shared location wins is the vendors' own
+            # declaration (the online store knows addresses and pickup settings; a POS's copy
+            # of the same store usually says less).
+            precedence = registry.location_precedence()
             sources = sorted(
                 self.connectors.of(LocationSource),
-                key=lambda c: _PRECEDENCE.index(c.source) if c.source in _PRECEDENCE else 99,
+                key=lambda c: precedence.get(c.source, registry.LAST),
             )
             results = await asyncio.gather(
                 *(s.list_locations() for s in sources), return_exceptions=True

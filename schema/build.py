@@ -34,6 +34,7 @@ from schema.health import HealthQuery
 from schema.limits import limits_rule
 from schema.operation_log import OperationLog
 from schema.partial import PartialErrors
+from schema.sources import declare_sources
 from schema.viewer import ViewerQuery
 
 Query = merge_types("Query", (HealthQuery, ViewerQuery, CustomerQuery))
@@ -65,6 +66,8 @@ class OmnigateSchema(Schema):
 
 def build_schema(limits: Limits | None = None) -> OmnigateSchema:
     limits = limits or Limits()
+    # The ``Source`` enum lists the vendors registered now.
+    declare_sources()
     # The rule classes are made once: the validation cache is keyed by them, so a class
     # made per request (as MaxAliasesLimiter does in its constructor) would never hit it.
     rules: list[Any] = [limits_rule(max_depth=limits.max_depth, max_aliases=limits.max_aliases)]

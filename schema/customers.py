@@ -20,6 +20,7 @@ from resolvers.customers.visibility import order_in_full, require_visible
 from resolvers.errors import BadUserInput, Forbidden, Unauthenticated, check_page_size
 from resolvers.viewer import Role
 from schema.permissions import guarded
+from schema.sources import SourceName, source_name
 
 Info = strawberry.Info[RequestContext, None]
 
@@ -28,13 +29,6 @@ Info = strawberry.Info[RequestContext, None]
 class Channel(enum.Enum):
     ONLINE = "online"
     IN_STORE = "in_store"
-
-
-@strawberry.enum(name="Source")
-class SourceName(enum.Enum):
-    SHOPIFY = "shopify"
-    SQUARE = "square"
-    KLAVIYO = "klaviyo"
 
 
 @strawberry.enum
@@ -99,7 +93,7 @@ class ChannelConsent:
             state=ConsentState(c.state.value),
             can_receive=c.can_receive,
             updated_at=c.updated_at,
-            source=SourceName(c.source.value) if c.source else None,
+            source=source_name(c.source) if c.source else None,
         )
 
 
@@ -207,7 +201,7 @@ class Order:
             id=strawberry.ID(_encode(f"order:{o.source.value}:{o.id}")),
             name=o.name if full else None,
             channel=Channel(o.channel.value),
-            source=SourceName(o.source.value),
+            source=source_name(o.source),
             location=Location(id=strawberry.ID(o.location_id)) if o.location_id else None,
             created_at=o.created_at,
             total=Money(amount=o.total.amount, currency_code=o.total.currency),
@@ -331,7 +325,7 @@ class Customer:
     @strawberry.field
     def identities(self, info: Info) -> list[SourceIdentity]:
         self._guard(info)
-        return [SourceIdentity(source=SourceName(s.value), id=i) for s, i in self._p.identities]
+        return [SourceIdentity(source=source_name(s), id=i) for s, i in self._p.identities]
 
     @strawberry.field
     def consent(self, info: Info) -> Consent:
@@ -432,7 +426,7 @@ class Customer:
             refreshed_at=self._p.refreshed_at,
             stale=self.served.stale,
             sources=[
-                SourceHealth(source=SourceName(s.source.value), ok=s.ok, code=s.code)
+                SourceHealth(source=source_name(s.source), ok=s.ok, code=s.code)
                 for s in self._p.sources
             ],
         )

@@ -27,7 +27,7 @@ from connectors.errors import (
 from connectors.http import HttpClient, HttpResponse
 from connectors.klaviyo.mapping import MappingError, next_link
 from connectors.klaviyo.ratelimit import Pacers
-from connectors.records import Source
+from connectors.klaviyo.source import SOURCE
 
 log = logging.getLogger("omnigate.connectors.klaviyo")
 
@@ -61,9 +61,7 @@ def classify(response: HttpResponse) -> Exception | None:
     codes = error_codes(response)
     suffix = f" ({', '.join(codes)})" if codes else ""
     kind: type[UpstreamError] = UpstreamAuthError if status in (401, 403) else UpstreamBadResponse
-    return kind(
-        f"klaviyo: HTTP {status}{suffix}", source=Source.KLAVIYO, operation="", status=status
-    )
+    return kind(f"klaviyo: HTTP {status}{suffix}", source=SOURCE, operation="", status=status)
 
 
 class KlaviyoClient:
@@ -93,7 +91,7 @@ class KlaviyoClient:
         except TimeoutError:
             raise UpstreamTimeout(
                 f"klaviyo {operation}: deadline passed waiting for a rate-limit slot",
-                source=Source.KLAVIYO,
+                source=SOURCE,
                 operation=operation,
             ) from None
         try:
@@ -146,7 +144,7 @@ class KlaviyoClient:
         if not isinstance(body, Mapping):
             raise UpstreamBadResponse(
                 f"klaviyo {operation}: expected a JSON:API document",
-                source=Source.KLAVIYO,
+                source=SOURCE,
                 operation=operation,
                 status=response.status,
             )
@@ -158,6 +156,6 @@ def bad_document(operation: str, error: MappingError) -> UpstreamBadResponse:
     log.warning("klaviyo %s: unexpected document shape: %s", operation, error)
     return UpstreamBadResponse(
         f"klaviyo {operation}: unexpected document shape",
-        source=Source.KLAVIYO,
+        source=SOURCE,
         operation=operation,
     )

@@ -20,6 +20,7 @@ from connectors.klaviyo.client import KlaviyoClient, auth_headers, bad_document,
 from connectors.klaviyo.engagement import EngagementReader, EngagementSettings
 from connectors.klaviyo.mapping import MappingError, deletion_body, profile, resources
 from connectors.klaviyo.ratelimit import Pacers, RateLimit
+from connectors.klaviyo.source import SOURCE
 from connectors.klaviyo.writer import ProfileWriter, WriterSettings
 from connectors.metrics import RequestCounter
 from connectors.records import Engagement, MarketingProfile, ProfileUpdate, Source
@@ -65,7 +66,7 @@ class KlaviyoConfig:
 
 
 class KlaviyoConnector:
-    source: Source = Source.KLAVIYO
+    source: Source = SOURCE
     webhooks: WebhookEndpoint | None = None
 
     def __init__(
@@ -82,9 +83,7 @@ class KlaviyoConnector:
         http_config = dataclasses.replace(
             config.http, default_headers=headers, max_connections=config.max_connections
         )
-        self.http = HttpClient(
-            http_config, source=Source.KLAVIYO, counter=counter, classify=classify
-        )
+        self.http = HttpClient(http_config, source=SOURCE, counter=counter, classify=classify)
         self.client = KlaviyoClient(self.http, pacers=Pacers(config.rate_limits))
         self.events = EngagementReader(self.client, config.engagement, now=now)
         self.writer = ProfileWriter(self.client, config.writer)

@@ -13,7 +13,8 @@ from typing import Any
 
 from connectors.klaviyo.filters import parse_datetime
 from connectors.klaviyo.properties import DEFAULT_PREFIX, wire_properties
-from connectors.records import Consent, ConsentState, MarketingProfile, ProfileUpdate, Source
+from connectors.klaviyo.source import SOURCE
+from connectors.records import Consent, ConsentState, MarketingProfile, ProfileUpdate
 
 _CONSENT_STATES: dict[str, ConsentState] = {
     "SUBSCRIBED": ConsentState.SUBSCRIBED,
@@ -94,7 +95,7 @@ def profile(resource: Mapping[str, Any]) -> MarketingProfile:
     subscriptions = attributes.get("subscriptions")
     properties = attributes.get("properties")
     return MarketingProfile(
-        source=Source.KLAVIYO,
+        source=SOURCE,
         id=resource["id"],
         email=_text(attributes.get("email")),
         phone=_text(attributes.get("phone_number")),

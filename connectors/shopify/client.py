@@ -42,8 +42,8 @@ from connectors.errors import (
 )
 from connectors.http import HttpClient, HttpResponse
 from connectors.memo import Memo
-from connectors.records import Source
 from connectors.shopify.cost import MAX_QUERY_COST, QueryCostError, cost_shape, requested_cost
+from connectors.shopify.source import SOURCE
 from connectors.shopify.throttle import (
     CostBucket,
     CostExceedsBucket,
@@ -74,7 +74,7 @@ class ShopifyThrottled(UpstreamError):
         cost: Mapping[str, Any] | None,
         retry_after: float | None,
     ) -> None:
-        super().__init__(message, source=Source.SHOPIFY, operation=operation, status=status)
+        super().__init__(message, source=SOURCE, operation=operation, status=status)
         self.cost = cost
         self.retry_after = retry_after
 
@@ -183,13 +183,13 @@ class ShopifyClient:
         except QueryCostError as exc:
             raise UpstreamBadResponse(
                 f"shopify {operation}: query cannot be costed ({exc})",
-                source=Source.SHOPIFY,
+                source=SOURCE,
                 operation=operation,
             ) from None
         if cost > self.max_query_cost:
             raise QueryCostExceeded(
                 f"shopify {operation}: requested cost {cost} exceeds {self.max_query_cost}",
-                source=Source.SHOPIFY,
+                source=SOURCE,
                 operation=operation,
             )
         budget = deadlines.bound(self.throttle_deadline)
@@ -261,7 +261,7 @@ class ShopifyClient:
         log.info("shopify %s gave up waiting for the cost bucket: %s", operation, detail)
         return UpstreamTimeout(
             f"shopify {operation}: deadline reached waiting for the cost bucket",
-            source=Source.SHOPIFY,
+            source=SOURCE,
             operation=operation,
         )
 
@@ -269,7 +269,7 @@ class ShopifyClient:
         log.warning("shopify %s gave up waiting for the cost bucket: %s", operation, detail)
         return UpstreamRateLimited(
             f"shopify {operation}: rate limited (query cost budget exhausted)",
-            source=Source.SHOPIFY,
+            source=SOURCE,
             operation=operation,
             retry_after=self.bucket.time_until(cost) or None,
         )
@@ -278,7 +278,7 @@ class ShopifyClient:
         if not isinstance(body, Mapping):
             raise UpstreamBadResponse(
                 f"shopify {operation}: answer is not a JSON object",
-                source=Source.SHOPIFY,
+                source=SOURCE,
                 operation=operation,
             )
         codes = error_codes(body)
@@ -289,7 +289,7 @@ class ShopifyClient:
             shown = ", ".join(sorted({c or "GRAPHQL_ERROR" for c in codes}))
             raise kind(
                 f"shopify {operation}: GraphQL errors ({shown})",
-                source=Source.SHOPIFY,
+                source=SOURCE,
                 operation=operation,
                 status=200,
             )
@@ -297,7 +297,7 @@ class ShopifyClient:
         if not isinstance(data, dict):
             raise UpstreamBadResponse(
                 f"shopify {operation}: answer has no data",
-                source=Source.SHOPIFY,
+                source=SOURCE,
                 operation=operation,
                 status=200,
             )

@@ -36,13 +36,13 @@ from connectors.records import (
     InventoryLevel,
     LocationRecord,
     OrderRecord,
-    Source,
 )
 from connectors.shopify import mapping, queries, search
 from connectors.shopify.client import ShopifyClient, classify
 from connectors.shopify.cost import MAX_QUERY_COST
 from connectors.shopify.ids import gid, gid_kind, location_id, numeric_id
 from connectors.shopify.schema import subset_schema
+from connectors.shopify.source import SOURCE
 from connectors.shopify.webhooks import ShopifyWebhooks
 from connectors.warmup import Warmup
 
@@ -92,7 +92,7 @@ class ShopifyConnector:
     """Implements ``CustomerSource``, ``OrderSource``, ``GuestOrderSource``,
     ``CustomerBundleSource``, ``LocationSource`` and ``InventorySource``."""
 
-    source = Source.SHOPIFY
+    source = SOURCE
 
     def __init__(
         self,
@@ -112,7 +112,7 @@ class ShopifyConnector:
             dataclasses.replace(
                 config.http, default_headers=headers, max_connections=config.max_connections
             ),
-            source=Source.SHOPIFY,
+            source=SOURCE,
             counter=counter,
             classify=classify,
         )

@@ -24,9 +24,9 @@ from connectors.records import (
     LocationRecord,
     Money,
     OrderRecord,
-    Source,
 )
 from connectors.shopify.ids import location_id
+from connectors.shopify.source import SOURCE
 
 Json = Mapping[str, Any]
 
@@ -87,7 +87,7 @@ def customer(node: Json) -> CustomerRecord:
     phone = node.get("defaultPhoneNumber") or {}
     address = node.get("defaultAddress")
     return CustomerRecord(
-        source=Source.SHOPIFY,
+        source=SOURCE,
         id=str(node["id"]),
         first_name=node.get("firstName") or None,
         last_name=node.get("lastName") or None,
@@ -162,7 +162,7 @@ def order(node: Json, line_items: list[Json] | None = None) -> OrderRecord:
         raise ValueError("order without createdAt")
     items = line_items if line_items is not None else _nodes(node.get("lineItems"))
     return OrderRecord(
-        source=Source.SHOPIFY,
+        source=SOURCE,
         id=str(node["id"]),
         channel=channel(source_name),
         created_at=created,
@@ -187,7 +187,7 @@ def location(node: Json) -> LocationRecord:
     pickup = node.get("localPickupSettingsV2") is not None
     fulfils = bool(node.get("fulfillsOnlineOrders"))
     return LocationRecord(
-        source=Source.SHOPIFY,
+        source=SOURCE,
         id=location_id(node["id"]),
         name=str(node.get("name") or ""),
         kind=LocationKind.WAREHOUSE if fulfils and not pickup else LocationKind.STORE,
@@ -213,7 +213,7 @@ def inventory_level(sku: str, node: Json) -> InventoryLevel | None:
         if isinstance(q, Mapping) and q.get("name") is not None and q.get("quantity") is not None
     }
     return InventoryLevel(
-        source=Source.SHOPIFY,
+        source=SOURCE,
         sku=sku,
         location_id=location_id(location_node["id"]),
         quantities=quantities,

@@ -57,11 +57,11 @@ from connectors.records import (
     PrivacyRequest,
     PrivacyRequestKind,
     RefundCreated,
-    Source,
     WebhookEvent,
 )
 from connectors.shopify.ids import gid, location_id
 from connectors.shopify.mapping import channel, consent, parse_datetime
+from connectors.shopify.source import SOURCE
 from connectors.shopify.webhook_payloads import PAYLOADS
 from connectors.webhooks import (
     DeliveryId,
@@ -87,7 +87,7 @@ LocationResolver = Callable[[str], LocationRecord | None]
 class ShopifyWebhooks:
     """The ``WebhookEndpoint`` for ``/webhooks/shopify``."""
 
-    source = Source.SHOPIFY
+    source = SOURCE
     delivery_headers = frozenset(
         {
             SIGNATURE_HEADER,
@@ -160,7 +160,7 @@ class ShopifyWebhooks:
         record = rest_customer(body)
         return [
             CustomerChanged(
-                source=Source.SHOPIFY,
+                source=SOURCE,
                 event_id=meta.event_id,
                 occurred_at=meta.triggered_at or record.updated_at,
                 customer_id=record.id,
@@ -171,7 +171,7 @@ class ShopifyWebhooks:
     def _customer_deleted(self, meta: _Meta, body: Json) -> list[WebhookEvent]:
         return [
             CustomerChanged(
-                source=Source.SHOPIFY,
+                source=SOURCE,
                 event_id=meta.event_id,
                 occurred_at=meta.triggered_at,
                 customer_id=_gid("Customer", body),
@@ -183,7 +183,7 @@ class ShopifyWebhooks:
         record = rest_order(body)
         return [
             OrderChanged(
-                source=Source.SHOPIFY,
+                source=SOURCE,
                 event_id=meta.event_id,
                 occurred_at=meta.triggered_at or record.updated_at,
                 order_id=record.id,
@@ -195,7 +195,7 @@ class ShopifyWebhooks:
     def _refund(self, meta: _Meta, body: Json) -> list[WebhookEvent]:
         return [
             RefundCreated(
-                source=Source.SHOPIFY,
+                source=SOURCE,
                 event_id=meta.event_id,
                 occurred_at=meta.triggered_at or parse_datetime(body.get("created_at")),
                 order_id=gid("Order", body["order_id"]),
@@ -215,7 +215,7 @@ class ShopifyWebhooks:
         level = None
         if sku and available is not None:
             level = InventoryLevel(
-                source=Source.SHOPIFY,
+                source=SOURCE,
                 sku=sku,
                 location_id=location,
                 quantities={"available": int(available)},
@@ -223,7 +223,7 @@ class ShopifyWebhooks:
             )
         return [
             InventoryChanged(
-                source=Source.SHOPIFY,
+                source=SOURCE,
                 event_id=meta.event_id,
                 occurred_at=meta.triggered_at or updated,
                 level=level,
@@ -252,7 +252,7 @@ class ShopifyWebhooks:
             )
         return [
             LocationChanged(
-                source=Source.SHOPIFY,
+                source=SOURCE,
                 event_id=meta.event_id,
                 occurred_at=meta.triggered_at or parse_datetime(body.get("updated_at")),
                 location_id=unified,
@@ -317,7 +317,7 @@ def _rest_consent(node: object) -> Consent | None:
 def rest_customer(body: Json) -> CustomerRecord:
     address = body.get("default_address")
     return CustomerRecord(
-        source=Source.SHOPIFY,
+        source=SOURCE,
         id=_gid("Customer", body),
         first_name=body.get("first_name") or None,
         last_name=body.get("last_name") or None,
@@ -362,7 +362,7 @@ def rest_order(body: Json) -> OrderRecord:
     source_name = body.get("source_name")
     store = body.get("location_id")
     return OrderRecord(
-        source=Source.SHOPIFY,
+        source=SOURCE,
         id=_gid("Order", body),
         channel=channel(source_name),
         created_at=created,
@@ -417,7 +417,7 @@ def _privacy(kind: PrivacyRequestKind) -> Handler:
         customer_id = customer.get("id")
         return [
             PrivacyRequest(
-                source=Source.SHOPIFY,
+                source=SOURCE,
                 event_id=meta.event_id,
                 occurred_at=meta.triggered_at,
                 kind=kind,

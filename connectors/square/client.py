@@ -17,8 +17,8 @@ from typing import Any
 
 from connectors.errors import UpstreamBadResponse
 from connectors.http import HttpClient
-from connectors.records import Source
 from connectors.square.errors import current_operation
+from connectors.square.source import SOURCE
 
 #: Square's documented limits per call.
 CUSTOMER_BULK_LIMIT = 100
@@ -82,7 +82,7 @@ class SquareClient:
         if not isinstance(data, dict):
             raise UpstreamBadResponse(
                 f"square {operation}: expected a JSON object",
-                source=Source.SQUARE,
+                source=SOURCE,
                 operation=operation,
                 status=response.status,
             )
@@ -105,7 +105,7 @@ class SquareClient:
                 # A server that hands back a cursor it already gave would loop us forever.
                 raise UpstreamBadResponse(
                     f"square {operation}: repeated pagination cursor",
-                    source=Source.SQUARE,
+                    source=SOURCE,
                     operation=operation,
                 )
             seen.add(next_cursor)

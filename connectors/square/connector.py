@@ -34,7 +34,6 @@ from connectors.records import (
     InventoryLevel,
     LocationRecord,
     OrderRecord,
-    Source,
 )
 from connectors.square import mapping
 from connectors.square.catalog import CatalogCache
@@ -48,6 +47,7 @@ from connectors.square.client import (
 )
 from connectors.square.errors import classify
 from connectors.square.locations import LocationMap
+from connectors.square.source import SOURCE
 from connectors.square.webhooks import SquareWebhooks
 from connectors.warmup import Warmup
 
@@ -87,7 +87,7 @@ class SquareConfig:
 class SquareConnector:
     """Square REST v2 behind Omnigate's capability protocols."""
 
-    source = Source.SQUARE
+    source = SOURCE
 
     def __init__(
         self,
@@ -109,7 +109,7 @@ class SquareConnector:
         )
         self.http = HttpClient(
             http_config,
-            source=Source.SQUARE,
+            source=SOURCE,
             counter=counter,
             classify=classify,
             sleep=sleep,
@@ -403,7 +403,7 @@ class SquareConnector:
                     newest[key] = level.updated_at
         return [
             InventoryLevel(
-                source=Source.SQUARE,
+                source=SOURCE,
                 sku=sku,
                 location_id=location_id,
                 quantities=dict(quantities),

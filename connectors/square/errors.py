@@ -22,7 +22,7 @@ from connectors.errors import (
     UpstreamRateLimited,
 )
 from connectors.http import HttpResponse, parse_retry_after
-from connectors.records import Source
+from connectors.square.source import SOURCE
 
 #: The operation of the call in flight, so the classifier (which only sees the response) can
 #: name it in the error. Each asyncio task has its own copy, so concurrent calls do not mix.
@@ -85,7 +85,7 @@ def classify(response: HttpResponse) -> Exception | None:
     if status == 429 or "RATE_LIMIT_ERROR" in categories:
         return UpstreamRateLimited(
             message,
-            source=Source.SQUARE,
+            source=SOURCE,
             operation=operation,
             status=status,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
@@ -93,4 +93,4 @@ def classify(response: HttpResponse) -> Exception | None:
     kind: type[UpstreamError] = UpstreamBadResponse
     if status in (401, 403) or "AUTHENTICATION_ERROR" in categories:
         kind = UpstreamAuthError
-    return kind(message, source=Source.SQUARE, operation=operation, status=status)
+    return kind(message, source=SOURCE, operation=operation, status=status)

@@ -30,6 +30,7 @@ from connectors.records import (
     Source,
 )
 from connectors.square.locations import LocationMap
+from connectors.square.source import SOURCE
 
 #: Substrings of ``source.name`` (lower-cased) that mark an online order.
 ONLINE_SOURCE_MARKERS: tuple[str, ...] = ("online", "web", "ecom", "e-com", "weebly")
@@ -127,7 +128,7 @@ def customer(value: Json) -> CustomerRecord:
     email = value.get("email_address")
     phone = value.get("phone_number")
     return CustomerRecord(
-        source=Source.SQUARE,
+        source=SOURCE,
         id=str(value["id"]),
         first_name=value.get("given_name") or None,
         last_name=value.get("family_name") or None,
@@ -145,7 +146,7 @@ def location(value: Json, locations: LocationMap) -> LocationRecord:
     coordinates = value.get("coordinates") or {}
     latitude, longitude = coordinates.get("latitude"), coordinates.get("longitude")
     return LocationRecord(
-        source=Source.SQUARE,
+        source=SOURCE,
         id=locations.unified(str(value["id"])),
         name=str(value.get("name") or value.get("business_name") or value["id"]),
         kind=LocationKind.STORE,
@@ -211,7 +212,7 @@ def order(
     recipient = _recipient(value)
     location_id = value.get("location_id")
     return OrderRecord(
-        source=Source.SQUARE,
+        source=SOURCE,
         id=str(value["id"]),
         channel=channel_for(source_name, markers),
         created_at=parse_time(value.get("created_at")) or datetime.fromtimestamp(0, UTC),
@@ -290,7 +291,7 @@ def _sum_money(values: Iterable[Money | None]) -> Money | None:
 
 
 def inventory_level(
-    count: Json, sku: str, locations: LocationMap, *, source: Source = Source.SQUARE
+    count: Json, sku: str, locations: LocationMap, *, source: Source = SOURCE
 ) -> InventoryLevel | None:
     """An ``IN_STOCK`` count as a level: Square's on-hand sellable quantity is both
     ``available`` and ``on_hand`` in Shopify's vocabulary."""

@@ -2,9 +2,9 @@
 
 Square signs the notification URL *followed by* the raw body: base64(HMAC-SHA256(signature
 key, url + body)). The URL is part of the signature, so it must be exactly the one the
-subscription was registered with; behind a proxy the gateway passes the configured
-``square_webhook_url`` rather than the URL it saw, and a ``notification_url`` given here wins
-over both.
+subscription was registered with: a ``notification_url`` given here (the connector passes
+``OMNIGATE_SQUARE_WEBHOOK_URL``) wins over the URL the gateway saw, which behind a proxy
+differs from it.
 
 Events (envelope ``{merchant_id, type, event_id, created_at, data{type, id, object}}``):
 
@@ -46,12 +46,12 @@ from connectors.records import (
     LocationChanged,
     OrderChanged,
     RefundCreated,
-    Source,
     WebhookEvent,
 )
 from connectors.square import mapping
 from connectors.square.catalog import CatalogCache
 from connectors.square.locations import LocationMap
+from connectors.square.source import SOURCE
 from connectors.square.webhook_payloads import DATA, Envelope
 from connectors.webhooks import (
     DeliveryId,
@@ -90,7 +90,7 @@ class SquareWebhooks:
     its cached location list when Square says a location changed.
     """
 
-    source = Source.SQUARE
+    source = SOURCE
     delivery_headers = frozenset({SIGNATURE_HEADER})
 
     def __init__(
@@ -192,7 +192,7 @@ class SquareWebhooks:
         record = mapping.customer(raw) if isinstance(raw, dict) and raw.get("id") else None
         return [
             CustomerChanged(
-                source=Source.SQUARE,
+                source=SOURCE,
                 event_id=event_id,
                 occurred_at=mapping.parse_time(envelope.get("created_at")),
                 customer_id=customer_id,
@@ -211,7 +211,7 @@ class SquareWebhooks:
             raise ValueError("order event without an order id")
         return [
             OrderChanged(
-                source=Source.SQUARE,
+                source=SOURCE,
                 event_id=event_id,
                 occurred_at=mapping.parse_time(envelope.get("created_at")),
                 order_id=order_id,
@@ -231,7 +231,7 @@ class SquareWebhooks:
         if refund.get("status") in _FAILED_REFUNDS:
             return [
                 OrderChanged(
-                    source=Source.SQUARE,
+                    source=SOURCE,
                     event_id=event_id,
                     occurred_at=occurred_at,
                     order_id=order_id,
@@ -239,7 +239,7 @@ class SquareWebhooks:
             ]
         return [
             RefundCreated(
-                source=Source.SQUARE,
+                source=SOURCE,
                 event_id=event_id,
                 occurred_at=occurred_at,
                 order_id=order_id,
@@ -268,7 +268,7 @@ class SquareWebhooks:
             level = mapping.inventory_level(count, sku, self.locations) if sku is not None else None
             events.append(
                 InventoryChanged(
-                    source=Source.SQUARE,
+                    source=SOURCE,
                     event_id=f"{event_id}:{variation_id}:{square_location}",
                     occurred_at=occurred_at,
                     level=level,
@@ -288,7 +288,7 @@ class SquareWebhooks:
             self._on_location_change()
         return [
             LocationChanged(
-                source=Source.SQUARE,
+                source=SOURCE,
                 event_id=event_id,
                 occurred_at=mapping.parse_time(envelope.get("created_at")),
                 location_id=self.locations.unified(square_id),

@@ -13,7 +13,7 @@ from connectors.records import (
     RefundCreated,
     Source,
 )
-from resolvers.context import Services
+from resolvers.customers.ports import CustomerServices
 from resolvers.delivery import current_delivery
 from resolvers.errors import DeadlineExceeded, NotFound
 from resolvers.identity.normalize import normalize_email
@@ -21,7 +21,7 @@ from resolvers.identity.normalize import normalize_email
 log = logging.getLogger("omnigate.customers")
 
 
-async def on_customer_changed(services: Services, event: CustomerChanged) -> None:
+async def on_customer_changed(services: CustomerServices, event: CustomerChanged) -> None:
     store = services.store
     if event.deleted:
         removed = await store.identities.delete_identity(event.source, event.customer_id)
@@ -47,7 +47,7 @@ async def on_customer_changed(services: Services, event: CustomerChanged) -> Non
         await _rebuild(services, profile_id)
 
 
-async def on_order_changed(services: Services, event: OrderChanged) -> None:
+async def on_order_changed(services: CustomerServices, event: OrderChanged) -> None:
     customer_id = event.customer_id or (event.order.customer_id if event.order else None)
     email = event.order.email if event.order else None
     if customer_id is None and email is None:
@@ -59,7 +59,7 @@ async def on_order_changed(services: Services, event: OrderChanged) -> None:
     await _refresh_for(services, event.source, customer_id, email)
 
 
-async def on_refund_created(services: Services, event: RefundCreated) -> None:
+async def on_refund_created(services: CustomerServices, event: RefundCreated) -> None:
     connector = services.connectors.get(event.source)
     if not isinstance(connector, OrderSource):
         return
@@ -68,7 +68,7 @@ async def on_refund_created(services: Services, event: RefundCreated) -> None:
         await _refresh_for(services, event.source, order.customer_id, order.email)
 
 
-async def on_privacy_request(services: Services, event: PrivacyRequest) -> None:
+async def on_privacy_request(services: CustomerServices, event: PrivacyRequest) -> None:
     """Erase the person a redact request names. The parser only lets a well-formed request of
     that kind through (the topic is an unsigned header); the erasure is logged with the
     identity of the delivery that asked for it, and the profile ids, never an email."""
@@ -110,7 +110,7 @@ async def on_privacy_request(services: Services, event: PrivacyRequest) -> None:
 
 
 async def _refresh_for(
-    services: Services, source: Source, customer_id: str | None, email: str | None
+    services: CustomerServices, source: Source, customer_id: str | None, email: str | None
 ) -> None:
     profile_ids: set[str] = set()
     if customer_id:
@@ -125,7 +125,7 @@ async def _refresh_for(
         await _rebuild(services, profile_id)
 
 
-async def _rebuild_or_drop(services: Services, profile_id: str) -> None:
+async def _rebuild_or_drop(services: CustomerServices, profile_id: str) -> None:
     remaining = (await services.store.identities.identities_of([profile_id])).get(profile_id, [])
     if remaining:
         await services.store.profiles.invalidate_profiles([profile_id])
@@ -134,7 +134,7 @@ async def _rebuild_or_drop(services: Services, profile_id: str) -> None:
         await services.store.profiles.delete_profile(profile_id)
 
 
-async def _rebuild(services: Services, profile_id: str) -> None:
+async def _rebuild(services: CustomerServices, profile_id: str) -> None:
     """Rebuild a profile an event changed, within the delivery's deadline. The event is
     applied once its identities are written; a rebuild still waiting on a vendor at the
     deadline goes on in the background (under its own deadline) rather than keeping the

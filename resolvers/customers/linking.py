@@ -18,7 +18,7 @@ from connectors.records import CustomerRecord, MarketingProfile, Source
 from resolvers.customers.tombstones import digests_of, erased_among
 from resolvers.identity.normalize import name_key, normalize_email, normalize_phone
 from resolvers.identity.placeholders import Placeholders
-from resolvers.identity.resolve import DEFAULT_LIMITS, IdentityFacts, Key, Link, resolve
+from resolvers.identity.resolve import IdentityFacts, Key, Link, default_limits, resolve
 from resolvers.model import Identity, MergeLogEntry
 from resolvers.store import Store
 
@@ -81,7 +81,7 @@ class Linker:
     ) -> None:
         self.store = store
         self.region = region
-        self.limits = limits or dict(DEFAULT_LIMITS)
+        self.limits = limits or default_limits()
         self.placeholders = placeholders or Placeholders()
         self.placeholder_threshold = placeholder_threshold
         self.clock = clock

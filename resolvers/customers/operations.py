@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from resolvers.context import RequestContext
+from resolvers.customers.ports import CustomerRequest
 from resolvers.customers.profile import from_body
 from resolvers.customers.service import Served
 from resolvers.errors import NotFound
 from resolvers.loaders import Loaders
 
 
-async def _rebuilt(ctx: RequestContext, profile_id: str) -> Served:
+async def _rebuilt(ctx: CustomerRequest, profile_id: str) -> Served:
     service = ctx.services.customers
     doc = await service.refresh(profile_id, Loaders())
     if doc is None or not doc.body:
@@ -18,20 +18,20 @@ async def _rebuilt(ctx: RequestContext, profile_id: str) -> Served:
     return Served(from_body(doc.body), stale=service.is_stale(doc))
 
 
-async def merge_customers(ctx: RequestContext, ids: list[str]) -> Served:
+async def merge_customers(ctx: CustomerRequest, ids: list[str]) -> Served:
     target = await ctx.services.admin.merge(ids, actor=ctx.viewer.name)
     return await _rebuilt(ctx, target)
 
 
-async def unmerge_customer(ctx: RequestContext, profile_id: str) -> list[Served]:
+async def unmerge_customer(ctx: CustomerRequest, profile_id: str) -> list[Served]:
     restored = await ctx.services.admin.unmerge(profile_id, actor=ctx.viewer.name)
     return [await _rebuilt(ctx, pid) for pid in restored]
 
 
-async def refresh_customer(ctx: RequestContext, profile_id: str) -> Served:
+async def refresh_customer(ctx: CustomerRequest, profile_id: str) -> Served:
     return await _rebuilt(ctx, profile_id)
 
 
-async def erase_customer(ctx: RequestContext, profile_id: str) -> int:
+async def erase_customer(ctx: CustomerRequest, profile_id: str) -> int:
     erased = await ctx.services.admin.erase(profile_id)
     return len(erased)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from connectors import vendors as registry
 from connectors.records import (
     Address,
     Channel,
@@ -31,9 +32,6 @@ from resolvers.identity.normalize import name_tokens, normalize_email, normalize
 
 #: Orders kept in the cached profile; older ones are still counted in the stats.
 MAX_CACHED_ORDERS = 200
-#: Source precedence for names and addresses: the online store is where people type them
-#: themselves; a POS record is often typed by a cashier.
-_NAME_PRECEDENCE = (Source.SHOPIFY, Source.KLAVIYO, Source.SQUARE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +121,10 @@ def build_profile(
     ``placeholder`` (a :class:`~resolvers.identity.placeholders.Placeholders`) keeps values
     like ``none@none.com`` out of the profile's contact data.
     """
-    ranked = sorted(customers, key=lambda c: _NAME_PRECEDENCE.index(c.source))
+    # Names and addresses from the source whose vendor declares the higher precedence first
+    # (the online store is where people type them themselves; a cashier types a POS record).
+    precedence = registry.name_precedence()
+    ranked = sorted(customers, key=lambda c: precedence.get(c.source, registry.LAST))
     people: list[CustomerRecord | MarketingProfile] = [*ranked, *marketing]
 
     profile = UnifiedProfile(id=profile_id, refreshed_at=refreshed_at, sources=list(sources))

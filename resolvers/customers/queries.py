@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resolvers.context import RequestContext
 from resolvers.customers.lookup import lookup
+from resolvers.customers.ports import CustomerRequest
 from resolvers.customers.profile import body_locations
 from resolvers.customers.service import Served
 from resolvers.customers.visibility import is_exact_match, may_see, require_visible
@@ -14,7 +14,7 @@ from resolvers.model import ProfileDoc
 from resolvers.partial import PartialError, report
 
 
-def _profile_docs(ctx: RequestContext):  # type: ignore[no-untyped-def]
+def _profile_docs(ctx: CustomerRequest):  # type: ignore[no-untyped-def]
     store = ctx.services.store
 
     async def load(ids: list[str]) -> list[ProfileDoc | None]:
@@ -25,7 +25,7 @@ def _profile_docs(ctx: RequestContext):  # type: ignore[no-untyped-def]
 
 
 async def get_customer(
-    ctx: RequestContext, profile_id: str, *, path: tuple[str | int, ...] | None = None
+    ctx: CustomerRequest, profile_id: str, *, path: tuple[str | int, ...] | None = None
 ) -> Served | None:
     """One customer by id, if the viewer may see it (``FORBIDDEN`` otherwise)."""
     doc = await _profile_docs(ctx).load(profile_id)
@@ -46,7 +46,7 @@ class Found:
 
 
 async def lookup_customers(
-    ctx: RequestContext, query: str, first: int, *, path: tuple[str | int, ...] | None = None
+    ctx: CustomerRequest, query: str, first: int, *, path: tuple[str | int, ...] | None = None
 ) -> list[Found]:
     """Counter lookup. Exact email or phone matches are shown to any staff token; name
     matches only if the viewer may see them (customers of its stores)."""
@@ -93,7 +93,7 @@ def report_source_errors(served: Served, path: tuple[str | int, ...] | None) -> 
         )
 
 
-async def possible_duplicates(ctx: RequestContext, profile_id: str) -> list[tuple[str, str]]:
+async def possible_duplicates(ctx: CustomerRequest, profile_id: str) -> list[tuple[str, str]]:
     """(other profile id, reason) for each pair the resolver kept apart but flagged, whose
     other side still exists (a merge or erasure since makes the flag moot)."""
     store = ctx.services.store

@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from connectors.capabilities import CustomerSource, MarketingDirectory
 from connectors.errors import UpstreamError
 from connectors.records import CustomerRecord, MarketingProfile
-from resolvers.context import Services
+from resolvers.customers.ports import CustomerServices
 from resolvers.customers.service import utcnow
 from resolvers.identity.normalize import normalize_email, normalize_phone
 from resolvers.lease import HOLDER, Lease
@@ -109,7 +109,7 @@ def _mask(value: str) -> str:
 
 
 async def sync_customers(
-    services: Services,
+    services: CustomerServices,
     *,
     since: datetime | None = None,
     incremental: bool = False,
@@ -144,7 +144,7 @@ async def sync_customers(
 
 
 async def _run(
-    services: Services,
+    services: CustomerServices,
     summary: SyncSummary,
     lease: Lease,
     since: datetime | None,
@@ -238,14 +238,14 @@ def source_checkpoint(source: str) -> str:
     return f"{CHECKPOINT}:{source}"
 
 
-def _source_names(services: Services) -> list[str]:
+def _source_names(services: CustomerServices) -> list[str]:
     return [
         *(str(c.source) for c in services.connectors.of(CustomerSource)),
         *(str(m.source) for m in services.connectors.of(MarketingDirectory)),
     ]
 
 
-async def _source_checkpoints(services: Services) -> dict[str, datetime | None]:
+async def _source_checkpoints(services: CustomerServices) -> dict[str, datetime | None]:
     marks: dict[str, datetime | None] = {}
     for name in _source_names(services):
         value = await services.store.checkpoints.get_checkpoint(source_checkpoint(name))
@@ -268,7 +268,7 @@ def _newest(records: list[CustomerRecord | MarketingProfile]) -> dict[str, datet
 
 
 async def _advance(
-    services: Services,
+    services: CustomerServices,
     summary: SyncSummary,
     marks: Mapping[str, datetime | None],
     newest: Mapping[str, datetime],
@@ -295,7 +295,7 @@ async def _advance(
 
 
 async def _read_all(
-    services: Services,
+    services: CustomerServices,
     since: Mapping[str, datetime | None],
     summary: SyncSummary,
     progress: Progress | None,
@@ -325,7 +325,7 @@ async def _read_all(
     return records
 
 
-async def _learn_store_contacts(services: Services) -> None:
+async def _learn_store_contacts(services: CustomerServices) -> None:
     """A store's own email and phone, typed at its counter for customers who give none, must
     never join anyone, however few strangers carry them."""
     try:

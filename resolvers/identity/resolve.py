@@ -9,7 +9,8 @@ Rules, strongest first (DESIGN.md §5):
    duplicate with its reason, for a person to decide (``mergeCustomers``).
 
 Constraints that can veto a join: a profile holds at most ``limits[source]`` records of one
-source (Shopify enforces unique emails, so two Shopify customers are two people), placeholder
+source (by default its vendor's own: Shopify enforces unique emails, so two Shopify customers
+are two people, and its limit is one), placeholder
 values join nobody, and pairs a person has split with ``unmergeCustomer`` stay apart. A vetoed
 join is recorded as a conflict, never silently dropped.
 
@@ -23,6 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from connectors import vendors as registry
 from connectors.records import Source
 from resolvers.identity.placeholders import Placeholders
 
@@ -62,7 +64,9 @@ class Resolution:
     placeholders_found: dict[str, int] = field(default_factory=dict)
 
 
-DEFAULT_LIMITS: Mapping[Source, int] = {Source.SHOPIFY: 1, Source.SQUARE: 10, Source.KLAVIYO: 3}
+def default_limits() -> dict[Source, int]:
+    """Each registered vendor's own limit (its declaration's ``identity_limit``)."""
+    return {Source(name): n for name, n in registry.identity_limits().items()}
 
 
 class _Components:
@@ -91,13 +95,14 @@ class _Components:
 def resolve(
     facts: Iterable[IdentityFacts],
     *,
-    limits: Mapping[Source, int] = DEFAULT_LIMITS,
+    limits: Mapping[Source, int] | None = None,
     placeholders: Placeholders | None = None,
     placeholder_threshold: int = 5,
     keep_apart: Iterable[tuple[Key, Key]] = (),
     keep_together: Iterable[tuple[Key, Key]] = (),
 ) -> Resolution:
     records = sorted(facts, key=lambda f: (f.source.value, f.source_id))
+    limits = default_limits() if limits is None else limits
     placeholders = placeholders or Placeholders()
     by_email: dict[str, list[int]] = defaultdict(list)
     by_phone: dict[str, list[int]] = defaultdict(list)

@@ -345,7 +345,7 @@ class Builder:
         )
         self.shopify_customers.append(customer)
         person.shopify_customer_id = customer.id
-        person.systems.add(Source.SHOPIFY)
+        person.systems.add(Source("shopify"))
         return customer
 
     def square_customer(
@@ -383,7 +383,7 @@ class Builder:
         )
         self.square_customers.append(customer)
         person.square_customer_ids.append(customer.id)
-        person.systems.add(Source.SQUARE)
+        person.systems.add(Source("square"))
         return customer
 
     def klaviyo_profile(
@@ -437,7 +437,7 @@ class Builder:
         )
         self.klaviyo_profiles.append(profile)
         person.klaviyo_profile_ids.append(profile.id)
-        person.systems.add(Source.KLAVIYO)
+        person.systems.add(Source("klaviyo"))
         return profile
 
     # --- orders -----------------------------------------------------------------------------------
@@ -551,7 +551,7 @@ class Builder:
             refund_chance=0.08,
         )
         if person is not None:
-            person.systems.add(Source.SHOPIFY)
+            person.systems.add(Source("shopify"))
         return order
 
     def pos_order(

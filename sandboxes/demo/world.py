@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal, overload
 
 from connectors.records import Address, Channel, Consent, LocationKind, Source
 from sandboxes.demo.ids import IdFactory, ShopifyKind
@@ -805,32 +804,20 @@ class DemoWorld:
 
     # --- New ids (deterministic, never colliding with generated ones) ---------------------------
 
-    @overload
-    def new_order_id(self, vendor: Literal[Source.SHOPIFY], at: datetime | None = None) -> int: ...
-    @overload
-    def new_order_id(self, vendor: Literal[Source.SQUARE], at: datetime | None = None) -> str: ...
     def new_order_id(self, vendor: Source, at: datetime | None = None) -> int | str:
         """A fresh order id in the vendor's style (Shopify: numeric, time-ordered; pair it with
         ``new_shopify_order_ref`` when the ``#name`` is needed too)."""
-        if vendor is Source.SHOPIFY:
+        if vendor is Source("shopify"):
             return self.ids.shopify(ShopifyKind.ORDER, at or self.now)
-        if vendor is Source.SQUARE:
+        if vendor is Source("square"):
             return self.ids.square_order()
         raise ValueError(f"{vendor} has no orders")
 
-    @overload
-    def new_customer_id(
-        self, vendor: Literal[Source.SHOPIFY], at: datetime | None = None
-    ) -> int: ...
-    @overload
-    def new_customer_id(
-        self, vendor: Literal[Source.SQUARE, Source.KLAVIYO], at: datetime | None = None
-    ) -> str: ...
     def new_customer_id(self, vendor: Source, at: datetime | None = None) -> int | str:
         """A fresh customer (Shopify, Square) or profile (Klaviyo) id in the vendor's style."""
-        if vendor is Source.SHOPIFY:
+        if vendor is Source("shopify"):
             return self.ids.shopify(ShopifyKind.CUSTOMER, at or self.now)
-        if vendor is Source.SQUARE:
+        if vendor is Source("square"):
             return self.ids.square_customer()
         return self.ids.klaviyo_ulid(at or self.now)
 

@@ -24,7 +24,7 @@ from connectors.records import Source
     ],
 )
 def test_each_kind_has_its_code_and_keeps_its_context(kind: type[UpstreamError], code: str) -> None:
-    error = kind("square customers: HTTP 503", source=Source.SQUARE, operation="customers")
+    error = kind("square customers: HTTP 503", source=Source("square"), operation="customers")
     assert isinstance(error, UpstreamError)
     assert error.code == code
     assert error.source == "square"

@@ -194,7 +194,7 @@ async def test_classifier_turns_a_throttled_200_into_a_retry(
         errors = (response.json or {}).get("errors") or []
         if any(e.get("extensions", {}).get("code") == "THROTTLED" for e in errors):
             return UpstreamRateLimited(
-                "shopify throttled", source=Source.SHOPIFY, operation="gql", retry_after=0.5
+                "shopify throttled", source=Source("shopify"), operation="gql", retry_after=0.5
             )
         return None
 
@@ -442,15 +442,15 @@ async def test_default_headers_are_sent_and_a_calls_own_header_replaces_one_of_a
 
 async def test_counter_separates_connectors_and_operations(make_client: MakeClient) -> None:
     counter = RequestCounter()
-    shopify = await make_client(source=Source.SHOPIFY, counter=counter)
-    square = await make_client(source=Source.SQUARE, counter=counter)
+    shopify = await make_client(source=Source("shopify"), counter=counter)
+    square = await make_client(source=Source("square"), counter=counter)
     await shopify.request("GET", "/items", operation="customers")
     await shopify.request("GET", "/items", operation="customers")
     await shopify.request("GET", "/items/1", operation="orders")
     await square.request("GET", "/items", operation="customers")
     assert counter.count() == 4
     assert counter.count("shopify") == 3
-    assert counter.count(Source.SHOPIFY, "customers") == 2
+    assert counter.count(Source("shopify"), "customers") == 2
     assert counter.count("square", "customers") == 1
     assert counter.count(operation="customers") == 3
     assert counter.count("klaviyo") == 0

@@ -10,7 +10,7 @@ from connectors.records import Source
 
 def test_counts_filter_by_connector_and_operation() -> None:
     counter = RequestCounter()
-    counter.record(Source.SHOPIFY, "customers", "200")
+    counter.record(Source("shopify"), "customers", "200")
     counter.record("shopify", "customers", "503")
     counter.record("shopify", "orders", "200")
     counter.record("square", "customers", "timeout")

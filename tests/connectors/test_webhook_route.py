@@ -22,6 +22,7 @@ from connectors.records import InventoryChanged, Source, WebhookEvent
 from connectors.registry import ConnectorSet
 from connectors.shopify.webhooks import ShopifyWebhooks
 from gateway.dead_letters import describe, list_letters, replay_letters
+from gateway.runtime import compose_services
 from gateway.store import MemoryStore
 from gateway.store.memory import MemoryInventory, MemoryWebhooks
 from gateway.webhooks import CLAIM_LEASE, WebhookRoute
@@ -135,7 +136,7 @@ class Route_:
 @pytest.fixture
 async def route() -> AsyncIterator[Route_]:
     store = FlakyStore()
-    services = Services(store=store, connectors=ConnectorSet(), events=EventBus())
+    services = compose_services(store=store, connectors=ConnectorSet(), events=EventBus())
     dispatcher = WebhookDispatcher(services)
     handled: list[WebhookEvent] = []
 
@@ -280,7 +281,7 @@ async def test_a_handler_failing_on_a_well_formed_event_dead_letters_it(route: R
 
     # The event itself was not applied, so its id is free for the replay.
     claim = await route.store.webhooks.claim_receipt(
-        Source.SHOPIFY, "evt-bug", route.clock(), lease=CLAIM_LEASE
+        Source("shopify"), "evt-bug", route.clock(), lease=CLAIM_LEASE
     )
     assert claim is ReceiptClaim.CLAIMED
 

@@ -34,8 +34,8 @@ async def omnichannel_person(demo: Demo) -> tuple[str, str]:
     """A profile with orders in both channels, and its email."""
     store = demo.app.state.services.store
     for q in demo.world.quirks.upper_case_email:
-        found = await store.identities.get_identities([(Source.SQUARE, q.square_customer_id)])
-        return found[(Source.SQUARE, q.square_customer_id)].profile_id, q.email
+        found = await store.identities.get_identities([(Source("square"), q.square_customer_id)])
+        return found[(Source("square"), q.square_customer_id)].profile_id, q.email
     raise AssertionError("the dataset has no upper-case-email quirk")
 
 

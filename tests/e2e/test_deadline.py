@@ -39,7 +39,7 @@ async def shopify_people(demo: Demo, count: int) -> list[str]:
     profile."""
     store = demo.app.state.services.store
     keys = [
-        (Source.SHOPIFY, f"gid://shopify/Customer/{c.id}") for c in demo.world.shopify_customers
+        (Source("shopify"), f"gid://shopify/Customer/{c.id}") for c in demo.world.shopify_customers
     ]
     found = await store.identities.get_identities(keys)
     candidates = sorted({identity.profile_id for identity in found.values()})
@@ -47,7 +47,7 @@ async def shopify_people(demo: Demo, count: int) -> list[str]:
     ids = [
         pid
         for pid in candidates
-        if {Source.SHOPIFY, Source.SQUARE} <= {i.source for i in identities[pid]}
+        if {Source("shopify"), Source("square")} <= {i.source for i in identities[pid]}
     ][:count]
     assert len(ids) == count
     assert set(await store.profiles.get_profiles(ids)) == set(ids)
@@ -91,8 +91,8 @@ async def test_a_hanging_shopify_costs_the_cold_customer_its_answer_not_the_requ
     # What Square and Klaviyo said is cached, and the profile names the source that timed out.
     built = (await store.profiles.get_profiles([cold]))[cold]
     statuses = {s.source: s for s in from_body(built.body).sources}
-    assert statuses[Source.SHOPIFY].code == "UPSTREAM_TIMEOUT"
-    assert statuses[Source.SQUARE].ok
+    assert statuses[Source("shopify")].code == "UPSTREAM_TIMEOUT"
+    assert statuses[Source("square")].ok
 
 
 async def test_a_429_asking_to_wait_past_the_deadline_is_not_retried(tight_demo: Demo) -> None:

@@ -36,7 +36,7 @@ async def square_people(demo: Demo, count: int) -> list[str]:
     """Profile ids of ``count`` people Square knows, each with a cached profile."""
     store = demo.app.state.services.store
     found = await store.identities.get_identities(
-        [(Source.SQUARE, c.id) for c in demo.world.square_customers]
+        [(Source("square"), c.id) for c in demo.world.square_customers]
     )
     ids = sorted({identity.profile_id for identity in found.values()})[:count]
     assert len(ids) == count

@@ -14,7 +14,7 @@ import pytest
 
 from connectors.records import Source
 from connectors.shopify.ids import gid
-from gateway.demo import SHOPIFY_SECRET
+from connectors.shopify.vendor import DEMO_WEBHOOK_SECRET as SHOPIFY_SECRET
 from sandboxes.base.webhooks import Delivery, WebhookSender, sign_shopify
 from sandboxes.shopify import SANDBOX
 from tests.e2e.conftest import Demo
@@ -32,7 +32,7 @@ async def buyer_with_profile(demo: Demo) -> tuple[int, str]:
     for customer in demo.world.shopify_customers:
         if not customer.email:
             continue
-        key = (Source.SHOPIFY, gid("Customer", customer.id))
+        key = (Source("shopify"), gid("Customer", customer.id))
         found = await store.identities.get_identities([key])
         if key in found:
             return customer.id, found[key].profile_id

@@ -50,17 +50,17 @@ async def test_schema_command_prints_the_sdl() -> None:
 
 
 def sync_env(stack: DemoStack, mongo_uri: str, database: str) -> dict[str, str]:
-    s = stack.settings
+    shopify, square, klaviyo = (stack.settings.vendor(v) for v in ("shopify", "square", "klaviyo"))
     return {
         "MONGODB_URI": mongo_uri,
         "OMNIGATE_MONGODB_DATABASE": database,
-        "OMNIGATE_SHOPIFY_SHOP": s.shopify_shop or "",
-        "OMNIGATE_SHOPIFY_BASE_URL": s.shopify_base_url or "",
-        "OMNIGATE_SHOPIFY_ACCESS_TOKEN": s.shopify_access_token.get_secret_value(),  # type: ignore[union-attr]
-        "OMNIGATE_SQUARE_BASE_URL": s.square_base_url,
-        "OMNIGATE_SQUARE_ACCESS_TOKEN": s.square_access_token.get_secret_value(),  # type: ignore[union-attr]
-        "OMNIGATE_KLAVIYO_BASE_URL": s.klaviyo_base_url,
-        "OMNIGATE_KLAVIYO_API_KEY": s.klaviyo_api_key.get_secret_value(),  # type: ignore[union-attr]
+        "OMNIGATE_SHOPIFY_SHOP": shopify.shop or "",
+        "OMNIGATE_SHOPIFY_BASE_URL": shopify.base_url or "",
+        "OMNIGATE_SHOPIFY_ACCESS_TOKEN": shopify.access_token.get_secret_value(),
+        "OMNIGATE_SQUARE_BASE_URL": square.base_url,
+        "OMNIGATE_SQUARE_ACCESS_TOKEN": square.access_token.get_secret_value(),
+        "OMNIGATE_KLAVIYO_BASE_URL": klaviyo.base_url,
+        "OMNIGATE_KLAVIYO_API_KEY": klaviyo.api_key.get_secret_value(),
     }
 
 
@@ -167,7 +167,7 @@ async def test_webhooks_dead_letters_lists_kept_deliveries_without_their_bodies(
         await store.init()
         await store.webhooks.put_dead_letter(
             DeadLetter(
-                source=Source.SHOPIFY,
+                source=Source("shopify"),
                 body_digest="ab" * 32,
                 reason="customers/update: email: Input should be a valid string",
                 received_at=datetime.now(UTC),

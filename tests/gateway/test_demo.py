@@ -24,14 +24,14 @@ def test_engagement_reaches_back_to_the_datasets_last_90_days_whenever_the_demo_
     later = demo_settings(
         base, world, URLS, "http://x/webhooks", today=world.now + timedelta(days=400)
     )
-    assert on_the_day.klaviyo_engagement_days == 91
-    assert later.klaviyo_engagement_days == 491
+    assert on_the_day.vendor("klaviyo").engagement_days == 91
+    assert later.vendor("klaviyo").engagement_days == 491
 
-    klaviyo = build_connectors(later, RequestCounter()).get(Source.KLAVIYO)
+    klaviyo = build_connectors(later, RequestCounter()).get(Source("klaviyo"))
     assert isinstance(klaviyo, KlaviyoConnector)
     assert klaviyo.events.settings.lookback == timedelta(days=491)
-    default = build_connectors(make_settings(klaviyo_api_key="pk_x"), RequestCounter()).get(
-        Source.KLAVIYO
+    default = build_connectors(make_settings(klaviyo={"api_key": "pk_x"}), RequestCounter()).get(
+        Source("klaviyo")
     )
     assert isinstance(default, KlaviyoConnector)
     assert default.events.settings.lookback == timedelta(days=90)

@@ -10,16 +10,16 @@ from connectors.metrics import RequestCounter
 from gateway.runtime import build_connectors, build_services
 from tests.support import make_settings
 
-CREDENTIALS: dict[str, Any] = {
-    "shopify_shop": "acme.myshopify.com",
-    "shopify_access_token": "shpat_x",
-    "square_access_token": "sq_x",
-    "klaviyo_api_key": "pk_x",
+CREDENTIALS: dict[str, dict[str, Any]] = {
+    "shopify": {"shop": "acme.myshopify.com", "access_token": "shpat_x"},
+    "square": {"access_token": "sq_x"},
+    "klaviyo": {"api_key": "pk_x"},
 }
 
 
-def pool_sizes(**overrides: Any) -> dict[str, int]:
-    connectors = build_connectors(make_settings(**CREDENTIALS, **overrides), RequestCounter())
+def pool_sizes(**overrides: dict[str, Any]) -> dict[str, int]:
+    vendors = {name: {**given, **overrides.get(name, {})} for name, given in CREDENTIALS.items()}
+    connectors = build_connectors(make_settings(**vendors), RequestCounter())
     sizes: dict[str, int] = {}
     for connector in connectors:
         http = getattr(connector, "http", None) or connector.client.http  # type: ignore[attr-defined]
@@ -34,7 +34,9 @@ def test_each_vendor_has_a_pool_of_its_own_size() -> None:
 
 def test_settings_override_a_vendors_pool() -> None:
     assert pool_sizes(
-        shopify_max_connections=3, square_max_connections=4, klaviyo_max_connections=5
+        shopify={"max_connections": 3},
+        square={"max_connections": 4},
+        klaviyo={"max_connections": 5},
     ) == {"shopify": 3, "square": 4, "klaviyo": 5}
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from connectors.records import CustomerRecord, Source
 from connectors.registry import ConnectorSet
+from gateway.runtime import compose_services
 from gateway.scheduler import SyncScheduler
 from gateway.store import MemoryStore
 from resolvers.context import ResolverConfig, Services
@@ -24,7 +25,7 @@ TICK = 0.01
 
 
 def services_over(*connectors: FakeCommerce, store: MemoryStore | None = None) -> Services:
-    return Services(
+    return compose_services(
         store=store or MemoryStore(),
         connectors=ConnectorSet(connectors),  # type: ignore[arg-type]
         events=EventBus(),
@@ -66,7 +67,7 @@ class RecordingSync:
 
 @pytest.fixture
 def services() -> Services:
-    return services_over(FakeCommerce(Source.SHOPIFY))
+    return services_over(FakeCommerce(Source("shopify")))
 
 
 async def test_passes_run_on_the_timer_after_the_backfill(services: Services) -> None:
@@ -172,7 +173,8 @@ async def test_two_replicas_never_run_passes_at_once() -> None:
     vendor anything, and leaves it to the first."""
     store = MemoryStore()
     shopify = FakeCommerce(
-        Source.SHOPIFY, customers=[CustomerRecord(Source.SHOPIFY, "S1", "Ann", "Lee", ("a@x.io",))]
+        Source("shopify"),
+        customers=[CustomerRecord(Source("shopify"), "S1", "Ann", "Lee", ("a@x.io",))],
     )
     shopify.gate = asyncio.Event()
     first = SyncScheduler(services_over(shopify, store=store), interval=3600, holder="replica-1")

@@ -15,7 +15,7 @@ def test_no_credentials_means_demo_mode_with_demo_tokens() -> None:
 
 
 def test_credentials_turn_demo_off_and_demo_tokens_are_refused() -> None:
-    settings = make_settings(demo=None, shopify_access_token="shpat_x", shopify_shop="a.b")
+    settings = make_settings(demo=None, shopify={"access_token": "shpat_x", "shop": "a.b"})
     assert not settings.demo_mode
     assert "demo-internal" not in settings.token_grants()
 
@@ -29,14 +29,18 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.mongodb_uri is not None
     assert settings.mongodb_uri.get_secret_value() == "mongodb://db.example:27017"
     assert settings.tokens["t1"].locations == ["store-1"]
-    assert settings.square_location_map == {"LSQ1": "shopify:1"}
+    assert settings.vendor("square").location_map == {"LSQ1": "shopify:1"}
     assert settings.max_depth == 7
 
 
 def test_secrets_never_appear_in_repr() -> None:
-    settings = make_settings(shopify_access_token="shpat_supersecret")
+    settings = make_settings(shopify={"access_token": "shpat_supersecret"})
     assert "shpat_supersecret" not in repr(settings)
     assert "shpat_supersecret" not in str(settings.model_dump())
+    shopify = settings.vendor("shopify")
+    assert shopify.access_token.get_secret_value() == "shpat_supersecret"
+    assert "shpat_supersecret" not in repr(shopify)
+    assert "shpat_supersecret" not in str(shopify.model_dump())
 
 
 def test_production_turns_graphiql_and_introspection_off() -> None:
@@ -47,7 +51,7 @@ def test_production_turns_graphiql_and_introspection_off() -> None:
 
 def test_scheduled_sync_runs_every_five_minutes_every_thirty_seconds_in_the_demo() -> None:
     production = make_settings(
-        demo=None, sync_interval_seconds=None, shopify_access_token="shpat_x", shopify_shop="a.b"
+        demo=None, sync_interval_seconds=None, shopify={"access_token": "shpat_x", "shop": "a.b"}
     )
     assert production.sync_interval == 300.0
     assert make_settings(demo=True, sync_interval_seconds=None).sync_interval == 30.0

@@ -15,6 +15,7 @@ from connectors.records import (
     Source,
 )
 from connectors.registry import ConnectorSet
+from gateway.runtime import compose_services
 from gateway.store import MemoryStore
 from resolvers.context import ResolverConfig, Services
 from resolvers.events import EventBus
@@ -25,44 +26,44 @@ from tests.resolvers.world import T0, order
 @pytest.fixture
 def world() -> dict[str, FakeCommerce | FakeMarketing]:
     shopify = FakeCommerce(
-        Source.SHOPIFY,
+        Source("shopify"),
         customers=[
             CustomerRecord(
-                Source.SHOPIFY, "S1", "Jane", "Doe", ("jane@example.com",), ("+12125550134",)
+                Source("shopify"), "S1", "Jane", "Doe", ("jane@example.com",), ("+12125550134",)
             ),
             CustomerRecord(
-                Source.SHOPIFY, "S2", "Ann", "Lee", ("ann@example.com",), ("+12125550199",)
+                Source("shopify"), "S2", "Ann", "Lee", ("ann@example.com",), ("+12125550199",)
             ),
             CustomerRecord(
-                Source.SHOPIFY, "S3", "Ben", "Lee", ("ben@example.com",), ("+12125550199",)
+                Source("shopify"), "S3", "Ben", "Lee", ("ben@example.com",), ("+12125550199",)
             ),
         ],
-        orders=[order(Source.SHOPIFY, "o1", "S1", Channel.ONLINE, "100")],
+        orders=[order(Source("shopify"), "o1", "S1", Channel.ONLINE, "100")],
     )
     square = FakeCommerce(
-        Source.SQUARE,
+        Source("square"),
         customers=[
             CustomerRecord(
-                Source.SQUARE, "Q1", "JANE", "DOE", ("JANE@EXAMPLE.COM",), ("(212) 555-0134",)
+                Source("square"), "Q1", "JANE", "DOE", ("JANE@EXAMPLE.COM",), ("(212) 555-0134",)
             ),
-            CustomerRecord(Source.SQUARE, "Q2", "Jane", "Doe", ("Jane@Example.com",)),
+            CustomerRecord(Source("square"), "Q2", "Jane", "Doe", ("Jane@Example.com",)),
             *(
-                CustomerRecord(Source.SQUARE, f"N{i}", f"Stranger{i}", "X", ("none@none.com",))
+                CustomerRecord(Source("square"), f"N{i}", f"Stranger{i}", "X", ("none@none.com",))
                 for i in range(8)
             ),
         ],
-        orders=[order(Source.SQUARE, "q1", "Q1", Channel.IN_STORE, "40")],
+        orders=[order(Source("square"), "q1", "Q1", Channel.IN_STORE, "40")],
     )
     klaviyo = FakeMarketing(
         profiles=[
             MarketingProfile(
-                Source.KLAVIYO,
+                Source("klaviyo"),
                 "K1",
                 email="jane@example.com",
                 email_consent=Consent(ConsentState.SUBSCRIBED, True, T0),
             ),
             MarketingProfile(
-                Source.KLAVIYO, "K9", email="subscriber@example.com", first_name="Sub"
+                Source("klaviyo"), "K9", email="subscriber@example.com", first_name="Sub"
             ),
         ],
         engagement=[Engagement("K1", last_opened_at=T0)],
@@ -72,7 +73,7 @@ def world() -> dict[str, FakeCommerce | FakeMarketing]:
 
 @pytest.fixture
 def services(world: dict[str, FakeCommerce | FakeMarketing]) -> Services:
-    return Services(
+    return compose_services(
         store=MemoryStore(),
         connectors=ConnectorSet(world.values()),  # type: ignore[arg-type]
         events=EventBus(),

@@ -118,7 +118,7 @@ class FakeMarketing(FakeConnector):
     def __init__(
         self, profiles: Sequence[MarketingProfile] = (), engagement: Sequence[Engagement] = ()
     ) -> None:
-        super().__init__(Source.KLAVIYO)
+        super().__init__(Source("klaviyo"))
         self.profiles_by_id = {p.id: p for p in profiles}
         self.engagement_by_id = {e.profile_id: e for e in engagement}
         self.deleted: list[str | None] = []

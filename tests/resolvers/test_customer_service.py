@@ -15,6 +15,7 @@ from connectors.records import (
     Source,
 )
 from connectors.registry import ConnectorSet
+from gateway.runtime import compose_services
 from gateway.store import MemoryStore
 from resolvers.context import ResolverConfig, Services
 from resolvers.customers.sync import sync_customers
@@ -27,20 +28,20 @@ from tests.resolvers.world import T0, order, profile_of
 
 async def test_sync_resolves_people_across_sources(services: Services) -> None:
     summary = await sync_customers(services)
-    jane = await profile_of(services, Source.SHOPIFY, "S1")
-    assert await profile_of(services, Source.SQUARE, "Q1") == jane
-    assert await profile_of(services, Source.SQUARE, "Q2") == jane  # POS duplicate
-    assert await profile_of(services, Source.KLAVIYO, "K1") == jane
+    jane = await profile_of(services, Source("shopify"), "S1")
+    assert await profile_of(services, Source("square"), "Q1") == jane
+    assert await profile_of(services, Source("square"), "Q2") == jane  # POS duplicate
+    assert await profile_of(services, Source("klaviyo"), "K1") == jane
     # Family sharing a phone: two people, surfaced as possible duplicates.
-    assert await profile_of(services, Source.SHOPIFY, "S2") != await profile_of(
-        services, Source.SHOPIFY, "S3"
+    assert await profile_of(services, Source("shopify"), "S2") != await profile_of(
+        services, Source("shopify"), "S3"
     )
     assert summary.possible_duplicates >= 1
     # Placeholder email shared by strangers merges nobody.
-    strangers = {await profile_of(services, Source.SQUARE, f"N{i}") for i in range(8)}
+    strangers = {await profile_of(services, Source("square"), f"N{i}") for i in range(8)}
     assert len(strangers) == 8
     # The email-only subscriber has a profile of their own.
-    assert await profile_of(services, Source.KLAVIYO, "K9") not in (jane, *strangers)
+    assert await profile_of(services, Source("klaviyo"), "K9") not in (jane, *strangers)
 
     served = await services.customers.serve(
         (await services.store.profiles.get_profiles([jane]))[jane], jane, Loaders()
@@ -58,7 +59,7 @@ async def test_fresh_profile_makes_no_upstream_call(
     services: Services, world: dict[str, FakeCommerce | FakeMarketing]
 ) -> None:
     await sync_customers(services)
-    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    jane = await profile_of(services, Source("shopify"), "S1")
     for fake in world.values():
         fake.calls.clear()
     doc = (await services.store.profiles.get_profiles([jane]))[jane]
@@ -72,7 +73,7 @@ async def test_stale_profile_is_served_at_once_and_refreshed_once(
     services: Services, world: dict[str, FakeCommerce | FakeMarketing]
 ) -> None:
     await sync_customers(services)
-    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    jane = await profile_of(services, Source("shopify"), "S1")
     services.customers.clock = lambda: T0 + timedelta(days=400)
     shopify = world["shopify"]
     shopify.calls.clear()
@@ -93,7 +94,7 @@ async def test_failing_source_keeps_cache_and_reports_stale_with_code(
     services: Services, world: dict[str, FakeCommerce | FakeMarketing]
 ) -> None:
     await sync_customers(services)
-    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    jane = await profile_of(services, Source("shopify"), "S1")
     before = (await services.store.profiles.get_profiles([jane]))[jane]
     services.customers.clock = lambda: T0 + timedelta(days=400)
     world["shopify"].failing = True
@@ -103,7 +104,7 @@ async def test_failing_source_keeps_cache_and_reports_stale_with_code(
     assert served is not None
     assert served.stale
     assert [(s.source, s.code) for s in served.failed_sources] == [
-        (Source.SHOPIFY, "UPSTREAM_UNAVAILABLE")
+        (Source("shopify"), "UPSTREAM_UNAVAILABLE")
     ]
     assert served.profile.lifetime_value == 140  # the cached data, not a partial rebuild
     assert after.refreshed_at == before.refreshed_at
@@ -141,7 +142,7 @@ async def test_a_cold_build_asks_every_source_before_any_answers(
     """Sources are read in one wave: with every upstream held, each has already been asked
     for everything the profile needs, so a cold 360 waits for the slowest, not the sum."""
     await sync_customers(services)
-    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    jane = await profile_of(services, Source("shopify"), "S1")
     await services.store.profiles.delete_profile(jane)
     for fake in world.values():
         fake.calls.clear()
@@ -170,24 +171,24 @@ async def test_a_bundling_source_is_asked_once_for_customers_orders_and_guest_or
     """A source that bundles (Shopify) answers a cold 360's customer, orders and guest
     orders in one call, batched across profiles; a failed bundle fails the source."""
     guest = dataclasses.replace(
-        order(Source.SHOPIFY, "g1", "", Channel.ONLINE, "25"),
+        order(Source("shopify"), "g1", "", Channel.ONLINE, "25"),
         customer_id=None,
         email="JANE@example.com",
     )
     bundled = FakeBundledCommerce(
-        Source.SHOPIFY,
+        Source("shopify"),
         customers=list(world["shopify"].customers.values()),  # type: ignore[union-attr]
         orders=[*world["shopify"].orders, guest],  # type: ignore[union-attr]
     )
-    services = Services(
+    services = compose_services(
         store=MemoryStore(),
         connectors=ConnectorSet([bundled, world["square"], world["klaviyo"]]),  # type: ignore[list-item]
         events=EventBus(),
         config=ResolverConfig(profile_ttl_seconds=60),
     )
     await sync_customers(services)
-    jane = await profile_of(services, Source.SHOPIFY, "S1")
-    ann = await profile_of(services, Source.SHOPIFY, "S2")
+    jane = await profile_of(services, Source("shopify"), "S1")
+    ann = await profile_of(services, Source("shopify"), "S2")
     for pid in (jane, ann):
         await services.store.profiles.delete_profile(pid)
     bundled.calls.clear()
@@ -209,41 +210,41 @@ async def test_a_bundling_source_is_asked_once_for_customers_orders_and_guest_or
     )
     assert after is not None
     assert [(s.source, s.code) for s in after.failed_sources] == [
-        (Source.SHOPIFY, "UPSTREAM_UNAVAILABLE")
+        (Source("shopify"), "UPSTREAM_UNAVAILABLE")
     ]
     assert after.profile.lifetime_value == 165
 
 
 async def test_merge_then_unmerge_restores_profiles(services: Services) -> None:
     await sync_customers(services)
-    ann = await profile_of(services, Source.SHOPIFY, "S2")
-    ben = await profile_of(services, Source.SHOPIFY, "S3")
+    ann = await profile_of(services, Source("shopify"), "S2")
+    ben = await profile_of(services, Source("shopify"), "S3")
     target = await services.admin.merge([ann, ben], actor="test")
     assert target == ann
-    assert await profile_of(services, Source.SHOPIFY, "S3") == ann
+    assert await profile_of(services, Source("shopify"), "S3") == ann
     restored = await services.admin.unmerge(ann, actor="test")
     assert restored == [ann, ben]
-    assert await profile_of(services, Source.SHOPIFY, "S2") == ann
-    assert await profile_of(services, Source.SHOPIFY, "S3") == ben
+    assert await profile_of(services, Source("shopify"), "S2") == ann
+    assert await profile_of(services, Source("shopify"), "S3") == ben
     # A later sync respects the split... and the family stays apart anyway.
     await sync_customers(services)
-    assert await profile_of(services, Source.SHOPIFY, "S3") == ben
+    assert await profile_of(services, Source("shopify"), "S3") == ben
 
 
 async def test_operator_merge_survives_a_later_sync(services: Services) -> None:
     await sync_customers(services)
-    ann = await profile_of(services, Source.SHOPIFY, "S2")
-    ben = await profile_of(services, Source.SHOPIFY, "S3")
+    ann = await profile_of(services, Source("shopify"), "S2")
+    ben = await profile_of(services, Source("shopify"), "S3")
     await services.admin.merge([ann, ben], actor="test")
     await sync_customers(services)
-    assert await profile_of(services, Source.SHOPIFY, "S3") == ann
+    assert await profile_of(services, Source("shopify"), "S3") == ann
 
 
 async def test_erase_removes_the_person_and_sync_does_not_bring_them_back(
     services: Services, world: dict[str, FakeCommerce | FakeMarketing]
 ) -> None:
     await sync_customers(services)
-    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    jane = await profile_of(services, Source("shopify"), "S1")
     await services.admin.erase(jane)
     store = services.store
     assert await store.profiles.get_profiles([jane]) == {}
@@ -280,20 +281,20 @@ async def test_webhooks_rebuild_the_profile(
     dispatcher = WebhookDispatcher(services)
     shopify = world["shopify"]
     assert isinstance(shopify, FakeCommerce)
-    shopify.orders.append(order(Source.SHOPIFY, "o2", "S1", Channel.ONLINE, "60"))
+    shopify.orders.append(order(Source("shopify"), "o2", "S1", Channel.ONLINE, "60"))
     await dispatcher.handle(
-        OrderChanged(Source.SHOPIFY, "evt-1", None, order_id="o2", customer_id="S1")
+        OrderChanged(Source("shopify"), "evt-1", None, order_id="o2", customer_id="S1")
     )
-    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    jane = await profile_of(services, Source("shopify"), "S1")
     doc = (await services.store.profiles.get_profiles([jane]))[jane]
     assert doc.body["lifetime_value"] == "200"
 
-    changed = CustomerRecord(Source.SHOPIFY, "S2", "Ann", "Lee", ("ann.new@example.com",))
+    changed = CustomerRecord(Source("shopify"), "S2", "Ann", "Lee", ("ann.new@example.com",))
     shopify.customers["S2"] = changed
     await dispatcher.handle(
-        CustomerChanged(Source.SHOPIFY, "evt-2", None, customer_id="S2", customer=changed)
+        CustomerChanged(Source("shopify"), "evt-2", None, customer_id="S2", customer=changed)
     )
-    ann = await profile_of(services, Source.SHOPIFY, "S2")
+    ann = await profile_of(services, Source("shopify"), "S2")
     assert (await services.store.profiles.get_profiles([ann]))[ann].emails == [
         "ann.new@example.com"
     ]
@@ -302,8 +303,8 @@ async def test_webhooks_rebuild_the_profile(
 async def test_possible_duplicates_are_logged_once_with_their_reason(services: Services) -> None:
     await sync_customers(services)
     await sync_customers(services)  # a second run does not log the same pair again
-    ann = await profile_of(services, Source.SHOPIFY, "S2")
-    ben = await profile_of(services, Source.SHOPIFY, "S3")
+    ann = await profile_of(services, Source("shopify"), "S2")
+    ben = await profile_of(services, Source("shopify"), "S3")
     flags = [
         e
         for e in await services.store.identities.merge_log(ann)
@@ -320,10 +321,10 @@ async def test_customers_redact_webhook_erases_the_person(
     from connectors.records import PrivacyRequest, PrivacyRequestKind
 
     await sync_customers(services)
-    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    jane = await profile_of(services, Source("shopify"), "S1")
     await WebhookDispatcher(services).handle(
         PrivacyRequest(
-            Source.SHOPIFY,
+            Source("shopify"),
             "evt-redact",
             None,
             kind=PrivacyRequestKind.REDACT_CUSTOMER,

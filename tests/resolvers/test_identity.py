@@ -8,7 +8,7 @@ from resolvers.identity.normalize import name_key, normalize_email, normalize_ph
 from resolvers.identity.placeholders import Placeholders
 from resolvers.identity.resolve import IdentityFacts, resolve
 
-SHOP, SQ, KL = Source.SHOPIFY, Source.SQUARE, Source.KLAVIYO
+SHOP, SQ, KL = Source("shopify"), Source("square"), Source("klaviyo")
 
 
 def facts(

@@ -12,6 +12,7 @@ import pytest
 
 from connectors.records import CustomerChanged, CustomerRecord, Source
 from connectors.registry import ConnectorSet
+from gateway.runtime import compose_services
 from gateway.store import MemoryStore
 from gateway.store.memory import MemoryIdentities
 from resolvers.context import ResolverConfig, Services
@@ -32,7 +33,7 @@ World = dict[str, FakeCommerce | FakeMarketing]
 @pytest.fixture
 def services(store: Store, world: World) -> Services:
     """The races run on every store backend: memory, SecantusDB, and a real MongoDB."""
-    return Services(
+    return compose_services(
         store=store,
         connectors=ConnectorSet(world.values()),  # type: ignore[arg-type]
         events=EventBus(),
@@ -59,7 +60,7 @@ async def emails_found(services: Services, email: str) -> list[str]:
 
 async def test_an_erase_during_a_refresh_is_not_undone(services: Services, world: World) -> None:
     await sync_customers(services)
-    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    jane = await profile_of(services, Source("shopify"), "S1")
     gate = hold_vendors(world)
     refresh = asyncio.create_task(services.customers.refresh(jane))
     await in_flight(world)
@@ -79,7 +80,7 @@ async def test_an_erase_during_a_first_build_is_not_undone(
     """A person just linked, never built: the first build races the erasure."""
     shopify = world["shopify"]
     assert isinstance(shopify, FakeCommerce)
-    eve = CustomerRecord(Source.SHOPIFY, "S9", "Eve", "Ray", ("eve@example.com",))
+    eve = CustomerRecord(Source("shopify"), "S9", "Eve", "Ray", ("eve@example.com",))
     shopify.customers["S9"] = eve
     report = await services.linker.link([eve])
     [new] = report.created
@@ -98,8 +99,8 @@ async def test_a_merge_during_refreshes_leaves_no_ghost_and_a_whole_survivor(
     services: Services, world: World
 ) -> None:
     await sync_customers(services)
-    ann = await profile_of(services, Source.SHOPIFY, "S2")
-    ben = await profile_of(services, Source.SHOPIFY, "S3")
+    ann = await profile_of(services, Source("shopify"), "S2")
+    ben = await profile_of(services, Source("shopify"), "S3")
     gate = hold_vendors(world)
     stale_ann = asyncio.create_task(services.customers.refresh(ann))
     stale_ben = asyncio.create_task(services.customers.refresh(ben))
@@ -118,8 +119,8 @@ async def test_a_merge_during_refreshes_leaves_no_ghost_and_a_whole_survivor(
 
 async def test_an_unmerge_during_a_refresh_is_not_undone(services: Services, world: World) -> None:
     await sync_customers(services)
-    ann = await profile_of(services, Source.SHOPIFY, "S2")
-    ben = await profile_of(services, Source.SHOPIFY, "S3")
+    ann = await profile_of(services, Source("shopify"), "S2")
+    ben = await profile_of(services, Source("shopify"), "S3")
     await services.admin.merge([ann, ben], actor="test")
     await services.customers.refresh(ann)
     gate = hold_vendors(world)
@@ -137,9 +138,9 @@ async def test_an_unmerge_during_a_refresh_is_not_undone(services: Services, wor
 
 async def test_two_unmerges_undo_two_merges_in_reverse_order(services: Services) -> None:
     await sync_customers(services)
-    jane = await profile_of(services, Source.SHOPIFY, "S1")
-    ann = await profile_of(services, Source.SHOPIFY, "S2")
-    ben = await profile_of(services, Source.SHOPIFY, "S3")
+    jane = await profile_of(services, Source("shopify"), "S1")
+    ann = await profile_of(services, Source("shopify"), "S2")
+    ben = await profile_of(services, Source("shopify"), "S3")
     jane_records = sorted(
         i.source_id for i in (await services.store.identities.identities_of([jane]))[jane]
     )
@@ -147,12 +148,12 @@ async def test_two_unmerges_undo_two_merges_in_reverse_order(services: Services)
     await services.admin.merge([jane, ben], actor="test")
 
     assert await services.admin.unmerge(jane, actor="test") == [jane, ben]
-    assert await profile_of(services, Source.SHOPIFY, "S3") == ben
-    assert await profile_of(services, Source.SHOPIFY, "S2") == jane
+    assert await profile_of(services, Source("shopify"), "S3") == ben
+    assert await profile_of(services, Source("shopify"), "S2") == jane
 
     assert await services.admin.unmerge(jane, actor="test") == [jane, ann]
-    assert await profile_of(services, Source.SHOPIFY, "S2") == ann
-    assert await profile_of(services, Source.SHOPIFY, "S3") == ben
+    assert await profile_of(services, Source("shopify"), "S2") == ann
+    assert await profile_of(services, Source("shopify"), "S3") == ben
     assert (
         sorted(i.source_id for i in (await services.store.identities.identities_of([jane]))[jane])
         == jane_records
@@ -174,7 +175,7 @@ async def test_an_older_customer_update_does_not_overwrite_a_newer_one(
     shopify = world["shopify"]
     assert isinstance(shopify, FakeCommerce)
     newer = CustomerRecord(
-        Source.SHOPIFY,
+        Source("shopify"),
         "S2",
         "Ann",
         "Lee",
@@ -182,7 +183,7 @@ async def test_an_older_customer_update_does_not_overwrite_a_newer_one(
         updated_at=T0 + timedelta(hours=2),
     )
     older = CustomerRecord(
-        Source.SHOPIFY,
+        Source("shopify"),
         "S2",
         "Ann",
         "Lee",
@@ -190,10 +191,12 @@ async def test_an_older_customer_update_does_not_overwrite_a_newer_one(
         updated_at=T0 + timedelta(hours=1),
     )
     shopify.customers["S2"] = newer
-    await dispatcher.handle(CustomerChanged(Source.SHOPIFY, "e-new", None, "S2", customer=newer))
-    await dispatcher.handle(CustomerChanged(Source.SHOPIFY, "e-old", None, "S2", customer=older))
+    await dispatcher.handle(CustomerChanged(Source("shopify"), "e-new", None, "S2", customer=newer))
+    await dispatcher.handle(CustomerChanged(Source("shopify"), "e-old", None, "S2", customer=older))
 
-    [identity] = (await services.store.identities.get_identities([(Source.SHOPIFY, "S2")])).values()
+    [identity] = (
+        await services.store.identities.get_identities([(Source("shopify"), "S2")])
+    ).values()
     assert identity.emails == ("ann.new@example.com",)
     ann = identity.profile_id
     assert await emails_found(services, "ann.new@example.com") == [ann]
@@ -205,7 +208,7 @@ async def test_an_erased_person_is_not_brought_back_by_a_later_webhook(
     services: Services, world: World
 ) -> None:
     await sync_customers(services)
-    jane = await profile_of(services, Source.SHOPIFY, "S1")
+    jane = await profile_of(services, Source("shopify"), "S1")
     await services.admin.erase(jane)
     dispatcher = WebhookDispatcher(services)
     shopify, square = world["shopify"], world["square"]
@@ -213,12 +216,14 @@ async def test_an_erased_person_is_not_brought_back_by_a_later_webhook(
     assert isinstance(square, FakeCommerce)
     # Her Shopify record (same id) and a Square record with her email (new id) both arrive.
     again = shopify.customers["S1"]
-    await dispatcher.handle(CustomerChanged(Source.SHOPIFY, "e-1", None, "S1", customer=again))
-    new_pos = CustomerRecord(Source.SQUARE, "Q-new", "Jane", "Doe", ("jane@example.com",))
-    await dispatcher.handle(CustomerChanged(Source.SQUARE, "e-2", None, "Q-new", customer=new_pos))
+    await dispatcher.handle(CustomerChanged(Source("shopify"), "e-1", None, "S1", customer=again))
+    new_pos = CustomerRecord(Source("square"), "Q-new", "Jane", "Doe", ("jane@example.com",))
+    await dispatcher.handle(
+        CustomerChanged(Source("square"), "e-2", None, "Q-new", customer=new_pos)
+    )
 
     assert await services.store.identities.find_identities(emails=["jane@example.com"]) == []
-    assert await services.store.identities.get_identities([(Source.SHOPIFY, "S1")]) == {}
+    assert await services.store.identities.get_identities([(Source("shopify"), "S1")]) == {}
     assert await emails_found(services, "jane@example.com") == []
     assert await services.customers.refresh(jane) is None
 
@@ -241,9 +246,11 @@ class _EraseDuringLink(MemoryIdentities):
 async def test_a_link_racing_an_erasure_takes_back_what_it_linked(world: World) -> None:
     store = MemoryStore()
     store.identities = erasing = _EraseDuringLink()
-    services = Services(store=store, connectors=ConnectorSet(world.values()), events=EventBus())  # type: ignore[arg-type]
-    record = CustomerRecord(Source.SHOPIFY, "S9", "Eve", "Ray", ("eve@example.com",))
-    erasing.erasing = [tombstone(Source.SHOPIFY, "S9")]
+    services = compose_services(
+        store=store, connectors=ConnectorSet(world.values()), events=EventBus()
+    )  # type: ignore[arg-type]
+    record = CustomerRecord(Source("shopify"), "S9", "Eve", "Ray", ("eve@example.com",))
+    erasing.erasing = [tombstone(Source("shopify"), "S9")]
     await services.linker.link([record])
-    assert await store.identities.get_identities([(Source.SHOPIFY, "S9")]) == {}
+    assert await store.identities.get_identities([(Source("shopify"), "S9")]) == {}
     assert await store.identities.find_identities(emails=["eve@example.com"]) == []

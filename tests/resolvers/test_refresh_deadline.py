@@ -11,6 +11,7 @@ import pytest
 from connectors import deadline
 from connectors.records import CustomerRecord, Source
 from connectors.registry import ConnectorSet
+from gateway.runtime import compose_services
 from gateway.store import MemoryStore
 from resolvers.context import ResolverConfig, Services
 from resolvers.customers.sync import sync_customers
@@ -23,23 +24,23 @@ from tests.resolvers.fakes import FakeCommerce
 @pytest.fixture
 def shopify() -> FakeCommerce:
     return FakeCommerce(
-        Source.SHOPIFY,
-        customers=[CustomerRecord(Source.SHOPIFY, "S1", "Jane", "Doe", ("jane@example.com",))],
+        Source("shopify"),
+        customers=[CustomerRecord(Source("shopify"), "S1", "Jane", "Doe", ("jane@example.com",))],
     )
 
 
 @pytest.fixture
 async def cold(shopify: FakeCommerce) -> tuple[Services, str]:
     """Services whose one profile is known by its identities but not cached."""
-    services = Services(
+    services = compose_services(
         store=MemoryStore(),
         connectors=ConnectorSet([shopify]),  # type: ignore[list-item]
         events=EventBus(),
         config=ResolverConfig(refresh_deadline_seconds=30.0),
     )
     await sync_customers(services)
-    found = await services.store.identities.get_identities([(Source.SHOPIFY, "S1")])
-    profile_id = found[(Source.SHOPIFY, "S1")].profile_id
+    found = await services.store.identities.get_identities([(Source("shopify"), "S1")])
+    profile_id = found[(Source("shopify"), "S1")].profile_id
     assert await services.store.profiles.delete_profile(profile_id)
     return services, profile_id
 
@@ -107,7 +108,7 @@ async def test_a_background_refresh_does_not_inherit_the_requests_deadline(
 async def test_a_backfill_rebuilds_without_a_deadline(shopify: FakeCommerce) -> None:
     """A sync's rebuilds share batched calls paced by the vendors' rate limits: no refresh
     deadline applies to them (even one already over)."""
-    services = Services(
+    services = compose_services(
         store=MemoryStore(),
         connectors=ConnectorSet([shopify]),  # type: ignore[list-item]
         events=EventBus(),

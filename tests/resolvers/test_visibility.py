@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from connectors.records import Channel, CustomerRecord, LineItem, Money, OrderRecord, Source
 from connectors.registry import ConnectorSet
+from gateway.runtime import compose_services
 from gateway.store import MemoryStore
-from resolvers.context import RequestContext, ResolverConfig, Services
+from resolvers.context import RequestContext, ResolverConfig
 from resolvers.customers.profile import (
     MAX_CACHED_ORDERS,
     UnifiedProfile,
@@ -36,7 +37,7 @@ ROUTER = Viewer(role=Role.ROUTER)
 
 def order(oid: str, loc: str | None, *, day: int = 0, cancelled: bool = False) -> OrderRecord:
     return OrderRecord(
-        source=Source.SQUARE,
+        source=Source("square"),
         id=oid,
         channel=Channel.IN_STORE if loc else Channel.ONLINE,
         created_at=T0 + timedelta(days=day),
@@ -50,7 +51,7 @@ def order(oid: str, loc: str | None, *, day: int = 0, cancelled: bool = False) -
 
 def person(pid: str, *orders: OrderRecord, created_at: str | None = None) -> UnifiedProfile:
     customer = CustomerRecord(
-        Source.SQUARE,
+        Source("square"),
         f"sq-{pid}",
         first_name="Ann",
         last_name=pid,
@@ -129,7 +130,7 @@ async def test_name_lookup_of_a_store_bound_token_reads_past_other_stores_matche
     """Sixty "Ann"s of another store come first in the store's order; the one of the
     token's store is still found, because the pool grows until the page is filled."""
     store = MemoryStore()
-    services = Services(
+    services = compose_services(
         store=store,
         connectors=ConnectorSet([]),
         events=EventBus(),

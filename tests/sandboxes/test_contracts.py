@@ -20,7 +20,11 @@ LAYERS = "One-way layers: gateway -> schema -> resolvers -> connectors"
 NO_SANDBOXES = "The product never imports the sandboxes (they are not in its wheel)"
 VENDORS_APART = "Vendor packages never import each other"
 RECORDS_ONLY = "Sandboxes import only the shared value types (connectors.records) from the product"
-CONTRACTS = (LAYERS, NO_SANDBOXES, VENDORS_APART, RECORDS_ONLY)
+VENDORS_BY_NAME = (
+    "Outside connectors, nothing imports a vendor package (the registry loads them by name)"
+)
+NO_CYCLES = "No import cycles between the modules and packages of one package"
+CONTRACTS = (LAYERS, NO_SANDBOXES, VENDORS_APART, RECORDS_ONLY, VENDORS_BY_NAME, NO_CYCLES)
 
 
 def copy_tree(target: Path) -> Path:
@@ -109,6 +113,27 @@ def test_the_copied_tree_keeps_every_contract(tmp_path: Path) -> None:
             RECORDS_ONLY,
             "sandboxes.demo.world -> gateway.settings",
             id="the demo world imports the gateway",
+        ),
+        pytest.param(
+            "gateway/demo.py",
+            "from connectors.shopify import vendor",
+            VENDORS_BY_NAME,
+            "gateway.demo -> connectors.shopify.vendor",
+            id="the gateway names a vendor package",
+        ),
+        pytest.param(
+            "schema/sources.py",
+            "import connectors.square.source",
+            VENDORS_BY_NAME,
+            "schema.sources -> connectors.square.source",
+            id="the schema names a vendor package",
+        ),
+        pytest.param(
+            "resolvers/customers/sync.py",
+            "from resolvers.context import Services",
+            NO_CYCLES,
+            ".customers -> .context",
+            id="the customer use cases import the services container back",
         ),
     ],
 )

@@ -31,7 +31,7 @@ def test_domain_errors_keep_message_code_and_extensions() -> None:
 
 def test_upstream_errors_name_their_source() -> None:
     error = _resolver_error(
-        UpstreamUnavailable("shopify is down", source=Source.SHOPIFY, operation="customers")
+        UpstreamUnavailable("shopify is down", source=Source("shopify"), operation="customers")
     )
     classify(error)
     assert error.extensions is not None

@@ -36,7 +36,7 @@ def level(
         location_id=location,
         quantities={"available": available, "on_hand": available, "safety_stock": safety},
         updated_at=at,
-        source=Source.SHOPIFY,
+        source=Source("shopify"),
     )
 
 
@@ -71,7 +71,7 @@ def entry(
         points=points,
         kind=kind or (LedgerKind.EARN if points >= 0 else LedgerKind.REDEEM),
         at=T0,
-        source=Source.SQUARE,
+        source=Source("square"),
         channel="in_store",
         location_id="loc-a",
         order_ref="order-1",

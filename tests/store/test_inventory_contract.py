@@ -31,7 +31,7 @@ async def test_newer_stock_applies_and_older_is_refused(inventory: InventoryStor
     [stock] = await inventory.get_stock(["SKU-1"])
     assert stock.quantities["available"] == 8
     assert stock.updated_at == T0 + timedelta(seconds=1)
-    assert stock.source is Source.SHOPIFY
+    assert stock.source is Source("shopify")
 
 
 async def test_a_partial_level_keeps_the_other_quantities(inventory: InventoryStore) -> None:
@@ -41,7 +41,7 @@ async def test_a_partial_level_keeps_the_other_quantities(inventory: InventorySt
         location_id="loc-a",
         quantities={"available": 3},
         updated_at=T0 + timedelta(seconds=1),
-        source=Source.SHOPIFY,
+        source=Source("shopify"),
     )
     assert await inventory.apply_stock_level(only_available) is True
     [stock] = await inventory.get_stock(["SKU-1"])

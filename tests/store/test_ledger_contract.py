@@ -80,7 +80,7 @@ async def test_ledger_entries_newest_first(ledger: LedgerStore) -> None:
     assert await ledger.ledger_entries("acct-1", limit=0) == []
     oldest = entries[-1]
     assert (oldest.source, oldest.channel, oldest.location_id, oldest.order_ref) == (
-        Source.SQUARE,
+        Source("square"),
         "in_store",
         "loc-a",
         "order-1",

@@ -76,7 +76,7 @@ async def test_memory_forgets_dead_letters_after_their_retention() -> None:
     for digest, age in (("fresh", timedelta(days=13)), ("expired", timedelta(days=15))):
         await store.webhooks.put_dead_letter(
             DeadLetter(
-                source=Source.SHOPIFY,
+                source=Source("shopify"),
                 body_digest=digest,
                 reason="r",
                 received_at=now - age,
@@ -85,4 +85,4 @@ async def test_memory_forgets_dead_letters_after_their_retention() -> None:
         )
     assert [d.body_digest for d in await store.webhooks.dead_letters()] == ["fresh"]
     assert await store.webhooks.count_dead_letters() == 1
-    assert await store.webhooks.dead_letter(Source.SHOPIFY, "expired") is None
+    assert await store.webhooks.dead_letter(Source("shopify"), "expired") is None

@@ -268,4 +268,4 @@ async def test_driver_errors_become_store_errors(failing: tuple[MongoStore, Any]
     await fail(["findAndModify"], code=2)
     with pytest.raises(StoreError):
         await store.inventory.finish_hold("h1", HoldStatus.RELEASED)
-    assert await store.webhooks.record_receipt(Source.SHOPIFY, "e1", T0) is True
+    assert await store.webhooks.record_receipt(Source("shopify"), "e1", T0) is True

@@ -165,7 +165,7 @@ def _calls(store: MongoStore) -> dict[str, Callable[[], Awaitable[object]]]:
         "put_profile": lambda: store.profiles.put_profile(ProfileDoc(id="p2", body={"n": 2})),
         "find_profiles": lambda: store.profiles.find_profiles(email="a@example.com"),
         "identities_of": lambda: store.identities.identities_of(["p1"]),
-        "record_receipt": lambda: store.webhooks.record_receipt(Source.SHOPIFY, "e1", T0),
+        "record_receipt": lambda: store.webhooks.record_receipt(Source("shopify"), "e1", T0),
         "apply_stock_level": lambda: store.inventory.apply_stock_level(level(available=3)),
         "get_stock": lambda: store.inventory.get_stock(["SKU-1"]),
         "create_hold": lambda: store.inventory.create_hold(hold("h1")),

@@ -35,7 +35,7 @@ def test_implements_marketing_source_and_sink_and_no_webhooks() -> None:
     assert isinstance(connector, MarketingSource)
     assert isinstance(connector, MarketingSink)
     assert not isinstance(connector, CustomerSource)
-    assert connector.source is Source.KLAVIYO
+    assert connector.source is Source("klaviyo")
     assert connector.webhooks is None
     assert connector.circuit_state() == "closed"
     assert DEFAULT_REVISION == "2026-07-15"

@@ -82,7 +82,7 @@ async def test_profile_fields_and_email_and_sms_consent_are_mapped(
 ) -> None:
     source = world.klaviyo_profiles[0]
     (profile,) = await connector.profiles(ids=[source.id])
-    assert profile.source is Source.KLAVIYO
+    assert profile.source is Source("klaviyo")
     assert (profile.email, profile.phone, profile.first_name, profile.last_name) == (
         "person0@example.com",
         "+12125550000",

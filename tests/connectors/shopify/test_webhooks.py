@@ -232,7 +232,7 @@ def test_inventory_update_resolves_the_sku_through_the_callback() -> None:
     assert event.level.location_id == f"shopify:{LOCATION}"
     assert event.level.quantities == {"available": 12}
     assert event.level.updated_at == datetime(2026, 9, 3, 12, 44, 10, tzinfo=UTC)
-    assert event.level.source is Source.SHOPIFY
+    assert event.level.source is Source("shopify")
 
 
 def test_inventory_update_for_an_unknown_item_keeps_the_references() -> None:
@@ -245,7 +245,7 @@ def test_inventory_update_for_an_unknown_item_keeps_the_references() -> None:
 
 def test_location_update_merges_into_the_last_read_location() -> None:
     known = LocationRecord(
-        source=Source.SHOPIFY,
+        source=Source("shopify"),
         id=f"shopify:{LOCATION}",
         name="Old name",
         kind=LocationKind.STORE,

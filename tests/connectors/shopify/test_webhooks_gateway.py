@@ -48,7 +48,7 @@ class Gateway:
 
     @property
     def connector(self) -> ShopifyConnector:
-        connector = self.services.connectors.get(Source.SHOPIFY)
+        connector = self.services.connectors.get(Source("shopify"))
         assert isinstance(connector, ShopifyConnector)
         return connector
 
@@ -77,9 +77,7 @@ class Gateway:
 async def gateway(world: DemoWorld, start_shop: StartShop) -> AsyncIterator[Gateway]:
     shop = await start_shop(world)
     settings = make_settings(
-        shopify_base_url=shop.url,
-        shopify_access_token=TOKEN,
-        shopify_webhook_secret=SECRET,
+        shopify={"base_url": shop.url, "access_token": TOKEN, "webhook_secret": SECRET}
     )
     app = create_app(settings)
     async with serve(app) as url:
@@ -271,7 +269,7 @@ async def test_a_signed_body_that_cannot_map_is_dead_lettered_once_and_counted(
 
     store = gateway.services.store
     (letter,) = await store.webhooks.dead_letters()
-    assert letter.source is Source.SHOPIFY
+    assert letter.source is Source("shopify")
     assert (letter.topic, letter.event_id) == ("customers/update", "evt-bad-email")
     assert letter.body == body
     assert letter.body_digest == hashlib.sha256(body).hexdigest()

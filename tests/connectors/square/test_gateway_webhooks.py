@@ -4,7 +4,7 @@ the same sale back from the sandbox.
 
 The subscription's notification URL is a public one (as behind a load balancer); the sandbox
 signs with it and delivers to the gateway's loopback port, and the gateway verifies with its
-``square_webhook_url`` setting.
+``OMNIGATE_SQUARE_WEBHOOK_URL`` setting.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Stack:
 
     @property
     def connector(self) -> SquareConnector:
-        connector = self.services.connectors.get(Source.SQUARE)
+        connector = self.services.connectors.get(Source("square"))
         assert isinstance(connector, SquareConnector)
         return connector
 
@@ -84,11 +84,13 @@ async def _stack(base_world: DemoWorld, *, public_url: str | None) -> AsyncItera
     )
     async with run_app(app) as sandbox_url:
         settings = make_settings(
-            square_base_url=sandbox_url,
-            square_access_token=TOKEN,
-            square_webhook_signature_key=SIGNATURE_KEY,
-            square_webhook_url=public_url,
-            square_location_map=location_map(base_world),
+            square={
+                "base_url": sandbox_url,
+                "access_token": TOKEN,
+                "webhook_signature_key": SIGNATURE_KEY,
+                "webhook_url": public_url,
+                "location_map": location_map(base_world),
+            }
         )
         gateway = create_app(settings)
         async with serve(gateway) as gateway_url, aiohttp.ClientSession() as http:
@@ -148,7 +150,7 @@ async def test_in_store_sale_reaches_the_gateway_and_the_connector(stack: Stack)
     # The verified inventory webhook landed on the unified location (Shopify's id for BKN).
     (level,) = await store.inventory.get_stock([sku], [unified(bkn)])
     assert level.quantities["available"] == on_hand - 2
-    assert level.source is Source.SQUARE
+    assert level.source is Source("square")
     count = world.stock_level(sku, "BKN")
     assert count is not None
     assert level.updated_at == count.updated_at
@@ -268,7 +270,7 @@ async def test_a_signed_event_the_mapping_cannot_use_is_dead_lettered_with_a_200
     assert (status, payload["ok"], payload["deadLettered"]) == (200, False, True)
     assert "email_address" in payload["reason"]
     (letter,) = await stack.services.store.webhooks.dead_letters()
-    assert letter.source is Source.SQUARE
+    assert letter.source is Source("square")
     assert (letter.topic, letter.event_id) == ("customer.updated", "evt-square-bad")
     assert letter.headers == {SIGNATURE_HEADER.lower(): signature[SIGNATURE_HEADER]}
     assert stack.handled == []

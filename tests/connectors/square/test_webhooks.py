@@ -129,7 +129,7 @@ def test_inventory_count_with_known_variation_becomes_a_level() -> None:
     )
     (event,) = endpoint().parse(headers={}, body=body)
     assert isinstance(event, InventoryChanged)
-    assert event.source is Source.SQUARE
+    assert event.source is Source("square")
     assert event.event_id == f"df5f3813:{VARIATION}:{LOCATION}"
     assert event.level is not None
     assert event.level.sku == "TEE-ORG-BLK-M"

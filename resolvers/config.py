@@ -1,0 +1,19 @@
+"""The settings resolvers need, copied from the gateway's settings by the composition root so
+that resolvers do not depend on the serving layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ResolverConfig:
+    max_page_size: int = 100
+    default_phone_region: str = "US"
+    profile_ttl_seconds: int = 300
+    refresh_deadline_seconds: float = 30.0
+    placeholder_emails: tuple[str, ...] = ()
+    placeholder_phones: tuple[str, ...] = ()
+    placeholder_threshold: int = 5
+    #: Most records of one source in one profile; empty: each vendor's own limit.
+    identity_limits: tuple[tuple[str, int], ...] = ()

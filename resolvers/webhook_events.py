@@ -31,13 +31,12 @@ from resolvers.context import Services
 from resolvers.customers import events as customer_events
 from resolvers.delivery import Delivery, delivering
 from resolvers.model import StockLevel
+from resolvers.stock.changes import level_changed
 
 log = logging.getLogger("omnigate.webhooks")
 
 E = TypeVar("E", bound=WebhookEvent)
 Handler = Callable[[Services, Any], Awaitable[None]]
-
-STOCK_TOPIC = "stock"
 
 
 class WebhookDispatcher:
@@ -81,7 +80,7 @@ async def apply_inventory_change(services: Services, event: InventoryChanged) ->
         )
     )
     if applied:
-        services.events.publish(STOCK_TOPIC, level)
+        await level_changed(services, level.sku, level.location_id, cause="webhook")
 
 
 async def forget_locations(services: Services, event: LocationChanged) -> None:

@@ -73,12 +73,14 @@ def create_app(
         if sync_on_start is None:
             sync_on_start = settings.demo_mode and len(services.connectors) > 0
         scheduler.start(backfill=sync_on_start)
+        runtime.sweeper.start()
         if on_started is not None:
             on_started()
         try:
             yield
         finally:
             await scheduler.stop()
+            await runtime.sweeper.stop()
             if store_retry is not None and not store_retry.done():
                 store_retry.cancel()
             await services.customers.wait_idle()
@@ -120,6 +122,8 @@ def create_app(
     app.state.seeded = scheduler.seeded
     #: Runs the start-up backfill and the scheduled incremental syncs.
     app.state.scheduler = scheduler
+    #: Expires and settles pickup holds (``trigger()`` / ``next_pass()`` in tests).
+    app.state.hold_sweeper = runtime.sweeper
     #: Set once the store is initialised (at start-up, or later if it was unreachable then).
     app.state.store_ready = store_ready
     return app

@@ -25,6 +25,7 @@ from connectors.webhooks import WebhookEndpoint
 from gateway.auth import Authenticator
 from gateway.examples import load_examples
 from gateway.graphql_view import GraphQLView
+from gateway.hold_sweeper import HoldSweeper
 from gateway.scheduler import SyncScheduler
 from gateway.settings import Settings
 from gateway.store import MongoTimeouts, open_store
@@ -95,6 +96,11 @@ def resolver_config(settings: Settings) -> ResolverConfig:
         placeholder_phones=tuple(v for v in settings.placeholder_emails if "@" not in v),
         placeholder_threshold=settings.placeholder_threshold,
         identity_limits=tuple(sorted(settings.identity_limits.items())),
+        hold_max_quantity=settings.hold_max_quantity,
+        hold_ttl_minutes=settings.hold_ttl_minutes,
+        hold_ttl_min_minutes=settings.hold_ttl_min_minutes,
+        hold_ttl_max_minutes=settings.hold_ttl_max_minutes,
+        hold_settle_timeout_minutes=settings.hold_settle_timeout_minutes,
     )
 
 
@@ -209,6 +215,8 @@ class Runtime:
     webhooks: WebhookRoute
     #: Runs the start-up backfill and the scheduled incremental syncs.
     scheduler: SyncScheduler
+    #: Expires due pickup holds and settles timed-out completed ones.
+    sweeper: HoldSweeper
 
 
 def build_runtime(settings: Settings, *, version: str, services: Services | None = None) -> Runtime:
@@ -255,5 +263,10 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             services,
             interval=settings.sync_interval if len(services.connectors) > 0 else 0,
             overlap=timedelta(seconds=settings.sync_overlap_seconds),
+        ),
+        sweeper=HoldSweeper(
+            services,
+            interval=settings.hold_sweep_interval_seconds,
+            settle_timeout=timedelta(minutes=settings.hold_settle_timeout_minutes),
         ),
     )

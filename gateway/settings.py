@@ -230,6 +230,28 @@ class Settings(BaseSettings):
         description="JSON: most records of one source in one profile (default: each vendor's own).",
     )
 
+    # --- pickup holds -------------------------------------------------------------------------
+    hold_max_quantity: int = Field(10, ge=1, description="Most units one pickup hold may reserve.")
+    hold_ttl_minutes: int = Field(
+        30, ge=1, description="How long a pickup hold lasts when `ttlMinutes` is not given."
+    )
+    hold_ttl_min_minutes: int = Field(5, ge=1, description="Shortest `ttlMinutes` a hold accepts.")
+    hold_ttl_max_minutes: int = Field(
+        1440, ge=1, description="Longest `ttlMinutes` a hold accepts."
+    )
+    hold_settle_timeout_minutes: int = Field(
+        60,
+        ge=1,
+        description="A completed (picked-up) hold keeps its units held until the vendor's "
+        "count shows the sale, or this long after completion.",
+    )
+    hold_sweep_interval_seconds: float = Field(
+        15.0,
+        ge=0,
+        description="Seconds between sweeps that expire due holds and settle timed-out "
+        "completed ones; `0` turns the sweeper off.",
+    )
+
     # --- demo ---------------------------------------------------------------------------------
     demo: bool | None = Field(
         None, description="Demo mode (sandboxes, demo tokens); default: on without credentials."
@@ -334,13 +356,18 @@ class Settings(BaseSettings):
         """Why these settings must not serve, each naming the setting to change. In
         production: no customer-token secret, the demo secret, one too short for its
         algorithm, demo mode, or a demo token. Anywhere: a router token that is also in
-        ``OMNIGATE_TOKENS``."""
+        ``OMNIGATE_TOKENS``, a default hold ttl outside its bounds."""
         problems = []
         router = self.router_token.get_secret_value() if self.router_token else ""
         if router and router in self.tokens:
             problems.append(
                 "OMNIGATE_ROUTER_TOKEN is also a token in OMNIGATE_TOKENS: give the router a "
                 "token of its own."
+            )
+        if not self.hold_ttl_min_minutes <= self.hold_ttl_minutes <= self.hold_ttl_max_minutes:
+            problems.append(
+                "OMNIGATE_HOLD_TTL_MINUTES must lie between OMNIGATE_HOLD_TTL_MIN_MINUTES and "
+                "OMNIGATE_HOLD_TTL_MAX_MINUTES: change one of them."
             )
         if not self.production:
             return problems

@@ -17,3 +17,10 @@ class ResolverConfig:
     placeholder_threshold: int = 5
     #: Most records of one source in one profile; empty: each vendor's own limit.
     identity_limits: tuple[tuple[str, int], ...] = ()
+    #: Pickup holds: most units one hold may reserve, and its ttl (default, bounds) in minutes.
+    hold_max_quantity: int = 10
+    hold_ttl_minutes: int = 30
+    hold_ttl_min_minutes: int = 5
+    hold_ttl_max_minutes: int = 1440
+    #: A completed hold whose sale the vendor's count never showed is settled this late.
+    hold_settle_timeout_minutes: int = 60

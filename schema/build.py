@@ -31,14 +31,15 @@ from schema.deadline import OperationDeadline
 from schema.errors import classify
 from schema.federation import GuardedServiceQuery
 from schema.health import HealthQuery
+from schema.holds import HoldMutation, HoldQuery
 from schema.limits import limits_rule
 from schema.operation_log import OperationLog
 from schema.partial import PartialErrors
 from schema.sources import declare_sources
 from schema.viewer import ViewerQuery
 
-Query = merge_types("Query", (HealthQuery, ViewerQuery, CustomerQuery))
-Mutation = merge_types("Mutation", (CustomerMutation,))
+Query = merge_types("Query", (HealthQuery, ViewerQuery, CustomerQuery, HoldQuery))
+Mutation = merge_types("Mutation", (CustomerMutation, HoldMutation))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from resolvers.customers.service import Served
 from resolvers.customers.visibility import order_in_full, require_visible
 from resolvers.errors import BadUserInput, Forbidden, Unauthenticated, check_page_size
 from resolvers.viewer import Role
+from schema.holds import PickupHold, customer_holds
 from schema.permissions import guarded
 from schema.sources import SourceName, source_name
 
@@ -419,6 +420,15 @@ class Customer:
             PossibleDuplicate(customer_id=strawberry.ID(other), reason=reason)
             for other, reason in await possible_duplicates(info.context, self._p.id)
         ]
+
+    @strawberry.field(
+        description="Pickup holds for this customer, newest first (a store-bound staff token: "
+        "those at its stores)."
+    )
+    async def pickup_holds(self, info: Info, first: int = 20) -> list[PickupHold]:
+        self._guard(info)
+        check_page_size(first, info.context.services.config.max_page_size)
+        return await customer_holds(info, self._p.id, first)
 
     @strawberry.field
     def cache(self) -> CacheInfo:

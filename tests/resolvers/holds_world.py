@@ -1,0 +1,100 @@
+"""A small world for the pickup-hold tests: three locations (a Shopify store with pickup, a
+Square store with pickup, a warehouse without), services over any store, and helpers that
+seed stock the way a vendor level arrives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from connectors.records import LocationKind, LocationRecord, Source
+from connectors.registry import ConnectorSet
+from gateway.runtime import compose_services
+from resolvers.context import ResolverConfig, Services
+from resolvers.model import StockLevel
+from resolvers.store import Store
+from resolvers.viewer import Role, Viewer
+
+T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
+SHOPIFY_STORE = "shopify:101"
+SQUARE_STORE = "square:LSQ1"
+WAREHOUSE = "shopify:900"
+SKU = "TEE-BLK-M"
+
+INTERNAL = Viewer(role=Role.INTERNAL)
+STOREFRONT = Viewer(role=Role.STOREFRONT)
+
+
+def customer(customer_id: str) -> Viewer:
+    return Viewer(role=Role.STOREFRONT, customer_id=customer_id, customer_token_presented=True)
+
+
+def staff(*locations: str) -> Viewer:
+    return Viewer(role=Role.STAFF, location_ids=frozenset(locations))
+
+
+class FakeLocations:
+    """A connector that only lists locations."""
+
+    def __init__(self, source: Source, locations: list[LocationRecord]) -> None:
+        self.source = source
+        self.locations = locations
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def circuit_state(self) -> str:
+        return "closed"
+
+    async def list_locations(self) -> list[LocationRecord]:
+        return list(self.locations)
+
+
+def hold_services(store: Store, **config: int) -> Services:
+    shopify = FakeLocations(
+        Source("shopify"),
+        [
+            LocationRecord(Source("shopify"), SHOPIFY_STORE, "Soho", pickup_enabled=True),
+            LocationRecord(
+                Source("shopify"),
+                WAREHOUSE,
+                "Warehouse",
+                kind=LocationKind.WAREHOUSE,
+                pickup_enabled=False,
+            ),
+        ],
+    )
+    # Square says nothing of pickup itself; the demo and production set it per location.
+    square = FakeLocations(
+        Source("square"),
+        [LocationRecord(Source("square"), SQUARE_STORE, "Brooklyn", pickup_enabled=True)],
+    )
+    return compose_services(
+        store,
+        ConnectorSet([shopify, square]),  # type: ignore[list-item]
+        config=ResolverConfig(**config),  # type: ignore[arg-type]
+    )
+
+
+async def seed(
+    store: Store,
+    available: int,
+    *,
+    sku: str = SKU,
+    location_id: str = SHOPIFY_STORE,
+    at: datetime = T0,
+    source: str = "shopify",
+) -> None:
+    """Store a vendor level (as a webhook would): ``available`` units at ``at``."""
+    level = StockLevel(sku, location_id, {"available": available}, at, source=Source(source))
+    await store.inventory.apply_stock_level(level, cause="webhook")
+
+
+async def sellable(store: Store, *, sku: str = SKU, location_id: str = SHOPIFY_STORE) -> int:
+    levels = await store.inventory.get_stock([sku], [location_id])
+    assert len(levels) == 1
+    return levels[0].sellable_for_pickup
+
+
+def later(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)

@@ -1,0 +1,284 @@
+"""Pickup holds at the service level, on every store backend (memory, SecantusDB): the
+oversell race, units given back exactly once, settlement, idempotency, every error code."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from resolvers.errors import OmnigateError
+from resolvers.model import HoldStatus
+from resolvers.stock import holds
+from resolvers.stock.changes import STOCK_TOPIC
+from resolvers.stock.holds import HoldRequest
+from resolvers.stock.settlement import settle_reflected, sweep
+from resolvers.store import Store
+from tests.resolvers.holds_world import (
+    INTERNAL,
+    SHOPIFY_STORE,
+    SKU,
+    SQUARE_STORE,
+    STOREFRONT,
+    T0,
+    WAREHOUSE,
+    customer,
+    hold_services,
+    later,
+    seed,
+    sellable,
+    staff,
+)
+
+HOUR = timedelta(hours=1)
+
+
+async def code_of(awaitable: object) -> str:
+    with pytest.raises(OmnigateError) as raised:
+        await awaitable  # type: ignore[misc]
+    return raised.value.code
+
+
+def ask(quantity: int = 1, **kw: object) -> HoldRequest:
+    fields: dict[str, object] = {"sku": SKU, "location_id": SHOPIFY_STORE, "quantity": quantity}
+    fields.update(kw)
+    return HoldRequest(**fields)  # type: ignore[arg-type]
+
+
+async def test_500_concurrent_attempts_on_10_units_sell_exactly_10(store: Store) -> None:
+    services = hold_services(store)
+    await seed(store, 10)
+
+    async def attempt(n: int) -> str:
+        try:
+            await holds.create(services, INTERNAL, ask(customer_id=f"c{n}"), now=T0)
+        except OmnigateError as exc:
+            return exc.code
+        return "OK"
+
+    outcomes = Counter(await asyncio.gather(*(attempt(n) for n in range(500))))
+
+    assert outcomes == {"OK": 10, "INSUFFICIENT_STOCK": 490}
+    [level] = await store.inventory.get_stock([SKU], [SHOPIFY_STORE])
+    assert level.held == 10
+    assert level.sellable_for_pickup == 0
+    assert level.sellable == 0  # not one unit oversold
+
+
+async def test_a_hold_at_a_square_store_is_checked_at_that_store(store: Store) -> None:
+    services = hold_services(store)
+    await seed(store, 1, location_id=SQUARE_STORE, source="square")
+    await seed(store, 50)  # plenty online: irrelevant to the Square store's last unit
+
+    first = await holds.create(
+        services, customer("cust-1"), ask(location_id=SQUARE_STORE), now=T0
+    )
+    assert first.customer_id == "cust-1"
+    assert first.location_id == SQUARE_STORE
+    second = holds.create(services, customer("cust-2"), ask(location_id=SQUARE_STORE), now=T0)
+    assert await code_of(second) == "INSUFFICIENT_STOCK"
+    assert await sellable(store, location_id=SQUARE_STORE) == 0
+    assert await sellable(store) == 50
+
+
+@pytest.mark.parametrize("ending", ["release", "expire", "settle", "settle_on_timeout"])
+async def test_a_finished_hold_restores_sellable_exactly(store: Store, ending: str) -> None:
+    services = hold_services(store)
+    await seed(store, 7)
+    other = await holds.create(services, INTERNAL, ask(2), now=T0)
+    before = await sellable(store)
+    hold = await holds.create(services, INTERNAL, ask(3), now=T0)
+    assert await sellable(store) == before - 3
+
+    if ending == "release":
+        await holds.release(services, INTERNAL, hold.id, now=later(1))
+        assert await sellable(store) == before
+    elif ending == "expire":
+        summary = await sweep(services, later(31), settle_timeout=HOUR)
+        assert summary.expired == 2  # both ttl ran out (default 30 minutes)
+        assert await sellable(store) == before + 2
+        assert (await holds.get(services, INTERNAL, other.id)).status is HoldStatus.EXPIRED
+    elif ending == "settle":
+        await holds.complete(services, INTERNAL, hold.id, now=later(1))
+        assert await sellable(store) == before - 3  # picked up: still held
+        await seed(store, 4, at=later(2))  # the POS now counts the sale: 7 - 3
+        # 4 available, 2 held by the other hold, 0 by the settled one
+        assert await sellable(store) == before - 3
+        assert (await holds.get(services, INTERNAL, hold.id)).status is HoldStatus.SETTLED
+    else:
+        await holds.complete(services, INTERNAL, hold.id, now=later(1))
+        assert (await sweep(services, later(20), settle_timeout=HOUR)).settled == 0
+        assert (await sweep(services, later(62), settle_timeout=HOUR)).settled == 1
+        # The count never showed the sale: released from held after the timeout.
+        assert await sellable(store) == 7 - 0  # the other hold expired in that sweep too
+    final = await holds.get(services, INTERNAL, hold.id)
+    assert final.status is not HoldStatus.ACTIVE
+    [level] = await store.inventory.get_stock([SKU], [SHOPIFY_STORE])
+    unfinished = 0
+    for made in (other, hold):
+        stored = await store.inventory.get_hold(made.id)
+        assert stored is not None
+        if stored.status in {HoldStatus.ACTIVE, HoldStatus.COMPLETED}:
+            unfinished += made.quantity
+    assert level.held == unfinished
+
+
+async def test_settlement_waits_for_the_whole_sale_oldest_first(store: Store) -> None:
+    services = hold_services(store)
+    await seed(store, 10)
+    a = await holds.create(services, INTERNAL, ask(2), now=T0)
+    b = await holds.create(services, INTERNAL, ask(3), now=T0)
+    await holds.complete(services, INTERNAL, a.id, now=later(1))
+    await holds.complete(services, INTERNAL, b.id, now=later(1))
+
+    async with services.events.subscribe(STOCK_TOPIC) as changes:
+        await seed(store, 8, at=later(2))  # a's 2 units rung up, b's not yet
+        assert (await store.inventory.get_hold(a.id)).status is HoldStatus.SETTLED
+        assert (await store.inventory.get_hold(b.id)).status is HoldStatus.COMPLETED
+        assert await sellable(store) == 8 - 3
+        await seed(store, 5, at=later(3))  # b's 3 units too
+        assert (await store.inventory.get_hold(b.id)).status is HoldStatus.SETTLED
+        assert await sellable(store) == 5
+        causes = []
+        while not changes.queue.empty():
+            causes.append(changes.queue.get_nowait().cause)
+    assert causes == ["webhook", "settlement", "webhook", "settlement"]
+
+
+async def test_settling_twice_gives_units_back_once(store: Store) -> None:
+    services = hold_services(store)
+    await seed(store, 10)
+    hold = await holds.create(services, INTERNAL, ask(4), now=T0)
+    await holds.complete(services, INTERNAL, hold.id, now=later(1))
+    await seed(store, 6, at=later(2))
+    [level] = await store.inventory.get_stock([SKU], [SHOPIFY_STORE])
+    # A second settlement pass over the same level (another replica) settles nothing.
+    assert await settle_reflected(services, level) == 0
+    assert (await sweep(services, later(120), settle_timeout=HOUR)).settled == 0
+    assert await sellable(store) == 6
+
+
+async def test_an_idempotency_key_replay_returns_the_same_hold(store: Store) -> None:
+    services = hold_services(store)
+    await seed(store, 5)
+    request = ask(2, idempotency_key="cart-77", customer_id="cust-1")
+    viewer = customer("cust-1")
+    results = await asyncio.gather(
+        *(holds.create(services, viewer, request, now=T0) for _ in range(20))
+    )
+    assert len({h.id for h in results}) == 1
+    assert await sellable(store) == 3
+    again = await holds.create(services, viewer, request, now=later(5))
+    assert again.id == results[0].id
+    # The same key for another request is refused, not answered with the first hold.
+    other = holds.create(services, viewer, ask(1, idempotency_key="cart-77"), now=T0)
+    assert await code_of(other) == "BAD_USER_INPUT"
+    assert await sellable(store) == 3
+
+
+async def test_complete_release_and_expiry_race_moves_units_once(store: Store) -> None:
+    services = hold_services(store)
+    await seed(store, 100)
+    made = []
+    for _ in range(8):
+        hold = await holds.create(services, INTERNAL, ask(5), now=T0)
+        made.append(hold.id)
+
+        async def attempt(action: str, hold_id: str = hold.id) -> None:
+            try:
+                if action == "complete":
+                    await holds.complete(services, INTERNAL, hold_id, now=later(29))
+                elif action == "release":
+                    await holds.release(services, INTERNAL, hold_id, now=later(29))
+                else:
+                    await sweep(services, later(31), settle_timeout=HOUR)
+            except OmnigateError as exc:
+                assert exc.code in {"HOLD_NOT_ACTIVE", "HOLD_EXPIRED"}
+
+        await asyncio.gather(*(attempt(a) for a in ["complete", "release", "sweep"] * 4))
+    finals = [await store.inventory.get_hold(hold_id) for hold_id in made]
+    statuses = {h.status for h in finals if h is not None}
+    assert statuses <= {HoldStatus.COMPLETED, HoldStatus.RELEASED, HoldStatus.EXPIRED}
+    still_held = sum(h.quantity for h in finals if h and h.status is HoldStatus.COMPLETED)
+    [level] = await store.inventory.get_stock([SKU], [SHOPIFY_STORE])
+    assert level.held == still_held
+    assert level.sellable_for_pickup == 100 - still_held
+
+
+async def test_an_expired_unswept_hold_is_expired_on_the_spot(store: Store) -> None:
+    services = hold_services(store)
+    await seed(store, 3)
+    hold = await holds.create(services, INTERNAL, ask(3, ttl_minutes=10), now=T0)
+    assert await code_of(holds.complete(services, INTERNAL, hold.id, now=later(11))) == (
+        "HOLD_EXPIRED"
+    )
+    assert (await store.inventory.get_hold(hold.id)).status is HoldStatus.EXPIRED
+    assert await sellable(store) == 3
+    assert await code_of(holds.release(services, INTERNAL, hold.id, now=later(12))) == (
+        "HOLD_EXPIRED"
+    )
+    assert await sellable(store) == 3
+
+
+async def test_error_codes(store: Store) -> None:
+    services = hold_services(store, hold_max_quantity=5)
+    await seed(store, 3)
+    await seed(store, 3, location_id=WAREHOUSE)
+    create = holds.create
+    cases = {
+        "BAD_USER_INPUT:quantity0": create(services, INTERNAL, ask(0), now=T0),
+        "BAD_USER_INPUT:quantity-1": create(services, INTERNAL, ask(-1), now=T0),
+        "BAD_USER_INPUT:over-max": create(services, INTERNAL, ask(6), now=T0),
+        "BAD_USER_INPUT:ttl-short": create(services, INTERNAL, ask(ttl_minutes=1), now=T0),
+        "BAD_USER_INPUT:ttl-long": create(services, INTERNAL, ask(ttl_minutes=99999), now=T0),
+        "UNKNOWN_LOCATION": create(services, INTERNAL, ask(location_id="shopify:nope"), now=T0),
+        "PICKUP_NOT_ENABLED": create(services, INTERNAL, ask(location_id=WAREHOUSE), now=T0),
+        "UNKNOWN_SKU": create(services, INTERNAL, ask(sku="NO-SUCH-SKU"), now=T0),
+        "INSUFFICIENT_STOCK": create(services, INTERNAL, ask(4), now=T0),
+        "HOLD_NOT_FOUND:get": holds.get(services, INTERNAL, "hold_missing"),
+        "HOLD_NOT_FOUND:release": holds.release(services, INTERNAL, "hold_missing"),
+        "HOLD_NOT_FOUND:complete": holds.complete(services, INTERNAL, "hold_missing"),
+        "FORBIDDEN:other-customer": create(
+            services, customer("cust-1"), ask(customer_id="cust-2"), now=T0
+        ),
+        "FORBIDDEN:anonymous-for-customer": create(
+            services, STOREFRONT, ask(customer_id="cust-2"), now=T0
+        ),
+        "FORBIDDEN:staff-elsewhere": create(services, staff(SQUARE_STORE), ask(), now=T0),
+    }
+    for name, call in cases.items():
+        assert await code_of(call) == name.split(":")[0], name
+    assert await sellable(store) == 3  # nothing was held by any refused request
+
+
+async def test_who_may_read_release_and_complete(store: Store) -> None:
+    services = hold_services(store)
+    await seed(store, 10)
+    mine = await holds.create(services, customer("cust-1"), ask(), now=T0)
+    anonymous = await holds.create(services, STOREFRONT, ask(), now=T0)
+    assert mine.customer_id == "cust-1" and anonymous.customer_id is None
+
+    assert (await holds.get(services, customer("cust-1"), mine.id)).id == mine.id
+    assert await code_of(holds.get(services, customer("cust-2"), mine.id)) == "FORBIDDEN"
+    assert await code_of(holds.get(services, STOREFRONT, mine.id)) == "FORBIDDEN"
+    assert (await holds.get(services, customer("cust-2"), anonymous.id)).id == anonymous.id
+    assert await code_of(holds.complete(services, customer("cust-1"), mine.id)) == "FORBIDDEN"
+    elsewhere = staff(SQUARE_STORE)
+    assert await code_of(holds.complete(services, elsewhere, mine.id, now=T0)) == "FORBIDDEN"
+    assert await code_of(holds.release(services, elsewhere, mine.id, now=T0)) == "FORBIDDEN"
+
+    done = await holds.complete(services, staff(SHOPIFY_STORE), mine.id, now=later(1))
+    assert done.status is HoldStatus.COMPLETED and done.completed_at == later(1)
+    assert (await holds.complete(services, staff("*"), mine.id, now=later(2))).id == mine.id
+    # Picked up: no longer releasable (the units stay held until settlement).
+    assert await code_of(holds.release(services, customer("cust-1"), mine.id, now=later(2))) == (
+        "HOLD_NOT_ACTIVE"
+    )
+    released = await holds.release(services, STOREFRONT, anonymous.id, now=later(2))
+    assert released.status is HoldStatus.RELEASED
+    again = await holds.release(services, STOREFRONT, anonymous.id, now=later(3))
+    assert again.status is HoldStatus.RELEASED
+    assert await sellable(store) == 9
+    assert [h.id for h in await holds.for_customer(services, "cust-1")] == [mine.id]

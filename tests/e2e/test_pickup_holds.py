@@ -1,0 +1,167 @@
+"""Pickup holds through GraphQL on the demo stack: a unit held at a Square store for a
+storefront customer cannot be taken by a second hold; staff complete only at their stores;
+the app's sweeper expires a hold when triggered (its clock moved, no sleep)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from connectors.records import Source
+from gateway.settings import TokenGrant
+from resolvers.model import StockLevel
+from sandboxes.demo import DemoWorld, generate
+from tests.e2e.conftest import PEOPLE, Demo, boot
+from tests.support import codes
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+CREATE = """
+mutation Hold($input: CreatePickupHoldInput!) {
+  createPickupHold(input: $input) {
+    id status quantity customerId locationId expiresAt
+    stock { available held sellableForPickup }
+  }
+}
+"""
+
+
+def square_store(world: DemoWorld) -> tuple[str, str]:
+    """A store that runs Square: its Square location id and its Shopify twin's unified id."""
+    store = next(loc for loc in world.stores if loc.square_location_id and loc.pickup_enabled)
+    assert store.square_location_id is not None
+    return store.square_location_id, f"shopify:{store.shopify_location_id}"
+
+
+WORLD = generate(people=PEOPLE, seed=7)
+SQUARE_ID, PICKUP_STORE = square_store(WORLD)
+OTHER_STORE = next(
+    f"shopify:{loc.shopify_location_id}"
+    for loc in WORLD.stores
+    if f"shopify:{loc.shopify_location_id}" != PICKUP_STORE
+)
+SKU = "HOLD-E2E-1"
+
+
+def tokens(world: DemoWorld) -> dict[str, TokenGrant]:
+    return {
+        "staff-here": TokenGrant(role="staff", locations=[PICKUP_STORE]),
+        "staff-elsewhere": TokenGrant(role="staff", locations=[OTHER_STORE]),
+    }
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stack() -> AsyncIterator[Demo]:
+    # The retailer maps its Square store onto the same unified location as its Shopify twin,
+    # so the store's Square stock and its pickup setting meet at one id.
+    async for demo in boot(tokens, square={"location_map": {SQUARE_ID: PICKUP_STORE}}):
+        yield demo
+
+
+async def put_stock(demo: Demo, available: int) -> None:
+    """A level as the Square store's count reports it, newer than any before."""
+    level = StockLevel(
+        SKU, PICKUP_STORE, {"available": available}, datetime.now(UTC), source=Source("square")
+    )
+    await demo.app.state.services.store.inventory.apply_stock_level(level, cause="webhook")
+
+
+def customer_headers(demo: Demo, customer_id: str) -> dict[str, str]:
+    token = demo.app.state.authenticator.issue_customer_token(customer_id)
+    return {"X-Customer-Token": token}
+
+
+async def hold(demo: Demo, token: str, headers: dict[str, str] | None = None, **input: Any) -> Any:
+    variables = {"input": {"sku": SKU, "locationId": PICKUP_STORE, **input}}
+    return await demo.gql(CREATE, token=token, variables=variables, headers=headers or {})
+
+
+async def test_a_held_unit_at_a_square_store_cannot_be_held_twice(stack: Demo) -> None:
+    await put_stock(stack, 1)
+    first = await hold(stack, "demo-storefront", customer_headers(stack, "cust-a"))
+    assert "errors" not in first, first
+    made = first["data"]["createPickupHold"]
+    assert made["status"] == "ACTIVE"
+    assert made["customerId"] == "cust-a"
+    assert made["stock"] == {"available": 1, "held": 1, "sellableForPickup": 0}
+
+    second = await hold(stack, "demo-storefront", customer_headers(stack, "cust-b"))
+    assert codes(second) == ["INSUFFICIENT_STOCK"]
+    anonymous = await hold(stack, "demo-storefront")
+    assert codes(anonymous) == ["INSUFFICIENT_STOCK"]
+
+    # cust-b cannot see or release cust-a's hold; staff of another store cannot complete it.
+    query = "query($id: ID!) { pickupHold(id: $id) { id status } }"
+    other = await stack.gql(
+        query,
+        token="demo-storefront",
+        variables={"id": made["id"]},
+        headers=customer_headers(stack, "cust-b"),
+    )
+    assert codes(other) == ["FORBIDDEN"]
+    complete = "mutation($id: ID!) { completePickupHold(id: $id) { status stock { held } } }"
+    elsewhere = await stack.gql(complete, token="staff-elsewhere", variables={"id": made["id"]})
+    assert codes(elsewhere) == ["FORBIDDEN"]
+    by_storefront = await stack.gql(complete, token="demo-storefront", variables={"id": made["id"]})
+    assert codes(by_storefront) == ["FORBIDDEN"]
+
+    done = await stack.gql(complete, token="staff-here", variables={"id": made["id"]})
+    assert done["data"]["completePickupHold"] == {"status": "COMPLETED", "stock": {"held": 1}}
+    # Picked up but not yet counted by the POS: still not sellable to anyone else.
+    assert codes(await hold(stack, "demo-storefront")) == ["INSUFFICIENT_STOCK"]
+
+    await put_stock(stack, 0)  # the POS counts the sale
+    settled = await stack.gql(query, token="demo-internal", variables={"id": made["id"]})
+    assert settled["data"]["pickupHold"]["status"] == "SETTLED"
+
+
+async def test_errors_carry_their_codes(stack: Demo) -> None:
+    await put_stock(stack, 5)
+    cases = {
+        "BAD_USER_INPUT": {"quantity": 0},
+        "UNKNOWN_LOCATION": {"locationId": "shopify:0"},
+        "UNKNOWN_SKU": {"sku": "NO-SUCH-SKU"},
+        "INSUFFICIENT_STOCK": {"quantity": 6},
+        "FORBIDDEN": {"customerId": "someone-else"},
+    }
+    for code, input in cases.items():
+        assert codes(await hold(stack, "demo-storefront", **input)) == [code], code
+    warehouse = next(loc for loc in WORLD.locations if not loc.pickup_enabled)
+    body = await hold(stack, "demo-internal", locationId=f"shopify:{warehouse.shopify_location_id}")
+    assert codes(body) == ["PICKUP_NOT_ENABLED"]
+    missing = await stack.gql(
+        "mutation { releasePickupHold(id: \"hold_nope\") { id } }", token="demo-internal"
+    )
+    assert codes(missing) == ["HOLD_NOT_FOUND"]
+    anonymous = await stack.gql('{ pickupHold(id: "hold_nope") { id } }', token=None)
+    assert codes(anonymous) == ["UNAUTHENTICATED"]
+
+
+async def test_the_app_sweeper_expires_a_hold_and_gives_its_units_back(stack: Demo) -> None:
+    await put_stock(stack, 3)
+    made = (await hold(stack, "demo-storefront", quantity=2, ttlMinutes=5))["data"]
+    hold_id = made["createPickupHold"]["id"]
+    sweeper = stack.app.state.hold_sweeper
+    assert sweeper.running
+    real_clock = sweeper.clock
+    sweeper.clock = lambda: real_clock() + timedelta(minutes=6)
+    try:
+        finished = sweeper.next_pass()
+        sweeper.trigger()
+        summary = await finished
+    finally:
+        sweeper.clock = real_clock
+    assert summary is not None and summary.expired >= 1
+    body = await stack.gql(
+        "query($id: ID!) { pickupHold(id: $id) { status stock { held sellableForPickup } } }",
+        token="demo-storefront",
+        variables={"id": hold_id},
+    )
+    assert body["data"]["pickupHold"] == {
+        "status": "EXPIRED",
+        "stock": {"held": 0, "sellableForPickup": 3},
+    }

@@ -101,6 +101,8 @@ def resolver_config(settings: Settings) -> ResolverConfig:
         hold_ttl_min_minutes=settings.hold_ttl_min_minutes,
         hold_ttl_max_minutes=settings.hold_ttl_max_minutes,
         hold_settle_timeout_minutes=settings.hold_settle_timeout_minutes,
+        safety_stock=tuple(sorted(settings.safety_stock.items())),
+        safety_stock_default=settings.safety_stock_default,
     )
 
 

@@ -24,3 +24,9 @@ class ResolverConfig:
     hold_ttl_max_minutes: int = 1440
     #: A completed hold whose sale the vendor's count never showed is settled this late.
     hold_settle_timeout_minutes: int = 60
+    #: Units kept back from pickup holds, per unified location id, and elsewhere.
+    safety_stock: tuple[tuple[str, int], ...] = ()
+    safety_stock_default: int = 0
+
+    def safety_stock_for(self, location_id: str) -> int:
+        return dict(self.safety_stock).get(location_id, self.safety_stock_default)

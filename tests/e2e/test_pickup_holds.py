@@ -134,7 +134,7 @@ async def test_errors_carry_their_codes(stack: Demo) -> None:
     body = await hold(stack, "demo-internal", locationId=f"shopify:{warehouse.shopify_location_id}")
     assert codes(body) == ["PICKUP_NOT_ENABLED"]
     missing = await stack.gql(
-        "mutation { releasePickupHold(id: \"hold_nope\") { id } }", token="demo-internal"
+        'mutation { releasePickupHold(id: "hold_nope") { id } }', token="demo-internal"
     )
     assert codes(missing) == ["HOLD_NOT_FOUND"]
     anonymous = await stack.gql('{ pickupHold(id: "hold_nope") { id } }', token=None)
@@ -155,7 +155,8 @@ async def test_the_app_sweeper_expires_a_hold_and_gives_its_units_back(stack: De
         summary = await finished
     finally:
         sweeper.clock = real_clock
-    assert summary is not None and summary.expired >= 1
+    assert summary is not None
+    assert summary.expired >= 1
     body = await stack.gql(
         "query($id: ID!) { pickupHold(id: $id) { status stock { held sellableForPickup } } }",
         token="demo-storefront",

@@ -11,6 +11,7 @@ from connectors.registry import ConnectorSet
 from gateway.runtime import compose_services
 from resolvers.context import ResolverConfig, Services
 from resolvers.model import StockLevel
+from resolvers.stock.levels import store_level
 from resolvers.store import Store
 from resolvers.viewer import Role, Viewer
 
@@ -77,7 +78,7 @@ def hold_services(store: Store, **config: int) -> Services:
 
 
 async def seed(
-    store: Store,
+    services: Services,
     available: int,
     *,
     sku: str = SKU,
@@ -85,9 +86,10 @@ async def seed(
     at: datetime = T0,
     source: str = "shopify",
 ) -> None:
-    """Store a vendor level (as a webhook would): ``available`` units at ``at``."""
+    """Store a vendor level as a webhook does (``store_level``, which also settles the
+    completed holds the count now shows): ``available`` units at ``at``."""
     level = StockLevel(sku, location_id, {"available": available}, at, source=Source(source))
-    await store.inventory.apply_stock_level(level, cause="webhook")
+    await store_level(services, level, cause="webhook")
 
 
 async def sellable(store: Store, *, sku: str = SKU, location_id: str = SHOPIFY_STORE) -> int:

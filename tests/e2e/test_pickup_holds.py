@@ -4,6 +4,7 @@ the app's sweeper expires a hold when triggered (its clock moved, no sleep)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,8 +13,10 @@ import pytest
 import pytest_asyncio
 
 from connectors.records import Source
+from gateway.examples import load_examples
 from gateway.settings import TokenGrant
 from resolvers.model import StockLevel
+from resolvers.stock.levels import store_level
 from sandboxes.demo import DemoWorld, generate
 from tests.e2e.conftest import PEOPLE, Demo, boot
 from tests.support import codes
@@ -63,11 +66,12 @@ async def stack() -> AsyncIterator[Demo]:
 
 
 async def put_stock(demo: Demo, available: int) -> None:
-    """A level as the Square store's count reports it, newer than any before."""
+    """A level as the Square store's count reports it, newer than any before, entering the
+    store the way every vendor level does (``store_level``: safety stock, settlement)."""
     level = StockLevel(
         SKU, PICKUP_STORE, {"available": available}, datetime.now(UTC), source=Source("square")
     )
-    await demo.app.state.services.store.inventory.apply_stock_level(level, cause="webhook")
+    await store_level(demo.app.state.services, level, cause="webhook")
 
 
 def customer_headers(demo: Demo, customer_id: str) -> dict[str, str]:
@@ -166,3 +170,25 @@ async def test_the_app_sweeper_expires_a_hold_and_gives_its_units_back(stack: De
         "status": "EXPIRED",
         "stock": {"held": 0, "sellableForPickup": 3},
     }
+
+
+async def test_the_graphiql_example_holds_and_replays(stack: Demo) -> None:
+    example = next(e for e in load_examples() if e.title == "Hold for pickup")
+    assert example.variables is not None
+    variables = json.loads(example.variables)
+    level = StockLevel(
+        variables["sku"],
+        variables["locationId"],
+        {"available": 4},
+        datetime.now(UTC),
+        source=Source("shopify"),
+    )
+    await store_level(stack.app.state.services, level, cause="warmup")
+    first = await stack.gql(example.query, token=example.token, variables=variables)
+    assert "errors" not in first, first
+    made = first["data"]["createPickupHold"]
+    assert made["status"] == "ACTIVE"
+    assert made["stock"]["held"] == 1
+    again = await stack.gql(example.query, token=example.token, variables=variables)
+    assert again["data"]["createPickupHold"]["id"] == made["id"]
+    assert again["data"]["createPickupHold"]["stock"]["held"] == 1

@@ -192,3 +192,35 @@ async def test_the_graphiql_example_holds_and_replays(stack: Demo) -> None:
     again = await stack.gql(example.query, token=example.token, variables=variables)
     assert again["data"]["createPickupHold"]["id"] == made["id"]
     assert again["data"]["createPickupHold"]["stock"]["held"] == 1
+
+
+async def test_customer_pickup_holds_lists_the_customers_own(stack: Demo) -> None:
+    store = stack.app.state.services.store
+    quirk = stack.world.quirks.upper_case_email[0]
+    found = await store.identities.get_identities([(Source("square"), quirk.square_customer_id)])
+    pid = found[(Source("square"), quirk.square_customer_id)].profile_id
+    await put_stock(stack, 2)
+    signed_in = customer_headers(stack, pid)
+    made = await hold(stack, "demo-storefront", signed_in)  # no customerId: the token's
+    hold_id = made["data"]["createPickupHold"]["id"]
+    assert made["data"]["createPickupHold"]["customerId"] == pid
+
+    query = "{ viewer { customer { id pickupHolds { id status customerId } } } }"
+    own = await stack.gql(query, token="demo-storefront", headers=signed_in)
+    assert "errors" not in own, own
+    assert own["data"]["viewer"]["customer"]["pickupHolds"] == [
+        {"id": hold_id, "status": "ACTIVE", "customerId": pid}
+    ]
+    internal = await stack.gql(
+        "query($id: ID!) { customer(id: $id) { pickupHolds(first: 5) { id } } }",
+        token="demo-internal",
+        variables={"id": pid},
+    )
+    assert internal["data"]["customer"]["pickupHolds"] == [{"id": hold_id}]
+    released = await stack.gql(
+        "mutation($id: ID!) { releasePickupHold(id: $id) { status stock { held } } }",
+        token="demo-storefront",
+        variables={"id": hold_id},
+        headers=signed_in,
+    )
+    assert released["data"]["releasePickupHold"] == {"status": "RELEASED", "stock": {"held": 0}}

@@ -16,7 +16,7 @@ from tests.resolvers.holds_world import INTERNAL, SHOPIFY_STORE, SKU, T0, hold_s
 
 
 async def main(uri: str, database: str, name: str, attempts: int) -> None:
-    timeouts = MongoTimeouts(server_selection=10.0, connect=10.0, operation=300.0)
+    timeouts = MongoTimeouts(server_selection=10.0, connect=10.0, operation=60.0)
     store = MongoStore(uri, database, timeouts=timeouts)
     await store.init()
     services = hold_services(store)

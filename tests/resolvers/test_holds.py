@@ -108,7 +108,7 @@ async def test_settlement_waits_for_the_whole_sale_oldest_first(store: Store) ->
     a = await holds.create(services, INTERNAL, ask(2), now=T0)
     b = await holds.create(services, INTERNAL, ask(3), now=T0)
     await holds.complete(services, INTERNAL, a.id, now=later(1))
-    await holds.complete(services, INTERNAL, b.id, now=later(1))
+    await holds.complete(services, INTERNAL, b.id, now=later(1.5))
 
     async with services.events.subscribe(STOCK_TOPIC) as changes:
         await seed(services, 8, at=later(2))  # a's 2 units rung up, b's not yet

@@ -9,9 +9,11 @@ its units once, and the one whose write matched announces it.
 If the sweeper never runs (turned off, or every replica down), nothing is oversold: an
 expired hold's units stay in ``held``, so they are merely unsellable until a sweep, or until
 anyone touches that hold (release or complete expire it on the spot). MongoDB's TTL index on
-``purge_at`` is no substitute and is not meant to be: it deletes hold documents long after
-they finished (``gateway.store.retention``), so the collection does not grow forever; it
-never gives units back, which only ``finish_hold`` does, in one transaction with the status.
+``purge_at`` is no substitute and is not meant to be: it deletes hold documents 30 days after
+their expiry (``gateway.store.retention``), by when a running sweeper has long finished them,
+so the collection does not grow forever; it never gives units back, which only
+``finish_hold`` does, in one transaction with the status. A hold it deleted unfinished (no
+sweep for 30 days) would leave its units in ``held``: unsellable, never oversold.
 
 ``trigger()`` runs a pass now and ``next_pass()`` awaits it, so tests never sleep.
 """

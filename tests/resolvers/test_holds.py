@@ -263,3 +263,22 @@ async def test_who_may_read_release_and_complete(store: Store) -> None:
     assert again.status is HoldStatus.RELEASED
     assert await sellable(store) == 9
     assert [h.id for h in await holds.for_customer(services, "cust-1")] == [mine.id]
+
+
+async def test_every_move_of_units_is_announced_once_with_its_cause(store: Store) -> None:
+    services = hold_services(store)
+    await seed(services, 5)
+    async with services.events.subscribe(STOCK_TOPIC) as changes:
+        first = await holds.create(services, INTERNAL, ask(2, idempotency_key="k1"), now=T0)
+        await holds.create(services, INTERNAL, ask(2, idempotency_key="k1"), now=T0)  # replay
+        await holds.release(services, INTERNAL, first.id, now=later(1))
+        await holds.release(services, INTERNAL, first.id, now=later(2))  # already released
+        second = await holds.create(services, INTERNAL, ask(1), now=T0)
+        await sweep(services, later(31), settle_timeout=HOUR)
+        await sweep(services, later(32), settle_timeout=HOUR)  # nothing left to expire
+        seen = []
+        while not changes.queue.empty():
+            change = changes.queue.get_nowait()
+            seen.append((change.cause, change.level.held))
+    assert seen == [("hold", 2), ("release", 0), ("hold", 1), ("expiry", 0)]
+    assert (await store.inventory.get_hold(second.id)).status is HoldStatus.EXPIRED

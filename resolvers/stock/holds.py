@@ -164,10 +164,14 @@ def _check_replay(viewer: Viewer, existing: Hold, asked: Hold) -> None:
     require_read(viewer, existing)
 
 
-async def get(services: HoldServices, viewer: Viewer, hold_id: str) -> Hold:
+async def get(
+    services: HoldServices, viewer: Viewer, hold_id: str, *, now: datetime | None = None
+) -> Hold:
+    """The hold as it is: one past its expiry that the sweeper has not reached yet is
+    expired now, so no reader is told a hold is active after its time ran out."""
     hold = await _existing(services, hold_id)
     require_read(viewer, hold)
-    return hold
+    return await _expired_when_due(services, hold, now or utc_now())
 
 
 async def release(
@@ -211,9 +215,14 @@ async def complete(
     raise _not_active(hold, "completed")
 
 
-async def for_customer(services: HoldServices, customer_id: str, *, limit: int = 50) -> list[Hold]:
-    """A customer's holds, newest first (the caller has checked it may see the customer)."""
-    return await services.store.inventory.holds_for_customer(customer_id, limit=limit)
+async def for_customer(
+    services: HoldServices, customer_id: str, *, limit: int = 50, now: datetime | None = None
+) -> list[Hold]:
+    """A customer's holds, newest first (the caller has checked it may see the customer),
+    those past their expiry expired as :func:`get` does."""
+    at = now or utc_now()
+    found = await services.store.inventory.holds_for_customer(customer_id, limit=limit)
+    return [await _expired_when_due(services, hold, at) for hold in found]
 
 
 async def _existing(services: HoldServices, hold_id: str) -> Hold:
@@ -227,17 +236,22 @@ async def _existing(services: HoldServices, hold_id: str) -> Hold:
     return hold
 
 
+async def _expired_when_due(services: HoldServices, hold: Hold, now: datetime) -> Hold:
+    """An active hold past its expiry, expired now (units back, announced) as the sweeper
+    would; any other hold as it is."""
+    if hold.status is not HoldStatus.ACTIVE or hold.expires_at > now:
+        return hold
+    written = await services.store.inventory.finish_hold(hold.id, HoldStatus.EXPIRED)
+    if written is not None:
+        await announce(services, written.change)
+        return written.hold
+    return await _existing(services, hold.id)  # another caller moved it first
+
+
 async def _expire_if_due(services: HoldServices, hold: Hold, now: datetime) -> Hold:
-    """A hold past its expiry that the sweeper has not reached yet is expired now (units
-    back, announced) and reported ``HOLD_EXPIRED``: its customer's time ran out whether or
-    not the sweeper has run."""
-    if hold.status is HoldStatus.ACTIVE and hold.expires_at <= now:
-        written = await services.store.inventory.finish_hold(hold.id, HoldStatus.EXPIRED)
-        if written is not None:
-            await announce(services, written.change)
-            hold = written.hold
-        else:
-            hold = await _existing(services, hold.id)
+    """A hold past its expiry that the sweeper has not reached yet is expired now and
+    reported ``HOLD_EXPIRED``: its customer's time ran out whether or not the sweeper ran."""
+    hold = await _expired_when_due(services, hold, now)
     if hold.status is HoldStatus.EXPIRED:
         raise HoldError(
             "This pickup hold has expired; its units went back on sale.",

@@ -76,21 +76,23 @@ async def test_a_finished_hold_restores_sellable_exactly(store: Store, ending: s
         summary = await sweep(services, later(31), settle_timeout=HOUR)
         assert summary.expired == 2  # both ttl ran out (default 30 minutes)
         assert await sellable(store) == before + 2
-        assert (await holds.get(services, INTERNAL, other.id)).status is HoldStatus.EXPIRED
+        expired = await holds.get(services, INTERNAL, other.id, now=later(31))
+        assert expired.status is HoldStatus.EXPIRED
     elif ending == "settle":
         await holds.complete(services, INTERNAL, hold.id, now=later(1))
         assert await sellable(store) == before - 3  # picked up: still held
         await seed(services, 4, at=later(2))  # the POS now counts the sale: 7 - 3
         # 4 available, 2 held by the other hold, 0 by the settled one
         assert await sellable(store) == before - 3
-        assert (await holds.get(services, INTERNAL, hold.id)).status is HoldStatus.SETTLED
+        settled = await holds.get(services, INTERNAL, hold.id, now=later(2))
+        assert settled.status is HoldStatus.SETTLED
     else:
         await holds.complete(services, INTERNAL, hold.id, now=later(1))
         assert (await sweep(services, later(20), settle_timeout=HOUR)).settled == 0
         assert (await sweep(services, later(62), settle_timeout=HOUR)).settled == 1
         # The count never showed the sale: released from held after the timeout.
         assert await sellable(store) == 7 - 0  # the other hold expired in that sweep too
-    final = await holds.get(services, INTERNAL, hold.id)
+    final = await holds.get(services, INTERNAL, hold.id, now=later(3))
     assert final.status is not HoldStatus.ACTIVE
     [level] = await store.inventory.get_stock([SKU], [SHOPIFY_STORE])
     unfinished = 0
@@ -240,10 +242,10 @@ async def test_who_may_read_release_and_complete(store: Store) -> None:
     assert mine.customer_id == "cust-1"
     assert anonymous.customer_id is None
 
-    assert (await holds.get(services, customer("cust-1"), mine.id)).id == mine.id
-    assert await code_of(holds.get(services, customer("cust-2"), mine.id)) == "FORBIDDEN"
-    assert await code_of(holds.get(services, STOREFRONT, mine.id)) == "FORBIDDEN"
-    assert (await holds.get(services, customer("cust-2"), anonymous.id)).id == anonymous.id
+    assert (await holds.get(services, customer("cust-1"), mine.id, now=T0)).id == mine.id
+    assert await code_of(holds.get(services, customer("cust-2"), mine.id, now=T0)) == "FORBIDDEN"
+    assert await code_of(holds.get(services, STOREFRONT, mine.id, now=T0)) == "FORBIDDEN"
+    assert (await holds.get(services, customer("cust-2"), anonymous.id, now=T0)).id == anonymous.id
     assert await code_of(holds.complete(services, customer("cust-1"), mine.id)) == "FORBIDDEN"
     elsewhere = staff(SQUARE_STORE)
     assert await code_of(holds.complete(services, elsewhere, mine.id, now=T0)) == "FORBIDDEN"
@@ -262,7 +264,7 @@ async def test_who_may_read_release_and_complete(store: Store) -> None:
     again = await holds.release(services, STOREFRONT, anonymous.id, now=later(3))
     assert again.status is HoldStatus.RELEASED
     assert await sellable(store) == 9
-    assert [h.id for h in await holds.for_customer(services, "cust-1")] == [mine.id]
+    assert [h.id for h in await holds.for_customer(services, "cust-1", now=later(3))] == [mine.id]
 
 
 async def test_every_move_of_units_is_announced_once_with_its_cause(store: Store) -> None:
@@ -282,3 +284,20 @@ async def test_every_move_of_units_is_announced_once_with_its_cause(store: Store
             seen.append((change.cause, change.level.held))
     assert seen == [("hold", 2), ("release", 0), ("hold", 1), ("expiry", 0)]
     assert (await store.inventory.get_hold(second.id)).status is HoldStatus.EXPIRED
+
+
+async def test_reading_a_hold_past_its_expiry_expires_it(store: Store) -> None:
+    services = hold_services(store)
+    await seed(services, 4)
+    mine = await holds.create(services, customer("cust-1"), ask(3, ttl_minutes=10), now=T0)
+    assert (await holds.get(services, INTERNAL, mine.id, now=later(9))).status is (
+        HoldStatus.ACTIVE
+    )
+    assert await sellable(store) == 1
+    [listed] = await holds.for_customer(services, "cust-1", now=later(11))
+    assert listed.status is HoldStatus.EXPIRED
+    assert await sellable(store) == 4
+    assert (await holds.get(services, INTERNAL, mine.id, now=later(12))).status is (
+        HoldStatus.EXPIRED
+    )
+    assert await sellable(store) == 4

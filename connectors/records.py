@@ -238,6 +238,8 @@ class LocationRecord:
     longitude: float | None = None
     active: bool = True
     pickup_enabled: bool = False
+    #: How long after an order the store usually has it ready (Shopify's ``pickupTime``).
+    pickup_lead_time_minutes: int | None = None
     fulfils_online_orders: bool = False
     timezone: str | None = None
     #: The store's own contact details: cashiers type them for customers who give none,

@@ -180,6 +180,26 @@ def order(node: Json, line_items: list[Json] | None = None) -> OrderRecord:
     )
 
 
+#: ``DeliveryLocalPickupTime`` -> minutes until an order is usually ready. Ranges take their
+#: upper end (a promise should not be early); ``CUSTOM`` (deprecated) says nothing.
+PICKUP_TIME_MINUTES: dict[str, int] = {
+    "ONE_HOUR": 60,
+    "TWO_HOURS": 120,
+    "FOUR_HOURS": 240,
+    "TWENTY_FOUR_HOURS": 24 * 60,
+    "TWO_TO_FOUR_DAYS": 4 * 24 * 60,
+    "FIVE_OR_MORE_DAYS": 5 * 24 * 60,
+}
+
+
+def pickup_lead_time(settings: object) -> int | None:
+    """Minutes of ``localPickupSettingsV2.pickupTime``; ``None`` without pickup or a known
+    value."""
+    if not isinstance(settings, Mapping):
+        return None
+    return PICKUP_TIME_MINUTES.get(str(settings.get("pickupTime")))
+
+
 def location(node: Json) -> LocationRecord:
     """A location. Shopify has no store/warehouse flag: a location that offers no local pickup
     but fulfils online orders is taken for a warehouse, anything else for a store."""
@@ -196,6 +216,7 @@ def location(node: Json) -> LocationRecord:
         longitude=_float(address.get("longitude")),
         active=bool(node.get("isActive", True)),
         pickup_enabled=pickup,
+        pickup_lead_time_minutes=pickup_lead_time(node.get("localPickupSettingsV2")),
         fulfils_online_orders=fulfils,
         # The store's own number: cashiers type it for customers who give none.
         phone=_text(address.get("phone")),

@@ -274,7 +274,7 @@ def location(state: SandboxState, loc: DemoLocation) -> Obj:
             "zip": address.postal_code,
         },
         "localPickupSettingsV2": (
-            {"instructions": "Collect at the counter.", "pickupTime": "ONE_HOUR"}
+            {"instructions": "Collect at the counter.", "pickupTime": loc.pickup_time}
             if loc.pickup_enabled
             else None
         ),

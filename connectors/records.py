@@ -249,6 +249,22 @@ class LocationRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CatalogVariant:
+    """One sellable variant as one source's catalog describes it. ``refs`` are the source's
+    own ids for it, by kind (Shopify: ``variant`` and ``inventory_item``; Square:
+    ``variation``): the SKU joins them across sources. ``currency`` is ``None`` where the
+    source's variant does not carry one (Shopify prices are in the shop's currency)."""
+
+    source: Source
+    sku: str
+    title: str
+    refs: dict[str, str]
+    price: Decimal | None = None
+    currency: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InventoryLevel:
     """Quantities of one SKU at one location, as one source reports them at ``updated_at``.
     The timestamp is what lets the store refuse an older event that arrives late."""

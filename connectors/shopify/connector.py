@@ -31,6 +31,7 @@ from connectors.http import HttpClient, HttpConfig
 from connectors.metrics import RequestCounter
 from connectors.records import (
     QUANTITY_NAMES,
+    CatalogVariant,
     CustomerBundle,
     CustomerRecord,
     InventoryLevel,
@@ -443,6 +444,19 @@ class ShopifyConnector:
         self._locations.clear()
         self._locations.update((r.id, r) for r in records)
         return records
+
+    # --- catalog -----------------------------------------------------------------------------
+
+    async def list_variants(self) -> AsyncIterator[list[CatalogVariant]]:
+        """Every product variant with a SKU, a page (as many as the cost limit allows) per
+        call: the SKU <-> variant <-> inventory item part of the catalog map."""
+        first = self._page_size(queries.CATALOG_VARIANTS, {})
+        async for nodes in self._pages(
+            queries.CATALOG_VARIANTS, {"first": first}, "productVariants", operation="catalog"
+        ):
+            page = [v for n in nodes if (v := mapping.catalog_variant(n)) is not None]
+            if page:
+                yield page
 
     # --- inventory ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from connectors.records import (
     Address,
+    CatalogVariant,
     Channel,
     Consent,
     ConsentState,
@@ -220,6 +221,32 @@ def location(node: Json) -> LocationRecord:
         fulfils_online_orders=fulfils,
         # The store's own number: cashiers type it for customers who give none.
         phone=_text(address.get("phone")),
+    )
+
+
+def catalog_variant(node: Json) -> CatalogVariant | None:
+    """A product variant for the catalog map; ``None`` without a SKU (it cannot be joined).
+    ``displayName`` ("Organic Cotton Tee - Black / M") is the title a shopper recognises;
+    the price is a decimal string in the shop's currency, which the variant does not name."""
+    sku = _text(node.get("sku"))
+    if sku is None:
+        return None
+    refs = {"variant": str(node["id"])}
+    item = node.get("inventoryItem")
+    if isinstance(item, Mapping) and item.get("id"):
+        refs["inventory_item"] = str(item["id"])
+    price = node.get("price")
+    try:
+        amount = Decimal(str(price)) if price is not None else None
+    except ArithmeticError:
+        amount = None
+    return CatalogVariant(
+        source=SOURCE,
+        sku=sku,
+        title=str(node.get("displayName") or node.get("title") or sku),
+        refs=refs,
+        price=amount,
+        updated_at=parse_datetime(node.get("updatedAt")),
     )
 
 

@@ -36,9 +36,10 @@ from schema.locations import LocationQuery
 from schema.operation_log import OperationLog
 from schema.partial import PartialErrors
 from schema.sources import declare_sources
+from schema.stock_queries import StockQuery
 from schema.viewer import ViewerQuery
 
-Query = merge_types("Query", (HealthQuery, ViewerQuery, CustomerQuery, LocationQuery))
+Query = merge_types("Query", (HealthQuery, ViewerQuery, CustomerQuery, LocationQuery, StockQuery))
 Mutation = merge_types("Mutation", (CustomerMutation,))
 
 

@@ -100,9 +100,13 @@ async def _read(source: CatalogSource) -> list[CatalogVariant]:
     return found
 
 
-async def refresh_catalog(services: CatalogServices) -> CatalogRefresh:
-    """Rebuild the catalog map from every catalog source (see the module docstring)."""
-    started = now_ms()
+async def refresh_catalog(
+    services: CatalogServices, *, now: datetime | None = None
+) -> CatalogRefresh:
+    """Rebuild the catalog map from every catalog source (see the module docstring).
+    ``now`` (default: the clock, in milliseconds) stamps what this refresh found; entries
+    stamped earlier are removed by a complete refresh."""
+    started = now or now_ms()
     precedence = registry.name_precedence()
     sources = sorted(
         services.connectors.of(CatalogSource),

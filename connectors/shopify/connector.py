@@ -449,14 +449,28 @@ class ShopifyConnector:
 
     async def list_variants(self) -> AsyncIterator[list[CatalogVariant]]:
         """Every product variant with a SKU, a page (as many as the cost limit allows) per
-        call: the SKU <-> variant <-> inventory item part of the catalog map."""
+        call: the SKU <-> variant <-> inventory item part of the catalog map. Each page also
+        reads the shop's currency, which a variant's price does not name."""
         first = self._page_size(queries.CATALOG_VARIANTS, {})
-        async for nodes in self._pages(
-            queries.CATALOG_VARIANTS, {"first": first}, "productVariants", operation="catalog"
-        ):
-            page = [v for n in nodes if (v := mapping.catalog_variant(n)) is not None]
+        cursor: str | None = None
+        while True:
+            data = await self.client.query(
+                queries.CATALOG_VARIANTS, {"first": first, "after": cursor}, operation="catalog"
+            )
+            shop = data.get("shop") or {}
+            currency = shop.get("currencyCode") if isinstance(shop, Mapping) else None
+            connection = data.get("productVariants") or {}
+            page = [
+                v
+                for n in mapping.nodes(connection)
+                if (v := mapping.catalog_variant(n, currency=currency)) is not None
+            ]
             if page:
                 yield page
+            info = connection.get("pageInfo") or {}
+            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+            if not cursor:
+                return
 
     # --- inventory ---------------------------------------------------------------------------
 

@@ -224,10 +224,11 @@ def location(node: Json) -> LocationRecord:
     )
 
 
-def catalog_variant(node: Json) -> CatalogVariant | None:
+def catalog_variant(node: Json, *, currency: str | None = None) -> CatalogVariant | None:
     """A product variant for the catalog map; ``None`` without a SKU (it cannot be joined).
     ``displayName`` ("Organic Cotton Tee - Black / M") is the title a shopper recognises;
-    the price is a decimal string in the shop's currency, which the variant does not name."""
+    the price is a decimal string in the shop's currency (``shop.currencyCode``), which the
+    variant does not name."""
     sku = _text(node.get("sku"))
     if sku is None:
         return None
@@ -246,6 +247,7 @@ def catalog_variant(node: Json) -> CatalogVariant | None:
         title=str(node.get("displayName") or node.get("title") or sku),
         refs=refs,
         price=amount,
+        currency=currency if isinstance(currency, str) and currency else None,
         updated_at=parse_datetime(node.get("updatedAt")),
     )
 

@@ -368,6 +368,9 @@ query InventoryItemSkus($first: Int!, $after: String) {
 
 CATALOG_VARIANTS = """
 query CatalogVariants($first: Int!, $after: String) {
+  shop {
+    currencyCode
+  }
   productVariants(first: $first, after: $after, sortKey: ID) {
     nodes {
       id

@@ -330,6 +330,18 @@ def quantities(s: StockLevel, names: list[str]) -> list[Obj]:
     ]
 
 
+#: The demo shop's id (one shop per sandbox).
+SHOP_ID = 1
+
+
+def shop(state: SandboxState) -> Obj:
+    return {
+        "__typename": "Shop",
+        "id": gid("Shop", SHOP_ID),
+        "currencyCode": state.world.currency,
+    }
+
+
 def product_variant(state: SandboxState, v: DemoVariant) -> Obj:
     created = iso(state.product_created(v))
     title = state.product_title(v)

@@ -27,7 +27,7 @@ from connectors.errors import UpstreamError
 from connectors.records import CatalogVariant
 from connectors.registry import ConnectorSet
 from resolvers.store import Store
-from resolvers.store.catalog import CatalogEntry
+from resolvers.store.catalog import CatalogEntry, ref_kind
 
 log = logging.getLogger("omnigate.catalog")
 
@@ -71,7 +71,7 @@ def join(variants: Iterable[CatalogVariant], seen_at: datetime) -> dict[str, Cat
     another source's price for the SKU, if any names one."""
     entries: dict[str, CatalogEntry] = {}
     for v in variants:
-        refs = {f"{v.source.value}.{kind}": id_ for kind, id_ in v.refs.items()}
+        refs = {ref_kind(v.source.value, kind): id_ for kind, id_ in v.refs.items()}
         found = entries.get(v.sku)
         if found is None:
             entries[v.sku] = CatalogEntry(
@@ -149,7 +149,7 @@ async def _keep_refs(
     *, catalog_entries: dict[str, CatalogEntry], store: Store, failed: Sequence[str]
 ) -> dict[str, CatalogEntry]:
     """The ids of sources that could not be read, kept from the stored entries."""
-    prefixes = tuple(f"{name}." for name in failed)
+    prefixes = tuple(ref_kind(name, "") for name in failed)
     skus = list(catalog_entries)
     stored: dict[str, CatalogEntry] = {}
     for start in range(0, len(skus), WRITE_BATCH):

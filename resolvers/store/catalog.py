@@ -19,16 +19,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-#: Kinds of vendor id an entry may carry, as ``refs`` keys.
-SHOPIFY_VARIANT = "shopify.variant"
-SHOPIFY_INVENTORY_ITEM = "shopify.inventory_item"
-SQUARE_VARIATION = "square.variation"
+
+def ref_kind(source: str, kind: str) -> str:
+    """The ``refs`` key of one source's kind of id, e.g. ``shopify.inventory_item`` or
+    ``square.variation`` (the kinds are each connector's own, see ``CatalogVariant``)."""
+    return f"{source}.{kind}"
 
 
 @dataclass(frozen=True, slots=True)
 class CatalogEntry:
-    """One SKU across the sources. ``refs`` maps ``"<source>.<kind>"`` (see the constants
-    above) to the vendor's id; ``seen_at`` is when a refresh last found it upstream."""
+    """One SKU across the sources. ``refs`` maps ``"<source>.<kind>"`` (:func:`ref_kind`)
+    to the vendor's id; ``seen_at`` is when a refresh last found it upstream."""
 
     sku: str
     title: str
@@ -61,7 +62,8 @@ class CatalogStore(Protocol):
         ...
 
     async def skus_for_refs(self, kind: str, ids: Sequence[str]) -> dict[str, str]:
-        """Vendor id (of ``kind``, e.g. :data:`SQUARE_VARIATION`) -> SKU, for those known."""
+        """Vendor id (of ``kind``, a :func:`ref_kind` such as ``square.variation``) -> SKU,
+        for those known."""
         ...
 
     async def remove_unseen(self, before: datetime) -> int:

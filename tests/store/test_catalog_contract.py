@@ -9,8 +9,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 from resolvers.store import CatalogEntry, CatalogStore
-from resolvers.store.catalog import SHOPIFY_VARIANT, SQUARE_VARIATION
 from tests.store.builders import T0
+
+SHOPIFY_VARIANT = "shopify.variant"
+SQUARE_VARIATION = "square.variation"
 
 
 def entry(sku: str, title: str, **kw: object) -> CatalogEntry:

@@ -4,6 +4,7 @@ would, through ``store_level``, so this module does not depend on when the warmu
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 import pytest_asyncio
 
 from connectors.shopify.ids import location_id
+from gateway.examples import load_examples
 from resolvers.model import StockLevel
 from resolvers.stock.levels import store_level
 from resolvers.stock.nearby import Point, haversine_km
@@ -288,3 +290,25 @@ async def test_the_catalog_map_joins_both_vendors_on_the_sku(demo: Demo) -> None
     assert await catalog.skus_for_refs("square.variation", square_ids) == {
         x.square_variation_id: x.sku for x in variants
     }
+
+
+async def test_the_in_stock_near_me_example_finds_stores_near_washington_square(
+    demo: Demo,
+) -> None:
+    (example,) = [e for e in load_examples() if e.name == "4-in-stock-near-me"]
+    assert example.token == "demo-storefront"
+    assert example.variables is not None
+    variables = json.loads(example.variables)
+    data = await q(demo, example.query, token=example.token, **variables)
+    variant = data["productVariant"]
+    assert variant["sku"] == variables["sku"]
+    stock = variant["stock"]
+    assert stock, "the demo stocks TEE-ORG-BLK-M in Manhattan and Brooklyn"
+    assert {s["location"]["id"] for s in stock} <= {
+        unified(demo.world, "SOH"),
+        unified(demo.world, "BKN"),
+    }
+    assert all(s["distanceKm"] <= variables["radiusKm"] for s in stock)
+    assert [s["distanceKm"] for s in stock] == sorted(s["distanceKm"] for s in stock)
+    names = [loc["name"] for loc in data["locations"]]
+    assert names == [demo.world.locations_by_code[c].name for c in ("SOH", "BKN")]

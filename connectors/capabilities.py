@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from connectors.records import (
+    CatalogVariant,
     CustomerBundle,
     CustomerRecord,
     Engagement,
@@ -121,6 +122,18 @@ class InventorySource(Protocol):
         self, skus: Sequence[str], location_ids: Sequence[str] | None = None
     ) -> list[InventoryLevel]:
         """Levels for many SKUs at many (unified) locations; all locations when ``None``."""
+        ...
+
+
+@runtime_checkable
+class CatalogSource(Protocol):
+    """The variants a source sells, for the one SKU <-> vendor id map
+    (:func:`resolvers.stock.catalog.refresh_catalog`)."""
+
+    source: Source
+
+    def list_variants(self) -> AsyncIterator[list[CatalogVariant]]:
+        """Pages of every variant that has a SKU (variants without one cannot be joined)."""
         ...
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors.capabilities import (
+    CatalogSource,
     CustomerSource,
     GuestOrderSource,
     InventorySource,
@@ -22,6 +23,7 @@ _CAPABILITIES: tuple[tuple[str, type], ...] = (
     ("guest_orders", GuestOrderSource),
     ("locations", LocationSource),
     ("inventory", InventorySource),
+    ("catalog", CatalogSource),
     ("marketing", MarketingSource),
     ("marketing_sink", MarketingSink),
 )

@@ -33,12 +33,16 @@ from schema.federation import GuardedServiceQuery
 from schema.health import HealthQuery
 from schema.holds import HoldMutation, HoldQuery
 from schema.limits import limits_rule
+from schema.locations import LocationQuery
 from schema.operation_log import OperationLog
 from schema.partial import PartialErrors
 from schema.sources import declare_sources
+from schema.stock_queries import StockQuery
 from schema.viewer import ViewerQuery
 
-Query = merge_types("Query", (HealthQuery, ViewerQuery, CustomerQuery, HoldQuery))
+Query = merge_types(
+    "Query", (HealthQuery, ViewerQuery, CustomerQuery, LocationQuery, StockQuery, HoldQuery)
+)
 Mutation = merge_types("Mutation", (CustomerMutation, HoldMutation))
 
 

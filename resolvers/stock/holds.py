@@ -116,9 +116,9 @@ async def create(
             extensions={"locationId": request.location_id},
         )
     inventory = services.store.inventory
-    if not await inventory.get_stock([request.sku]):
+    if not await _known_sku(services, request.sku):
         raise HoldError(
-            f"No location stocks the SKU {request.sku!r}.",
+            f"No catalog lists, and no location stocks, the SKU {request.sku!r}.",
             code="UNKNOWN_SKU",
             extensions={"sku": request.sku},
         )
@@ -145,6 +145,14 @@ async def create(
     if written.change is None:
         _check_replay(viewer, written.hold, hold)
     return written.hold
+
+
+async def _known_sku(services: HoldServices, sku: str) -> bool:
+    """In the catalog map, or stocked somewhere: the catalog is built in the background at
+    start-up, and a level that arrived first (a webhook, the warm-up) names a real SKU too."""
+    if await services.store.catalog.get_entries([sku]):
+        return True
+    return bool(await services.store.inventory.get_stock([sku]))
 
 
 def _check_replay(viewer: Viewer, existing: Hold, asked: Hold) -> None:

@@ -59,9 +59,11 @@ def tokens(world: DemoWorld) -> dict[str, TokenGrant]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stack() -> AsyncIterator[Demo]:
-    # The retailer maps its Square store onto the same unified location as its Shopify twin,
-    # so the store's Square stock and its pickup setting meet at one id.
-    async for demo in boot(tokens, square={"location_map": {SQUARE_ID: PICKUP_STORE}}):
+    # The demo maps each Square store onto its Shopify twin (as a retailer would with
+    # OMNIGATE_SQUARE_LOCATION_MAP), so the store's Square stock and its pickup setting meet
+    # at one unified id.
+    async for demo in boot(tokens):
+        assert demo.stack.settings.vendor("square").location_map[SQUARE_ID] == PICKUP_STORE
         yield demo
 
 

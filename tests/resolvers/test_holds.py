@@ -14,7 +14,7 @@ from resolvers.stock import holds
 from resolvers.stock.changes import STOCK_TOPIC
 from resolvers.stock.holds import HoldRequest
 from resolvers.stock.settlement import settle_reflected, sweep
-from resolvers.store import Store
+from resolvers.store import CatalogEntry, Store
 from tests.resolvers.holds_world import (
     INTERNAL,
     SHOPIFY_STORE,
@@ -301,3 +301,13 @@ async def test_reading_a_hold_past_its_expiry_expires_it(store: Store) -> None:
         HoldStatus.EXPIRED
     )
     assert await sellable(store) == 4
+
+
+async def test_a_catalog_sku_without_stock_is_insufficient_not_unknown(store: Store) -> None:
+    services = hold_services(store)
+    await seed(services, 3)
+    await store.catalog.put_entries([CatalogEntry("NEW-SKU", "New tee", T0)])
+    new = holds.create(services, INTERNAL, ask(sku="NEW-SKU"), now=T0)
+    assert await code_of(new) == "INSUFFICIENT_STOCK"
+    unknown = holds.create(services, INTERNAL, ask(sku="NOT-IN-CATALOG"), now=T0)
+    assert await code_of(unknown) == "UNKNOWN_SKU"

@@ -15,6 +15,7 @@ from resolvers.model import Hold
 from resolvers.stock import holds
 from resolvers.stock.hold_access import may_read, shows_customer
 from resolvers.viewer import Role, Viewer
+from schema.locations import Location
 from schema.permissions import guarded
 from schema.stock import StockLevel, stock_level_from
 
@@ -50,6 +51,10 @@ class PickupHold:
         description="Null for an anonymous hold, and for a storefront unless it is its own "
         "signed-in customer's."
     )
+
+    @strawberry.field(description="The pickup store.")
+    def location(self) -> Location:
+        return Location(id=self.location_id)
 
     @strawberry.field(description="The level at the hold's store now.")
     async def stock(self, info: Info) -> StockLevel | None:

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 CREATE = """
 mutation Hold($input: CreatePickupHoldInput!) {
   createPickupHold(input: $input) {
-    id status quantity customerId locationId expiresAt
+    id status quantity customerId locationId expiresAt location { id name pickupEnabled }
     stock { available held sellableForPickup }
   }
 }
@@ -93,6 +93,8 @@ async def test_a_held_unit_at_a_square_store_cannot_be_held_twice(stack: Demo) -
     made = first["data"]["createPickupHold"]
     assert made["status"] == "ACTIVE"
     assert made["customerId"] == "cust-a"
+    assert made["location"]["id"] == PICKUP_STORE
+    assert made["location"]["pickupEnabled"] is True
     assert made["stock"] == {"available": 1, "held": 1, "sellableForPickup": 0}
 
     second = await hold(stack, "demo-storefront", customer_headers(stack, "cust-b"))

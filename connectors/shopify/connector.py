@@ -517,6 +517,57 @@ class ShopifyConnector:
             cursor = info.get("endCursor") if info.get("hasNextPage") else None
         return found
 
+    async def list_inventory_levels(self) -> AsyncIterator[list[InventoryLevel]]:
+        """Every level of every inventory item, a page of items at a time (warmup and
+        reconciliation). Pages are sized under the cost limit for the shop's locations, and
+        the client's bucket paces them; an item at more locations than that is completed
+        by follow-up calls. Fills the SKU cache as a side effect."""
+        if not self._locations:
+            await self.list_locations()
+        base = {
+            "levels": max(1, len(self._locations)),
+            "names": list(self.config.quantity_names),
+        }
+        first = self._page_size(queries.INVENTORY_LEVELS_ALL, base)
+        async for items in self._pages(
+            queries.INVENTORY_LEVELS_ALL,
+            {**base, "first": first},
+            "inventoryItems",
+            operation="list_inventory_levels",
+        ):
+            yield [level for item in items for level in await self._item_levels(item, base)]
+
+    async def item_levels(self, item_ref: str) -> list[InventoryLevel]:
+        """Every level of one inventory item named by its id (a webhook for an item the SKU
+        cache does not know yet); empty when Shopify has no such item or it has no SKU."""
+        names = list(self.config.quantity_names)
+        variables = {"id": gid("InventoryItem", item_ref), "names": names}
+        first = self._page_size(queries.INVENTORY_ITEM_LEVELS, variables)
+        data = await self.client.query(
+            queries.INVENTORY_ITEM_LEVELS,
+            {**variables, "first": first, "after": None},
+            operation="inventory_item_levels",
+        )
+        item = data.get("inventoryItem")
+        if not isinstance(item, Mapping):
+            return []
+        return await self._item_levels(item, variables)
+
+    async def _item_levels(
+        self, item: Mapping[str, Any], base: Mapping[str, Any]
+    ) -> list[InventoryLevel]:
+        sku = item.get("sku")
+        if not sku:
+            return []
+        self.sku_cache[str(item["id"])] = str(sku)
+        connection = item.get("inventoryLevels") or {}
+        level_nodes = list(mapping.nodes(connection))
+        info = connection.get("pageInfo") or {}
+        if info.get("hasNextPage"):
+            level_nodes += await self._more_levels(item, info.get("endCursor"), base)
+        levels = (mapping.inventory_level(str(sku), node) for node in level_nodes)
+        return [level for level in levels if level is not None]
+
     async def refresh_sku_cache(self) -> int:
         """Read every inventory item's SKU (252 points per 250 items). Returns items read."""
         count = 0

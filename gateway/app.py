@@ -43,6 +43,7 @@ def create_app(
         raise StartupError(problems)
     runtime = build_runtime(settings, version=__version__, services=services)
     services, scheduler = runtime.services, runtime.scheduler
+    stock_scheduler = runtime.stock_scheduler
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -73,12 +74,14 @@ def create_app(
         if sync_on_start is None:
             sync_on_start = settings.demo_mode and len(services.connectors) > 0
         scheduler.start(backfill=sync_on_start)
+        stock_scheduler.start()
         if on_started is not None:
             on_started()
         try:
             yield
         finally:
             await scheduler.stop()
+            await stock_scheduler.stop()
             if store_retry is not None and not store_retry.done():
                 store_retry.cancel()
             await services.customers.wait_idle()
@@ -120,6 +123,8 @@ def create_app(
     app.state.seeded = scheduler.seeded
     #: Runs the start-up backfill and the scheduled incremental syncs.
     app.state.scheduler = scheduler
+    #: Runs the stock warmup (``warmed`` is set once it has run) and the reconciliations.
+    app.state.stock_scheduler = stock_scheduler
     #: Set once the store is initialised (at start-up, or later if it was unreachable then).
     app.state.store_ready = store_ready
     return app

@@ -27,6 +27,7 @@ from gateway.examples import load_examples
 from gateway.graphql_view import GraphQLView
 from gateway.scheduler import SyncScheduler
 from gateway.settings import Settings
+from gateway.stock_scheduler import StockScheduler
 from gateway.store import MongoTimeouts, open_store
 from gateway.webhooks import WebhookRoute
 from resolvers.context import ResolverConfig, Services
@@ -211,6 +212,8 @@ class Runtime:
     webhooks: WebhookRoute
     #: Runs the start-up backfill and the scheduled incremental syncs.
     scheduler: SyncScheduler
+    #: Runs the start-up stock warmup and the scheduled reconciliations.
+    stock_scheduler: StockScheduler
 
 
 def build_runtime(settings: Settings, *, version: str, services: Services | None = None) -> Runtime:
@@ -257,5 +260,10 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             services,
             interval=settings.sync_interval if len(services.connectors) > 0 else 0,
             overlap=timedelta(seconds=settings.sync_overlap_seconds),
+        ),
+        stock_scheduler=StockScheduler(
+            services,
+            interval=settings.stock_reconcile_seconds if len(services.connectors) > 0 else 0,
+            warmup=settings.stock_warmup and len(services.connectors) > 0,
         ),
     )

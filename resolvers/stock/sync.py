@@ -161,6 +161,11 @@ async def _apply(
     for level in page:
         summary.read += 1
         before = stored.get((level.sku, level.location_id))
+        if before is not None and before.updated_at >= level.updated_at:
+            # The store would refuse it (not newer): the steady state costs no write.
+            summary.unchanged += 1
+            await _correct_safety_stock(services, before, summary)
+            continue
         change = await store_level(services, stock_level(level), cause=summary.cause)
         if before is None:
             summary.loaded += change is not None

@@ -8,7 +8,8 @@ Back Bay") and then look at the gateway, without polling.
 Routes (JSON bodies; ids may be numeric or global ids, locations also a code such as ``BOS``):
 
 - ``POST /_sandbox/sales``: ``{"location", "lines": [{"sku", "quantity"}], "customer_id"?,
-  "email"?, "source_name"?: "pos"|"web"}`` -> ``orders/create`` + ``inventory_levels/update``.
+  "email"?, "source_name"?: "pos"|"web", "stock_webhooks"?: true}`` -> ``orders/create`` +
+  ``inventory_levels/update`` (not sent with ``"stock_webhooks": false``: lost deliveries).
 - ``POST /_sandbox/inventory``: ``{"sku", "location", "delta"|"available", "updated_at"?,
   "duplicates"?, "out_of_order"?, "then"?, "webhook"?}`` -> ``inventory_levels/update`` (see
   :mod:`sandboxes.base.stock_faults` for the delivery faults).
@@ -243,7 +244,7 @@ class Control:
         )
         world.add_shopify_order(order)
         deliveries = [await self.deliver("orders/create", payloads.order(self.state, order), now)]
-        for level in moved:
+        for level in moved if body.get("stock_webhooks", True) else ():
             deliveries.append(
                 await self.deliver(
                     "inventory_levels/update", payloads.inventory_level(self.state, level), now

@@ -202,3 +202,24 @@ async def test_square_duplicates_out_of_order_and_silent_counts(
     unified = env.connector.locations.unified(str(store.square_location_id))
     at_store = [lv for lv in counts if lv.location_id == unified]
     assert [lv.quantities["available"] for lv in at_store] == [4]
+
+
+async def test_shopify_sale_without_its_stock_webhooks(
+    shop: Shop, world: DemoWorld, receiver: Receiver
+) -> None:
+    store = next(loc for loc in world.locations if loc.pos is PosSystem.SHOPIFY_POS)
+    row = next(s for s in world.stock if s.location_code == store.code and s.available >= 2)
+    status, sale = await shop.call(
+        "POST",
+        "/sales",
+        {
+            "location": store.code,
+            "lines": [{"sku": row.sku, "quantity": 2}],
+            "stock_webhooks": False,
+        },
+    )
+    assert status == 200, sale
+    assert [h["x-shopify-topic"] for h, _ in receiver.received] == ["orders/create"]
+    level = shop.control.state.world.stock_level(row.sku, store.code)
+    assert level is not None
+    assert level.available == row.available - 2

@@ -246,8 +246,8 @@ class Settings(BaseSettings):
         300.0,
         ge=0,
         description="Seconds between stock reconciliations (every level re-read from "
-        "upstream, drift repaired and counted in `health`); `0` turns them off. The start-up "
-        "warmup runs either way.",
+        "upstream, drift repaired and counted in `health`); `0` turns them off (the start-up "
+        "warmup is `stock_warmup`).",
     )
 
     # --- demo ---------------------------------------------------------------------------------

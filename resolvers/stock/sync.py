@@ -36,12 +36,11 @@ from typing import Any
 from connectors.capabilities import InventorySource
 from connectors.errors import UpstreamError
 from connectors.records import InventoryLevel
-from resolvers.context import Services
 from resolvers.lease import HOLDER, Lease
 from resolvers.model import StockLevel
 from resolvers.stock.changes import announce
 from resolvers.stock.levels import store_level
-from resolvers.stock.webhooks import stock_level
+from resolvers.stock.webhooks import FreshnessServices, stock_level
 
 log = logging.getLogger("omnigate.stock.sync")
 
@@ -106,26 +105,26 @@ class ReconcileSummary:
 
 
 async def warm_stock(
-    services: Services, *, holder: str = HOLDER, clock: Callable[[], datetime] = utcnow
+    services: FreshnessServices, *, holder: str = HOLDER, clock: Callable[[], datetime] = utcnow
 ) -> ReconcileSummary:
     """Load every upstream level into the store (at app start)."""
     return await _run(services, "warmup", holder, clock)
 
 
 async def reconcile_stock(
-    services: Services, *, holder: str = HOLDER, clock: Callable[[], datetime] = utcnow
+    services: FreshnessServices, *, holder: str = HOLDER, clock: Callable[[], datetime] = utcnow
 ) -> ReconcileSummary:
     """Re-read every upstream level and repair what the store got wrong or missed."""
     return await _run(services, "reconciliation", holder, clock)
 
 
-async def last_run(services: Services) -> Mapping[str, Any] | None:
+async def last_run(services: FreshnessServices) -> Mapping[str, Any] | None:
     """The summary of the last finished run, as kept in the store (``None`` before any)."""
     return await services.store.checkpoints.get_checkpoint(CHECKPOINT)
 
 
 async def _run(
-    services: Services, cause: str, holder: str, clock: Callable[[], datetime]
+    services: FreshnessServices, cause: str, holder: str, clock: Callable[[], datetime]
 ) -> ReconcileSummary:
     summary = ReconcileSummary(cause=cause, started_at=clock())
     run = f"{holder}#{secrets.token_hex(3)}"
@@ -149,7 +148,7 @@ async def _run(
 
 
 async def _apply(
-    services: Services, page: Sequence[InventoryLevel], summary: ReconcileSummary
+    services: FreshnessServices, page: Sequence[InventoryLevel], summary: ReconcileSummary
 ) -> None:
     if not page:
         return
@@ -198,7 +197,7 @@ def _drift(stored: Mapping[str, int], upstream: Mapping[str, int]) -> list[str]:
 
 
 async def _correct_safety_stock(
-    services: Services, stored: StockLevel, summary: ReconcileSummary
+    services: FreshnessServices, stored: StockLevel, summary: ReconcileSummary
 ) -> None:
     """A level that did not change upstream still carries the safety stock stamped when it
     was stored; the setting may have changed since."""

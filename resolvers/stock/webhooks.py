@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Protocol
 
 from connectors.capabilities import InventorySource, ItemInventorySource, OrderSource
 from connectors.errors import UpstreamError
@@ -28,11 +29,19 @@ from connectors.records import (
     OrderRecord,
     RefundCreated,
 )
-from resolvers.context import Services
+from connectors.registry import ConnectorSet
 from resolvers.model import StockLevel
-from resolvers.stock.levels import store_level
+from resolvers.stock.levels import LevelServices, store_level
 
 log = logging.getLogger("omnigate.stock.webhooks")
+
+
+class FreshnessServices(LevelServices, Protocol):
+    """What re-reading upstream needs besides storing (``resolvers.context.Services`` has
+    it); a protocol, so the stock package never imports the container."""
+
+    @property
+    def connectors(self) -> ConnectorSet: ...
 
 
 def stock_level(level: InventoryLevel) -> StockLevel:
@@ -46,7 +55,9 @@ def stock_level(level: InventoryLevel) -> StockLevel:
     )
 
 
-async def store_levels(services: Services, levels: Iterable[InventoryLevel], cause: str) -> int:
+async def store_levels(
+    services: FreshnessServices, levels: Iterable[InventoryLevel], cause: str
+) -> int:
     """Store each level through the one path; how many were applied."""
     applied = 0
     for level in levels:
@@ -54,7 +65,7 @@ async def store_levels(services: Services, levels: Iterable[InventoryLevel], cau
     return applied
 
 
-async def apply_inventory_change(services: Services, event: InventoryChanged) -> None:
+async def apply_inventory_change(services: FreshnessServices, event: InventoryChanged) -> None:
     if event.level is not None:
         await store_level(services, stock_level(event.level), cause="webhook")
         return
@@ -77,7 +88,9 @@ async def apply_inventory_change(services: Services, event: InventoryChanged) ->
         )
 
 
-async def refresh_order_stock(services: Services, event: OrderChanged | RefundCreated) -> None:
+async def refresh_order_stock(
+    services: FreshnessServices, event: OrderChanged | RefundCreated
+) -> None:
     try:
         order = event.order if isinstance(event, OrderChanged) else None
         if order is None:
@@ -99,7 +112,7 @@ async def refresh_order_stock(services: Services, event: OrderChanged | RefundCr
 
 
 async def _fetch_order(
-    services: Services, event: OrderChanged | RefundCreated
+    services: FreshnessServices, event: OrderChanged | RefundCreated
 ) -> OrderRecord | None:
     for source in services.connectors.of(OrderSource):
         if source.source == event.source:
@@ -107,4 +120,10 @@ async def _fetch_order(
     return None
 
 
-__all__ = ["apply_inventory_change", "refresh_order_stock", "stock_level", "store_levels"]
+__all__ = [
+    "FreshnessServices",
+    "apply_inventory_change",
+    "refresh_order_stock",
+    "stock_level",
+    "store_levels",
+]

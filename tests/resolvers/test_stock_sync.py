@@ -15,7 +15,9 @@ from connectors.registry import ConnectorSet
 from gateway.runtime import compose_services
 from resolvers.config import ResolverConfig
 from resolvers.context import Services
+from resolvers.model import StockLevel
 from resolvers.stock.changes import STOCK_TOPIC
+from resolvers.stock.levels import store_level
 from resolvers.stock.sync import last_run, reconcile_stock, warm_stock
 from resolvers.store import Store
 from tests.resolvers.stock_fakes import T0, FakeInventory, level
@@ -115,3 +117,23 @@ async def test_one_run_at_a_time(store: Store) -> None:
     assert sorted(s.busy for s in summaries) == [False] + [True] * 5
     (ran,) = [s for s in summaries if not s.busy]
     assert ran.loaded == 3
+
+
+async def test_a_reconciliation_never_undoes_a_newer_webhook(store: Store) -> None:
+    """The run read upstream before a webhook brought a newer level: the store's timestamp
+    rule keeps the webhook's level, and the run counts it unchanged, not repaired."""
+    vendor = world()
+    services = services_for(store, vendor)
+    await warm_stock(services)
+    vendor.set("A", "shopify:1", 1, timedelta(minutes=1))  # what the run will read
+    vendor.gate = asyncio.Event()
+    run = asyncio.create_task(reconcile_stock(services))
+    await vendor.entered.wait()
+    newer = StockLevel("A", "shopify:1", {"available": 9}, T0 + timedelta(minutes=2))
+    assert await store_level(services, newer, cause="webhook") is not None
+    vendor.gate.set()
+    summary = await run
+    (a,) = await store.inventory.get_stock(["A"], ["shopify:1"])
+    assert a.quantities["available"] == 9
+    assert summary.repaired == 0
+    assert summary.unchanged == 3

@@ -8,6 +8,7 @@ import math
 from connectors.capabilities import InventorySource, ItemInventorySource
 from connectors.metrics import RequestCounter
 from connectors.shopify import queries
+from connectors.shopify.connector import BACKGROUND_SHARE
 from sandboxes.demo import DemoWorld
 from tests.connectors.shopify.conftest import MakeConnector, StartShop
 
@@ -32,11 +33,13 @@ async def test_every_level_of_every_item_in_cost_sized_pages(
         level = by_key[(row.sku, codes[row.location_code])]
         assert level.quantities == row.quantities()
         assert level.updated_at == row.updated_at.replace(microsecond=0)
-    per_page = connector._page_size(
-        queries.INVENTORY_LEVELS_ALL,
-        {"levels": len(world.locations), "names": list(connector.config.quantity_names)},
-    )
+    variables = {"levels": len(world.locations), "names": list(connector.config.quantity_names)}
+    per_page = connector._background_page_size(queries.INVENTORY_LEVELS_ALL, variables)
     assert per_page < len(world.variants)  # the read really is paged
+    page_cost = connector.client.cost(
+        queries.INVENTORY_LEVELS_ALL, {**variables, "first": per_page}
+    )
+    assert page_cost <= 1000 * BACKGROUND_SHARE
     assert counter.count("shopify", "list_inventory_levels") == math.ceil(
         len(world.variants) / per_page
     )
@@ -57,3 +60,22 @@ async def test_an_item_named_by_its_id_is_read_with_all_its_levels(
     assert {lv.sku for lv in levels} == {variant.sku}
     assert connector.sku_cache[f"gid://shopify/InventoryItem/{variant.shopify_inventory_item_id}"]
     assert await connector.item_levels("gid://shopify/InventoryItem/1") == []
+
+
+async def test_a_full_read_leaves_half_the_bucket_to_others(
+    world: DemoWorld, start_shop: StartShop, make_connector: MakeConnector
+) -> None:
+    """At 2,000 points/s, five pages sent back to back would drain the bucket below half;
+    the read waits instead, so a 360 beside it always finds half the bucket."""
+    shop = await start_shop(world, copy_world=False, restore_rate=2000.0)
+    connector = await make_connector(shop)
+    left: list[float] = []
+    pages = 0
+    async for _ in connector.list_inventory_levels():
+        left.append(shop.bucket.status()["currentlyAvailable"])
+        pages += 1
+        if pages == 5:
+            break
+    assert len(left) == 5
+    assert min(left) >= 500 - 1
+    assert shop.bucket.counts["throttled"] == 0

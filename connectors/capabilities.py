@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from connectors.records import (
+    CatalogVariant,
     CustomerBundle,
     CustomerRecord,
     Engagement,
@@ -138,6 +139,18 @@ class ItemInventorySource(Protocol):
     source: Source
 
     async def item_levels(self, item_ref: str) -> list[InventoryLevel]: ...
+
+
+@runtime_checkable
+class CatalogSource(Protocol):
+    """The variants a source sells, for the one SKU <-> vendor id map
+    (:func:`resolvers.stock.catalog.refresh_catalog`)."""
+
+    source: Source
+
+    def list_variants(self) -> AsyncIterator[list[CatalogVariant]]:
+        """Pages of every variant that has a SKU (variants without one cannot be joined)."""
+        ...
 
 
 @runtime_checkable

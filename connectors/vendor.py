@@ -79,11 +79,19 @@ class SharedConfig:
 @dataclass(frozen=True, slots=True)
 class SandboxTarget:
     """Where the demo runs a vendor's sandbox: its base URL, the gateway's webhook URL for
-    the vendor, and how many days ago the demo dataset's fixed "now" was (plus one)."""
+    the vendor, and how many days ago the demo dataset's fixed "now" was (plus one).
+
+    ``home_locations`` maps each demo store (by its code) to the one unified id the demo
+    gives it, the id of the vendor that ranks first for locations; ``own_locations`` are the
+    store's ids in this vendor (its ``store_locations``). A vendor whose copy of a store has
+    another id maps it home (Square's ``location_map``), so a store that runs two systems is
+    one location."""
 
     url: str
     webhook_url: str
     dataset_age_days: int = 0
+    home_locations: Mapping[str, str] = field(default_factory=dict)
+    own_locations: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

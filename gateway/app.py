@@ -21,6 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from gateway import __version__
 from gateway.auth import CUSTOMER_TOKEN_HEADER
+from gateway.catalog import refresh_when_ready
 from gateway.limits import BodySizeLimit
 from gateway.runtime import build_runtime
 from gateway.settings import Settings, StartupError
@@ -62,6 +63,7 @@ def create_app(
         return RedirectResponse("/graphql")
 
     store_ready = asyncio.Event()
+    catalog_ready = asyncio.Event()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -70,6 +72,7 @@ def create_app(
             services.store, retry_every=settings.mongodb_init_retry_seconds, ready=store_ready
         )
         await services.connectors.start()
+        catalog = asyncio.create_task(refresh_when_ready(services, store_ready, catalog_ready))
         sync_on_start = settings.sync_on_start
         if sync_on_start is None:
             sync_on_start = settings.demo_mode and len(services.connectors) > 0
@@ -82,6 +85,7 @@ def create_app(
         finally:
             await scheduler.stop()
             await stock_scheduler.stop()
+            catalog.cancel()
             if store_retry is not None and not store_retry.done():
                 store_retry.cancel()
             await services.customers.wait_idle()
@@ -127,4 +131,6 @@ def create_app(
     app.state.stock_scheduler = stock_scheduler
     #: Set once the store is initialised (at start-up, or later if it was unreachable then).
     app.state.store_ready = store_ready
+    #: Set once the start-up catalog refresh has finished (see gateway.catalog).
+    app.state.catalog_ready = catalog_ready
     return app

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from connectors.capabilities import (
+    CatalogSource,
     CustomerSource,
     GuestOrderSource,
     InventorySource,
@@ -24,6 +25,7 @@ _CAPABILITIES: tuple[tuple[str, type], ...] = (
     ("guest_orders", GuestOrderSource),
     ("locations", LocationSource),
     ("inventory", InventorySource),
+    ("catalog", CatalogSource),
     ("marketing", MarketingSource),
     ("marketing_sink", MarketingSink),
 )

@@ -8,6 +8,7 @@ and dropped at once when a ``locations/update`` webhook arrives.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable
 
@@ -16,6 +17,21 @@ from connectors.capabilities import LocationSource
 from connectors.errors import UpstreamError
 from connectors.records import LocationRecord
 from connectors.registry import ConnectorSet
+
+#: What a lower-ranked source's copy of a shared location may add when the first says nothing
+#: (Square knows a store's time zone, Shopify does not publish one).
+FILLABLE = ("latitude", "longitude", "timezone", "phone", "email", "pickup_lead_time_minutes")
+
+
+def fill(first: LocationRecord, other: LocationRecord) -> LocationRecord:
+    """``first`` (the higher-ranked source's copy) with the fields it lacks taken from
+    ``other``; what ``first`` says always wins."""
+    missing = {
+        name: value
+        for name in FILLABLE
+        if getattr(first, name) is None and (value := getattr(other, name)) is not None
+    }
+    return dataclasses.replace(first, **missing) if missing else first
 
 
 class LocationDirectory:
@@ -62,7 +78,8 @@ class LocationDirectory:
                 if isinstance(result, BaseException):
                     raise result
                 for location in result:
-                    merged.setdefault(location.id, location)
+                    first = merged.get(location.id)
+                    merged[location.id] = location if first is None else fill(first, location)
             if complete:
                 self._cached, self._loaded_at = merged, self.clock()
             return merged

@@ -31,6 +31,7 @@ from connectors.http import HttpClient, HttpConfig
 from connectors.metrics import RequestCounter
 from connectors.records import (
     QUANTITY_NAMES,
+    CatalogVariant,
     CustomerBundle,
     CustomerRecord,
     InventoryLevel,
@@ -447,6 +448,33 @@ class ShopifyConnector:
         self._locations.clear()
         self._locations.update((r.id, r) for r in records)
         return records
+
+    # --- catalog -----------------------------------------------------------------------------
+
+    async def list_variants(self) -> AsyncIterator[list[CatalogVariant]]:
+        """Every product variant with a SKU, a page (as many as the cost limit allows) per
+        call: the SKU <-> variant <-> inventory item part of the catalog map. Each page also
+        reads the shop's currency, which a variant's price does not name."""
+        first = self._page_size(queries.CATALOG_VARIANTS, {})
+        cursor: str | None = None
+        while True:
+            data = await self.client.query(
+                queries.CATALOG_VARIANTS, {"first": first, "after": cursor}, operation="catalog"
+            )
+            shop = data.get("shop") or {}
+            currency = shop.get("currencyCode") if isinstance(shop, Mapping) else None
+            connection = data.get("productVariants") or {}
+            page = [
+                v
+                for n in mapping.nodes(connection)
+                if (v := mapping.catalog_variant(n, currency=currency)) is not None
+            ]
+            if page:
+                yield page
+            info = connection.get("pageInfo") or {}
+            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+            if not cursor:
+                return
 
     # --- inventory ---------------------------------------------------------------------------
 

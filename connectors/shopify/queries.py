@@ -393,6 +393,30 @@ query InventoryItemSkus($first: Int!, $after: String) {
 }
 """
 
+CATALOG_VARIANTS = """
+query CatalogVariants($first: Int!, $after: String) {
+  shop {
+    currencyCode
+  }
+  productVariants(first: $first, after: $after, sortKey: ID) {
+    nodes {
+      id
+      sku
+      displayName
+      price
+      updatedAt
+      inventoryItem {
+        id
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+"""
+
 #: Operation name -> document, for the contract tests and the sandbox's own checks.
 DOCUMENTS: dict[str, str] = {
     "CustomersByIds": CUSTOMERS_BY_IDS,
@@ -408,4 +432,5 @@ DOCUMENTS: dict[str, str] = {
     "InventoryItemLevels": INVENTORY_ITEM_LEVELS,
     "InventoryItemSkus": INVENTORY_ITEM_SKUS,
     "InventoryLevelsAll": INVENTORY_LEVELS_ALL,
+    "CatalogVariants": CATALOG_VARIANTS,
 }

@@ -207,6 +207,15 @@ class SquareClient:
             operation="catalog.search",
         )
 
+    def all_items(self) -> AsyncIterator[JSON]:
+        """Every catalog item, its variations nested (``SearchCatalogObjects`` on ``ITEM``):
+        the item's name is what a variation's own ``name`` ("Black / M") lacks."""
+        return self.pages(
+            "/v2/catalog/search",
+            {"object_types": ["ITEM"], "limit": CATALOG_SEARCH_PAGE},
+            operation="catalog.search",
+        )
+
     # --- locations and inventory ------------------------------------------------------------
 
     async def list_locations(self) -> JSON:

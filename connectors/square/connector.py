@@ -30,6 +30,7 @@ import phonenumbers
 from connectors.http import HttpClient, HttpConfig, Sleep
 from connectors.metrics import RequestCounter
 from connectors.records import (
+    CatalogVariant,
     CustomerRecord,
     InventoryLevel,
     LocationRecord,
@@ -334,6 +335,18 @@ class SquareConnector:
             )
             for order in sales
         ]
+
+    # --- catalog -----------------------------------------------------------------------------
+
+    async def list_variants(self) -> AsyncIterator[list[CatalogVariant]]:
+        """Every item variation with a SKU, a page of items per call; what it reads also
+        fills the connector's own SKU cache."""
+        async for page in self.client.all_items():
+            objects = [o for o in page.get("objects") or [] if isinstance(o, Mapping)]
+            self.catalog.learn(objects)
+            variants = [v for item in objects for v in mapping.catalog_variants(item)]
+            if variants:
+                yield variants
 
     # --- locations ---------------------------------------------------------------------------
 

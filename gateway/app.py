@@ -77,7 +77,7 @@ def create_app(
         if sync_on_start is None:
             sync_on_start = settings.demo_mode and len(services.connectors) > 0
         scheduler.start(backfill=sync_on_start)
-        stock_scheduler.start()
+        stock_scheduler.start(store_ready=store_ready)
         if on_started is not None:
             on_started()
         try:

@@ -1,11 +1,12 @@
 """Stock warmup and scheduled reconciliation: what the app lifespan runs in the background.
 
-- At start, one warmup (:func:`resolvers.stock.sync.warm_stock`) loads every upstream level,
-  in the background: readiness never waits for it (a gateway whose vendors are slow still
-  serves, reading stock per request); :attr:`StockScheduler.warmed` is set once it has run.
+- At start, once the store is initialised (at once, or when a store that was down comes
+  up), one warmup (:func:`resolvers.stock.sync.warm_stock`) loads every upstream level, in
+  the background: readiness never waits for it (a gateway whose vendors are slow still
+  serves); :attr:`StockScheduler.warmed` is set once it has run.
 - Then every ``interval`` seconds a reconciliation
   (:func:`resolvers.stock.sync.reconcile_stock`) re-reads upstream and repairs drift. A
-  warmup that failed (a vendor or the store down) is therefore retried by the schedule: a
+  warmup that failed (a vendor down) is therefore retried by the schedule: a
   reconciliation loads whatever the store is missing.
 - Runs happen one after another in one task; across replicas the store lease
   ``stock:reconcile`` keeps it to one at a time (a run that finds it taken is skipped).
@@ -51,6 +52,8 @@ class StockScheduler:
         self._reconcile = reconcile
         #: Set once the start-up warmup has run (succeeded or not; at once without one).
         self.warmed = asyncio.Event()
+        #: Set while the warmup waits for the store to be initialised.
+        self.waiting_for_store = asyncio.Event()
         self._wake = asyncio.Event()
         self._changed = asyncio.Condition()
         self._started = 0
@@ -63,9 +66,11 @@ class StockScheduler:
         """Runs finished so far (successful or not), the warmup included."""
         return self._finished
 
-    def start(self) -> None:
+    def start(self, *, store_ready: asyncio.Event | None = None) -> None:
+        """Warm up (once ``store_ready`` is set, when given: a store that was down at start
+        is warmed as soon as it is up), then reconcile every ``interval`` seconds."""
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="omnigate-stock-sync")
+            self._task = asyncio.create_task(self._run(store_ready), name="omnigate-stock-sync")
 
     async def stop(self) -> None:
         if self._task is None:
@@ -88,8 +93,12 @@ class StockScheduler:
             await self._changed.wait_for(lambda: self._finished >= target)
         return next((s for n, s in self._summaries if n == target), None)
 
-    async def _run(self) -> None:
+    async def _run(self, store_ready: asyncio.Event | None) -> None:
         try:
+            if store_ready is not None and not store_ready.is_set():
+                self.waiting_for_store.set()
+                await store_ready.wait()
+                self.waiting_for_store.clear()
             if self.warmup:
                 await self._once(self._warm, "warmup")
         finally:

@@ -76,3 +76,20 @@ async def test_a_hanging_warmup_does_not_hold_up_readiness() -> None:
         assert not app.state.stock_scheduler.warmed.is_set()
     # Shutdown cancelled the warmup stuck upstream.
     assert app.state.stock_scheduler.runs == 0
+
+
+async def test_the_warmup_waits_for_the_store() -> None:
+    """A store that was down at start is warmed as soon as it is initialised."""
+    fake = vendor()
+    services = compose_services(MemoryStore(), ConnectorSet([fake]))  # type: ignore[list-item]
+    scheduler = StockScheduler(services, interval=0)
+    store_ready = asyncio.Event()
+    warmup = scheduler.next_run()
+    scheduler.start(store_ready=store_ready)
+    await scheduler.waiting_for_store.wait()
+    assert not fake.entered.is_set()  # nothing read upstream while the store is down
+    store_ready.set()
+    summary = await warmup
+    await scheduler.stop()
+    assert summary is not None
+    assert summary.loaded == 2

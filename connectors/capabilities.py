@@ -124,6 +124,22 @@ class InventorySource(Protocol):
         """Levels for many SKUs at many (unified) locations; all locations when ``None``."""
         ...
 
+    def list_inventory_levels(self) -> AsyncIterator[list[InventoryLevel]]:
+        """Every level the source has, every SKU at every location, in lists (pages) as
+        the vendor serves them: the bulk read behind warmup and reconciliation."""
+        ...
+
+
+@runtime_checkable
+class ItemInventorySource(Protocol):
+    """Levels of one item named by the vendor's own id (a Shopify inventory item, a Square
+    item variation): a stock webhook for an item not yet known by its SKU is re-read
+    through it instead of being dropped."""
+
+    source: Source
+
+    async def item_levels(self, item_ref: str) -> list[InventoryLevel]: ...
+
 
 @runtime_checkable
 class CatalogSource(Protocol):

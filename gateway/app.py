@@ -44,6 +44,7 @@ def create_app(
         raise StartupError(problems)
     runtime = build_runtime(settings, version=__version__, services=services)
     services, scheduler = runtime.services, runtime.scheduler
+    stock_scheduler = runtime.stock_scheduler
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -76,6 +77,7 @@ def create_app(
         if sync_on_start is None:
             sync_on_start = settings.demo_mode and len(services.connectors) > 0
         scheduler.start(backfill=sync_on_start)
+        stock_scheduler.start(store_ready=store_ready)
         runtime.sweeper.start()
         if on_started is not None:
             on_started()
@@ -83,6 +85,7 @@ def create_app(
             yield
         finally:
             await scheduler.stop()
+            await stock_scheduler.stop()
             catalog.cancel()
             await runtime.sweeper.stop()
             if store_retry is not None and not store_retry.done():
@@ -126,6 +129,8 @@ def create_app(
     app.state.seeded = scheduler.seeded
     #: Runs the start-up backfill and the scheduled incremental syncs.
     app.state.scheduler = scheduler
+    #: Runs the stock warmup (``warmed`` is set once it has run) and the reconciliations.
+    app.state.stock_scheduler = stock_scheduler
     #: Expires and settles pickup holds (``trigger()`` / ``next_pass()`` in tests).
     app.state.hold_sweeper = runtime.sweeper
     #: Set once the store is initialised (at start-up, or later if it was unreachable then).

@@ -28,6 +28,7 @@ from gateway.graphql_view import GraphQLView
 from gateway.hold_sweeper import HoldSweeper
 from gateway.scheduler import SyncScheduler
 from gateway.settings import Settings
+from gateway.stock_scheduler import StockScheduler
 from gateway.store import MongoTimeouts, open_store
 from gateway.webhooks import WebhookRoute
 from resolvers.context import ResolverConfig, Services
@@ -217,6 +218,8 @@ class Runtime:
     webhooks: WebhookRoute
     #: Runs the start-up backfill and the scheduled incremental syncs.
     scheduler: SyncScheduler
+    #: Runs the start-up stock warmup and the scheduled reconciliations.
+    stock_scheduler: StockScheduler
     #: Expires due pickup holds and settles timed-out completed ones.
     sweeper: HoldSweeper
 
@@ -265,6 +268,11 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             services,
             interval=settings.sync_interval if len(services.connectors) > 0 else 0,
             overlap=timedelta(seconds=settings.sync_overlap_seconds),
+        ),
+        stock_scheduler=StockScheduler(
+            services,
+            interval=settings.stock_reconcile_seconds if len(services.connectors) > 0 else 0,
+            warmup=settings.stock_warmup and len(services.connectors) > 0,
         ),
         sweeper=HoldSweeper(
             services,

@@ -61,6 +61,10 @@ MAX_PAGE = 250
 #: email is 4 points) beside them. Calls beyond it queue for a connection, not for a socket.
 MAX_CONNECTIONS = 10
 
+#: Most of the cost bucket one page of a background full read may request (see
+#: :meth:`ShopifyConnector.list_inventory_levels`).
+BACKGROUND_SHARE = 0.25
+
 
 @dataclass(frozen=True, slots=True)
 class ShopifyConfig:
@@ -545,6 +549,94 @@ class ShopifyConnector:
             cursor = info.get("endCursor") if info.get("hasNextPage") else None
         return found
 
+    async def list_inventory_levels(self) -> AsyncIterator[list[InventoryLevel]]:
+        """Every level of every inventory item, a page of items at a time (warmup and
+        reconciliation). Fills the SKU cache as a side effect.
+
+        A background read must not starve the interactive ones that share the shop's cost
+        bucket (the client serves waiters first come, first served): each page requests at
+        most :data:`BACKGROUND_SHARE` of the bucket, and is sent only once the bucket also
+        holds half its size for others. The read then takes what the refill gives it (about
+        a minute for 100 items at 7 locations on a Standard plan) and a 360 beside it waits
+        for no page. An item at more locations than the shop listed is completed by
+        follow-up calls."""
+        if not self._locations:
+            await self.list_locations()
+        base = {
+            "levels": max(1, len(self._locations)),
+            "names": list(self.config.quantity_names),
+        }
+        first = self._background_page_size(queries.INVENTORY_LEVELS_ALL, base)
+        variables = {**base, "first": first}
+        cost = self.client.cost(queries.INVENTORY_LEVELS_ALL, variables)
+        cursor: str | None = None
+        while True:
+            await self._leave_headroom(cost)
+            data = await self.client.query(
+                queries.INVENTORY_LEVELS_ALL,
+                {**variables, "after": cursor},
+                operation="list_inventory_levels",
+            )
+            connection = data.get("inventoryItems") or {}
+            items = mapping.nodes(connection)
+            yield [level for item in items for level in await self._item_levels(item, base)]
+            info = connection.get("pageInfo") or {}
+            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+            if not cursor:
+                return
+
+    def _background_page_size(self, document: str, variables: Mapping[str, Any]) -> int:
+        """The largest ``first`` whose requested cost is within the background share."""
+        capacity = min(MAX_QUERY_COST, int(self.client.bucket.capacity or MAX_QUERY_COST))
+        budget = max(1, int(capacity * BACKGROUND_SHARE))
+        try:
+            return self._largest(
+                lambda n: self.client.cost(document, {**variables, "first": n}),
+                MAX_PAGE,
+                limit=budget,
+            )
+        except ValueError:
+            return 1  # one item is over the share (very many locations): one at a time
+
+    async def _leave_headroom(self, cost: int) -> None:
+        """Wait until the bucket holds ``cost`` plus half its size (a no-op when it does)."""
+        bucket = self.client.bucket
+        if bucket.capacity:
+            wait = bucket.time_until(min(bucket.capacity, cost + bucket.capacity / 2))
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    async def item_levels(self, item_ref: str) -> list[InventoryLevel]:
+        """Every level of one inventory item named by its id (a webhook for an item the SKU
+        cache does not know yet); empty when Shopify has no such item or it has no SKU."""
+        names = list(self.config.quantity_names)
+        variables = {"id": gid("InventoryItem", item_ref), "names": names}
+        first = self._page_size(queries.INVENTORY_ITEM_LEVELS, variables)
+        data = await self.client.query(
+            queries.INVENTORY_ITEM_LEVELS,
+            {**variables, "first": first, "after": None},
+            operation="inventory_item_levels",
+        )
+        item = data.get("inventoryItem")
+        if not isinstance(item, Mapping):
+            return []
+        return await self._item_levels(item, variables)
+
+    async def _item_levels(
+        self, item: Mapping[str, Any], base: Mapping[str, Any]
+    ) -> list[InventoryLevel]:
+        sku = item.get("sku")
+        if not sku:
+            return []
+        self.sku_cache[str(item["id"])] = str(sku)
+        connection = item.get("inventoryLevels") or {}
+        level_nodes = list(mapping.nodes(connection))
+        info = connection.get("pageInfo") or {}
+        if info.get("hasNextPage"):
+            level_nodes += await self._more_levels(item, info.get("endCursor"), base)
+        levels = (mapping.inventory_level(str(sku), node) for node in level_nodes)
+        return [level for level in levels if level is not None]
+
     async def refresh_sku_cache(self) -> int:
         """Read every inventory item's SKU (252 points per 250 items). Returns items read."""
         count = 0
@@ -638,10 +730,14 @@ class ShopifyConnector:
             lambda n: self.client.cost(document, {**variables, key: ["x"] * n}), MAX_PAGE
         )
 
-    def _largest(self, cost_of: Callable[[int], int], ceiling: int) -> int:
+    def _largest(
+        self, cost_of: Callable[[int], int], ceiling: int, *, limit: int | None = None
+    ) -> int:
         """Costs grow linearly with the size, so two evaluations give the answer. The limit
-        is Shopify's per-query maximum, or the shop's bucket if that is smaller."""
-        limit = min(MAX_QUERY_COST, int(self.client.bucket.capacity or MAX_QUERY_COST))
+        is Shopify's per-query maximum, or the shop's bucket if that is smaller (or the
+        ``limit`` given)."""
+        if limit is None:
+            limit = min(MAX_QUERY_COST, int(self.client.bucket.capacity or MAX_QUERY_COST))
         one, zero = cost_of(1), cost_of(0)
         step = max(1, one - zero)
         size = min(ceiling, (limit - zero) // step)

@@ -239,3 +239,11 @@ class SquareClient:
         return self.pages(
             "/v2/inventory/counts/batch-retrieve", body, operation="inventory.batch_retrieve_counts"
         )
+
+    def all_inventory_counts(self, *, states: Sequence[str] = ("IN_STOCK",)) -> AsyncIterator[JSON]:
+        """``BatchRetrieveInventoryCounts`` without catalog or location ids: every tracked
+        variation at every location of the seller, a cursor page at a time."""
+        body: JSON = {"states": list(states), "limit": INVENTORY_PAGE}
+        return self.pages(
+            "/v2/inventory/counts/batch-retrieve", body, operation="inventory.list_counts"
+        )

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.examples import load_examples
+from resolvers.stock.sync import warm_stock
 from tests.e2e.conftest import Demo
 from tests.gateway.test_graphql_ws import ws_query
 from tests.support import codes
@@ -43,6 +44,9 @@ async def test_query_over_websocket(demo: Demo) -> None:
 
 
 async def test_every_example_operation_runs_clean(demo: Demo) -> None:
+    # As `make demo` serves them: stock warmed from the sandboxes (tests turn the warmup off),
+    # so the hold example finds its unit.
+    await warm_stock(demo.app.state.services)
     examples = load_examples(QUERIES)
     assert len(examples) >= 3
     for example in examples:

@@ -1,6 +1,8 @@
-"""Pickup holds through GraphQL on the demo stack: a unit held at a Square store for a
-storefront customer cannot be taken by a second hold; staff complete only at their stores;
-the app's sweeper expires a hold when triggered (its clock moved, no sleep)."""
+"""Pickup holds through GraphQL on the demo stack: a unit a Square store's count reports
+(through the Square sandbox's signed webhook), held for a storefront customer, cannot be
+taken by a second hold, not even once picked up, until the POS's next count settles it;
+staff complete only at their stores; the app's sweeper expires a hold when triggered (its
+clock moved, no sleep)."""
 
 from __future__ import annotations
 
@@ -86,9 +88,26 @@ async def hold(demo: Demo, token: str, headers: dict[str, str] | None = None, **
     return await demo.gql(CREATE, token=token, variables=variables, headers=headers or {})
 
 
+async def square_count(demo: Demo, sku: str, quantity: int) -> None:
+    """The Square store's count changes at the POS: the Square sandbox sends its signed
+    ``inventory.count.updated`` webhook, which the gateway has applied when this returns."""
+    sent = await demo.control(
+        "square",
+        "POST",
+        "/_sandbox/inventory",
+        json={"sku": sku, "location_id": SQUARE_ID, "quantity": quantity},
+    )
+    assert len(sent["events"]) == 1
+
+
 async def test_a_held_unit_at_a_square_store_cannot_be_held_twice(stack: Demo) -> None:
-    await put_stock(stack, 1)
-    first = await hold(stack, "demo-storefront", customer_headers(stack, "cust-a"))
+    sku = next(
+        row.sku
+        for row in WORLD.stock
+        if WORLD.locations_by_code[row.location_code].square_location_id == SQUARE_ID
+    )
+    await square_count(stack, sku, 1)
+    first = await hold(stack, "demo-storefront", customer_headers(stack, "cust-a"), sku=sku)
     assert "errors" not in first, first
     made = first["data"]["createPickupHold"]
     assert made["status"] == "ACTIVE"
@@ -97,9 +116,9 @@ async def test_a_held_unit_at_a_square_store_cannot_be_held_twice(stack: Demo) -
     assert made["location"]["pickupEnabled"] is True
     assert made["stock"] == {"available": 1, "held": 1, "sellableForPickup": 0}
 
-    second = await hold(stack, "demo-storefront", customer_headers(stack, "cust-b"))
+    second = await hold(stack, "demo-storefront", customer_headers(stack, "cust-b"), sku=sku)
     assert codes(second) == ["INSUFFICIENT_STOCK"]
-    anonymous = await hold(stack, "demo-storefront")
+    anonymous = await hold(stack, "demo-storefront", sku=sku)
     assert codes(anonymous) == ["INSUFFICIENT_STOCK"]
 
     # cust-b cannot see or release cust-a's hold; staff of another store cannot complete it.
@@ -120,11 +139,18 @@ async def test_a_held_unit_at_a_square_store_cannot_be_held_twice(stack: Demo) -
     done = await stack.gql(complete, token="staff-here", variables={"id": made["id"]})
     assert done["data"]["completePickupHold"] == {"status": "COMPLETED", "stock": {"held": 1}}
     # Picked up but not yet counted by the POS: still not sellable to anyone else.
-    assert codes(await hold(stack, "demo-storefront")) == ["INSUFFICIENT_STOCK"]
+    assert codes(await hold(stack, "demo-storefront", sku=sku)) == ["INSUFFICIENT_STOCK"]
 
-    await put_stock(stack, 0)  # the POS counts the sale
-    settled = await stack.gql(query, token="demo-internal", variables={"id": made["id"]})
-    assert settled["data"]["pickupHold"]["status"] == "SETTLED"
+    await square_count(stack, sku, 0)  # the POS rings up the sale: its webhook settles it
+    settled = await stack.gql(
+        "query($id: ID!) { pickupHold(id: $id) { status stock { available held } } }",
+        token="demo-internal",
+        variables={"id": made["id"]},
+    )
+    assert settled["data"]["pickupHold"] == {
+        "status": "SETTLED",
+        "stock": {"available": 0, "held": 0},
+    }
 
 
 async def test_errors_carry_their_codes(stack: Demo) -> None:

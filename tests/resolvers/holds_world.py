@@ -5,12 +5,13 @@ seed stock the way a vendor level arrives."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from connectors.records import LocationKind, LocationRecord, Source
 from connectors.registry import ConnectorSet
 from gateway.runtime import compose_services
 from resolvers.context import ResolverConfig, Services
-from resolvers.model import StockLevel
+from resolvers.model import StockChange, StockLevel
 from resolvers.stock.levels import store_level
 from resolvers.store import Store
 from resolvers.viewer import Role, Viewer
@@ -103,3 +104,14 @@ async def sellable(store: Store, *, sku: str = SKU, location_id: str = SHOPIFY_S
 
 def later(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
+
+
+def drain(subscription: Any) -> list[StockChange]:
+    """Every change queued for a bus subscriber so far, without waiting. (Written against
+    both shapes of the bus's subscription: one that exposes its ``asyncio.Queue`` and one
+    that is the queue.)"""
+    queue = getattr(subscription, "queue", subscription)
+    found = []
+    while not queue.empty():
+        found.append(queue.get_nowait())
+    return found

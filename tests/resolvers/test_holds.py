@@ -24,6 +24,7 @@ from tests.resolvers.holds_world import (
     T0,
     WAREHOUSE,
     customer,
+    drain,
     hold_services,
     later,
     seed,
@@ -120,9 +121,7 @@ async def test_settlement_waits_for_the_whole_sale_oldest_first(store: Store) ->
         await seed(services, 5, at=later(3))  # b's 3 units too
         assert (await store.inventory.get_hold(b.id)).status is HoldStatus.SETTLED
         assert await sellable(store) == 5
-        causes = []
-        while not changes.queue.empty():
-            causes.append(changes.queue.get_nowait().cause)
+        causes = [change.cause for change in drain(changes)]
     assert causes == ["webhook", "settlement", "webhook", "settlement"]
 
 
@@ -278,10 +277,7 @@ async def test_every_move_of_units_is_announced_once_with_its_cause(store: Store
         second = await holds.create(services, INTERNAL, ask(1), now=T0)
         await sweep(services, later(31), settle_timeout=HOUR)
         await sweep(services, later(32), settle_timeout=HOUR)  # nothing left to expire
-        seen = []
-        while not changes.queue.empty():
-            change = changes.queue.get_nowait()
-            seen.append((change.cause, change.level.held))
+        seen = [(change.cause, change.level.held) for change in drain(changes)]
     assert seen == [("hold", 2), ("release", 0), ("hold", 1), ("expiry", 0)]
     assert (await store.inventory.get_hold(second.id)).status is HoldStatus.EXPIRED
 

@@ -16,6 +16,9 @@ The declaration says:
 - ``identity_limit``: the default of ``OMNIGATE_IDENTITY_LIMITS`` for it;
 - ``name_precedence`` / ``location_precedence``: whose names and addresses, and whose
   description of a shared location, win (lower first);
+- ``stock_precedence``: whose count of a shared location's stock is the count (lower first):
+  a store that runs a POS counts its shelves in the POS, and the online store's copy of that
+  location mirrors it at best;
 - ``sandbox``: how the demo runs it against a local fake. The fake's factory is an import
   path that only the demo resolves: a connector never imports a sandbox.
 """
@@ -122,6 +125,7 @@ class Vendor(Generic[S]):
     identity_limit: int
     name_precedence: int
     location_precedence: int | None = None
+    stock_precedence: int | None = None
     sandbox: DemoSandbox[S] | None = None
 
     def __post_init__(self) -> None:

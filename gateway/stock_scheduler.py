@@ -10,6 +10,9 @@
   reconciliation loads whatever the store is missing.
 - Runs happen one after another in one task; across replicas the store lease
   ``stock:reconcile`` keeps it to one at a time (a run that finds it taken is skipped).
+- Each reconciliation first refreshes the catalog map (a product added upstream gets its
+  SKU <-> vendor ids before its levels are read); a failed refresh is logged and the
+  reconciliation runs anyway.
 - A run that fails is logged; the next tick tries again. ``trigger()`` runs one now.
 """
 
@@ -23,12 +26,15 @@ from collections.abc import Awaitable, Callable
 
 from resolvers.context import Services
 from resolvers.lease import HOLDER
+from resolvers.stock.catalog import refresh_catalog
 from resolvers.stock.sync import ReconcileSummary, reconcile_stock, warm_stock
 
 log = logging.getLogger("omnigate.stock.sync")
 
 #: ``run(services, holder=...)``; the real warmup and reconciliation by default.
 RunFunction = Callable[..., Awaitable[ReconcileSummary]]
+#: ``refresh(services)``: the catalog map's refresh, before each reconciliation.
+CatalogFunction = Callable[[Services], Awaitable[object]]
 
 
 class StockScheduler:
@@ -41,6 +47,7 @@ class StockScheduler:
         holder: str = HOLDER,
         warm: RunFunction = warm_stock,
         reconcile: RunFunction = reconcile_stock,
+        catalog: CatalogFunction | None = refresh_catalog,
     ) -> None:
         """``interval`` is in seconds; 0 schedules no reconciliation (the warmup still
         runs when ``warmup``)."""
@@ -50,6 +57,7 @@ class StockScheduler:
         self.holder = holder
         self._warm = warm
         self._reconcile = reconcile
+        self._catalog = catalog
         #: Set once the start-up warmup has run (succeeded or not; at once without one).
         self.warmed = asyncio.Event()
         #: Set while the warmup waits for the store to be initialised.
@@ -109,7 +117,20 @@ class StockScheduler:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             self._wake.clear()
+            await self._refresh_catalog()
             await self._once(self._reconcile, "reconciliation")
+
+    async def _refresh_catalog(self) -> None:
+        """Keep the SKU <-> vendor id map current (a product added upstream), before the
+        reconciliation that reads its levels; a failure is logged and the pass goes on."""
+        if self._catalog is None:
+            return
+        try:
+            await self._catalog(self.services)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("catalog refresh failed; the next tick tries again")
 
     async def _once(self, run: RunFunction, kind: str) -> None:
         self._started += 1

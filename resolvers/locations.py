@@ -15,7 +15,7 @@ from collections.abc import Callable
 from connectors import vendors as registry
 from connectors.capabilities import LocationSource
 from connectors.errors import UpstreamError
-from connectors.records import LocationRecord
+from connectors.records import LocationRecord, Source
 from connectors.registry import ConnectorSet
 
 #: What a lower-ranked source's copy of a shared location may add when the first says nothing
@@ -46,6 +46,8 @@ class LocationDirectory:
         self.ttl = ttl_seconds
         self.clock = clock
         self._cached: dict[str, LocationRecord] | None = None
+        #: Unified location id -> the sources that list it, from the latest read.
+        self._listed: dict[str, list[Source]] = {}
         self._loaded_at = 0.0
         self._lock = asyncio.Lock()
 
@@ -70,6 +72,7 @@ class LocationDirectory:
                 *(s.list_locations() for s in sources), return_exceptions=True
             )
             merged: dict[str, LocationRecord] = {}
+            listed: dict[str, list[Source]] = {}
             complete = True
             for result in results:
                 if isinstance(result, UpstreamError):
@@ -80,9 +83,23 @@ class LocationDirectory:
                 for location in result:
                     first = merged.get(location.id)
                     merged[location.id] = location if first is None else fill(first, location)
+                    listed.setdefault(location.id, []).append(location.source)
+            self._listed = listed
             if complete:
                 self._cached, self._loaded_at = merged, self.clock()
             return merged
 
     async def get(self, location_id: str) -> LocationRecord | None:
         return (await self.all()).get(location_id)
+
+    async def stock_source(self, location_id: str) -> Source | None:
+        """The one source whose count of this location's stock is stored: where two sources
+        list one store (a Square store mapped onto its Shopify twin), the vendors'
+        ``stock_precedence`` decides, so their counts never overwrite each other. ``None``
+        for a location no source lists (its levels are taken as they come)."""
+        await self.all()
+        sources = self._listed.get(location_id)
+        if not sources:
+            return None
+        precedence = registry.stock_precedence()
+        return min(sources, key=lambda s: precedence.get(s, registry.LAST))

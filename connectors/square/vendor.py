@@ -88,6 +88,8 @@ VENDOR = Vendor(
     # A POS record is often typed by a cashier, and Square's copy of a store says less.
     name_precedence=30,
     location_precedence=20,
+    # The POS counts the shelves of the stores that run it.
+    stock_precedence=10,
     sandbox=DemoSandbox(
         factory="sandboxes.square:create_sandbox",
         options=_sandbox_options,

@@ -211,7 +211,7 @@ async def test_the_graphiql_example_holds_and_replays(stack: Demo) -> None:
         variables["locationId"],
         {"available": 4},
         datetime.now(UTC),
-        source=Source("shopify"),
+        source=Source("square"),
     )
     await store_level(stack.app.state.services, level, cause="warmup")
     first = await stack.gql(example.query, token=example.token, variables=variables)

@@ -14,7 +14,8 @@ from gateway.app import create_app
 from gateway.runtime import compose_services
 from gateway.stock_scheduler import StockScheduler
 from gateway.store import MemoryStore
-from resolvers.stock.sync import last_run
+from resolvers.context import Services
+from resolvers.stock.sync import ReconcileSummary, last_run, reconcile_stock
 from tests.resolvers.stock_fakes import T0, FakeInventory, level
 from tests.support import make_settings, serve
 
@@ -93,3 +94,30 @@ async def test_the_warmup_waits_for_the_store() -> None:
     await scheduler.stop()
     assert summary is not None
     assert summary.loaded == 2
+
+
+async def test_each_reconciliation_refreshes_the_catalog_first() -> None:
+    services = compose_services(MemoryStore(), ConnectorSet([vendor()]))  # type: ignore[list-item]
+    order: list[str] = []
+
+    async def catalog(_: object) -> None:
+        order.append("catalog")
+        if len(order) == 1:
+            raise RuntimeError("catalog source down")  # logged; the reconciliation still runs
+
+    async def reconcile(services: Services, *, holder: str) -> ReconcileSummary:
+        order.append("reconcile")
+        return await reconcile_stock(services, holder=holder)
+
+    scheduler = StockScheduler(
+        services, interval=3600, warmup=False, reconcile=reconcile, catalog=catalog
+    )
+    scheduler.start()
+    try:
+        for _ in range(2):
+            finished = scheduler.next_run()
+            scheduler.trigger()
+            assert await finished is not None
+    finally:
+        await scheduler.stop()
+    assert order == ["catalog", "reconcile", "catalog", "reconcile"]

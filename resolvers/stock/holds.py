@@ -142,8 +142,9 @@ async def create(
             extensions={"sku": request.sku, "locationId": request.location_id},
         )
     await announce(services, written.change)
-    if written.change is None:
+    if written.change is None:  # a replay: the hold the key made, as it is now
         _check_replay(viewer, written.hold, hold)
+        return await _expired_when_due(services, written.hold, at)
     return written.hold
 
 

@@ -150,10 +150,15 @@ async def test_an_idempotency_key_replay_returns_the_same_hold(store: Store) -> 
     assert await sellable(store) == 3
     again = await holds.create(services, viewer, request, now=later(5))
     assert again.id == results[0].id
+    assert again.status is HoldStatus.ACTIVE
+    late = await holds.create(services, viewer, request, now=later(31))  # past its ttl
+    assert late.id == results[0].id
+    assert late.status is HoldStatus.EXPIRED
+    assert await sellable(store) == 5
     # The same key for another request is refused, not answered with the first hold.
     other = holds.create(services, viewer, ask(1, idempotency_key="cart-77"), now=T0)
     assert await code_of(other) == "BAD_USER_INPUT"
-    assert await sellable(store) == 3
+    assert await sellable(store) == 5
 
 
 async def test_complete_release_and_expiry_race_moves_units_once(store: Store) -> None:

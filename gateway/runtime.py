@@ -95,6 +95,8 @@ def resolver_config(settings: Settings) -> ResolverConfig:
         placeholder_phones=tuple(v for v in settings.placeholder_emails if "@" not in v),
         placeholder_threshold=settings.placeholder_threshold,
         identity_limits=tuple(sorted(settings.identity_limits.items())),
+        safety_stock=tuple(sorted(settings.safety_stock.items())),
+        safety_stock_default=settings.safety_stock_default,
     )
 
 

@@ -230,6 +230,16 @@ class Settings(BaseSettings):
         description="JSON: most records of one source in one profile (default: each vendor's own).",
     )
 
+    # --- stock ----------------------------------------------------------------------------------
+    safety_stock: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict,
+        description="JSON: units per unified location id kept back from pickup holds "
+        '(`{"shopify:123": 2}`); other locations get `safety_stock_default`.',
+    )
+    safety_stock_default: int = Field(
+        0, ge=0, description="Units kept back from pickup holds at a location not listed."
+    )
+
     # --- demo ---------------------------------------------------------------------------------
     demo: bool | None = Field(
         None, description="Demo mode (sandboxes, demo tokens); default: on without credentials."
@@ -249,6 +259,16 @@ class Settings(BaseSettings):
     http_max_retries: int = Field(3, description="Retries of an idempotent upstream call.")
     breaker_failures: int = Field(5, description="Consecutive failures that open a circuit.")
     breaker_reset_seconds: float = Field(30.0, description="How long a circuit stays open.")
+
+    @field_validator("safety_stock", mode="before")
+    @classmethod
+    def _parse_safety_stock(cls, value: Any) -> Any:
+        parsed = json.loads(value) if isinstance(value, str) else value
+        if isinstance(parsed, dict) and any(
+            not isinstance(v, int) or v < 0 for v in parsed.values()
+        ):
+            raise ValueError("safety stock must be whole units, 0 or more, per location")
+        return parsed
 
     @field_validator("tokens", mode="before")
     @classmethod

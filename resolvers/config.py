@@ -17,3 +17,9 @@ class ResolverConfig:
     placeholder_threshold: int = 5
     #: Most records of one source in one profile; empty: each vendor's own limit.
     identity_limits: tuple[tuple[str, int], ...] = ()
+    #: Units kept back from pickup holds, per unified location id, and elsewhere.
+    safety_stock: tuple[tuple[str, int], ...] = ()
+    safety_stock_default: int = 0
+
+    def safety_stock_for(self, location_id: str) -> int:
+        return dict(self.safety_stock).get(location_id, self.safety_stock_default)

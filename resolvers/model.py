@@ -77,9 +77,13 @@ class MergeLogEntry:
 class StockLevel:
     """Stock of one SKU at one unified location.
 
-    ``quantities`` uses Shopify's names. ``held`` counts units promised to active pickup holds;
-    sellable-for-pickup is ``available - safety_stock - held``. ``updated_at`` is the source's
-    timestamp of the last applied level, so an older webhook never overwrites a newer one.
+    ``quantities`` uses Shopify's names (``available``, ``on_hand``, ``committed``,
+    ``reserved``, ``incoming``) plus ``safety_stock``, the location's setting stamped in when
+    the level is stored. ``held`` counts units promised to pickup holds that are not settled
+    yet (active, or completed while the vendor's count does not show the sale). ``updated_at``
+    is the source's timestamp of the last applied level, so an older webhook never overwrites
+    a newer one. ``version`` grows by one on every write to this (sku, location), whoever
+    made it, so a reader can tell two states apart even when their quantities are equal.
     """
 
     sku: str
@@ -88,18 +92,63 @@ class StockLevel:
     updated_at: datetime
     held: int = 0
     source: Source | None = None
+    version: int = 0
+
+    @property
+    def safety_stock(self) -> int:
+        return self.quantities.get("safety_stock", 0)
 
     @property
     def sellable(self) -> int:
-        q = self.quantities
-        return q.get("available", 0) - q.get("safety_stock", 0) - self.held
+        """``available - safety_stock - held``; negative when upstream sold held units."""
+        return self.quantities.get("available", 0) - self.safety_stock - self.held
+
+    @property
+    def sellable_for_pickup(self) -> int:
+        return max(0, self.sellable)
 
 
 class HoldStatus(enum.StrEnum):
+    #: Units held for the customer until ``expires_at``.
     ACTIVE = "active"
-    RELEASED = "released"
+    #: Picked up. The units stay held until the vendor's own count shows the sale (or a
+    #: timeout), so there is no moment at which they are sellable twice.
     COMPLETED = "completed"
+    #: Final: the vendor's count reflects the sale and the units left ``held``.
+    SETTLED = "settled"
+    #: Final: cancelled, units given back.
+    RELEASED = "released"
+    #: Final: the time ran out, units given back.
     EXPIRED = "expired"
+
+    @property
+    def holds_units(self) -> bool:
+        return self in (HoldStatus.ACTIVE, HoldStatus.COMPLETED)
+
+
+#: Each final status and the status a hold must have to move to it.
+HOLD_FINISHES_FROM: dict[HoldStatus, HoldStatus] = {
+    HoldStatus.RELEASED: HoldStatus.ACTIVE,
+    HoldStatus.EXPIRED: HoldStatus.ACTIVE,
+    HoldStatus.SETTLED: HoldStatus.COMPLETED,
+}
+
+#: The stock journal's ``cause`` for each hold move that changes ``held``.
+HOLD_CAUSES: dict[HoldStatus, str] = {
+    HoldStatus.ACTIVE: "hold",
+    HoldStatus.RELEASED: "release",
+    HoldStatus.EXPIRED: "expiry",
+    HoldStatus.SETTLED: "settlement",
+}
+
+
+def finishes_from(status: HoldStatus) -> HoldStatus:
+    """The status ``finish_hold(status)`` moves from; ``ValueError`` for a status that is
+    not a finish (active, completed)."""
+    try:
+        return HOLD_FINISHES_FROM[status]
+    except KeyError:
+        raise ValueError(f"a hold cannot be finished as {status.value}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +162,35 @@ class Hold:
     expires_at: datetime
     customer_id: str | None = None
     idempotency_key: str | None = None
+    completed_at: datetime | None = None
+    #: The level's ``available`` when the hold was completed: the vendor's count has taken
+    #: the sale once it dropped by the hold's quantity from here.
+    available_at_completion: int | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StockChange:
+    """One entry of the store's stock journal: a level as stored right after a write.
+
+    ``seq`` is store-wide and grows in commit order, so "every change after ``seq``" is a
+    well-defined question (the subscription cursor). ``cause`` says who wrote it:
+    ``webhook``, ``order``, ``warmup``, ``reconciliation``, ``safety_stock``, ``hold``,
+    ``release``, ``expiry``, ``settlement``."""
+
+    seq: int
+    level: StockLevel
+    cause: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HoldWrite:
+    """A hold as stored by a write, with the stock change the write made; ``change`` is
+    ``None`` when nothing was written (a retried request got the hold it made before)."""
+
+    hold: Hold
+    change: StockChange | None
 
 
 class LedgerKind(enum.StrEnum):

@@ -31,7 +31,7 @@ from resolvers.context import Services
 from resolvers.customers import events as customer_events
 from resolvers.delivery import Delivery, delivering
 from resolvers.model import StockLevel
-from resolvers.stock.changes import level_changed
+from resolvers.stock.levels import store_level
 
 log = logging.getLogger("omnigate.webhooks")
 
@@ -70,17 +70,17 @@ async def apply_inventory_change(services: Services, event: InventoryChanged) ->
         log.info("inventory event %s names no SKU yet; left to reconciliation", event.event_id)
         return
     level = event.level
-    applied = await services.store.inventory.apply_stock_level(
+    await store_level(
+        services,
         StockLevel(
             sku=level.sku,
             location_id=level.location_id,
             quantities=dict(level.quantities),
             updated_at=level.updated_at,
             source=level.source,
-        )
+        ),
+        cause="webhook",
     )
-    if applied:
-        await level_changed(services, level.sku, level.location_id, cause="webhook")
 
 
 async def forget_locations(services: Services, event: LocationChanged) -> None:

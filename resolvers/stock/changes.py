@@ -1,33 +1,24 @@
 """The one place a stock change is announced.
 
-Every write that changes a stock level or the units held against it calls
-:func:`level_changed` once the write is stored: a vendor webhook, a hold, its release,
-expiry or settlement, a reconciliation repair. It reads the level back as stored (with the
-store's ``held`` and ``version``), so subscribers always see what the store holds, never
-what the caller believed it wrote, and publishes it on the event bus under
-:data:`STOCK_TOPIC`.
+Every store write that changes a stock level or the units held against it returns the
+journal entry it wrote (:class:`~resolvers.model.StockChange`: the level as stored, with the
+store's ``held`` and ``version``, and a ``seq``). The caller passes it to :func:`announce`,
+which publishes it on the event bus under :data:`STOCK_TOPIC`: a vendor webhook, a hold, its
+release, expiry or settlement, a reconciliation repair. Subscribers therefore see what the
+store holds, never what the caller believed it wrote, and the ``seq`` lets a subscriber
+that reconnects ask the journal for what it missed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 from resolvers.events import EventBus
-from resolvers.model import StockLevel
+from resolvers.model import StockChange
 from resolvers.store import Store
 
 #: The bus topic of stock changes (``stockChanged`` subscribers listen to it).
 STOCK_TOPIC = "stock"
-
-
-@dataclass(frozen=True, slots=True)
-class StockChange:
-    """A level as stored after a change, and what changed it (``webhook``, ``hold``,
-    ``release``, ``expiry``, ``settlement``, ``reconciliation``)."""
-
-    level: StockLevel
-    cause: str
 
 
 class StockServices(Protocol):
@@ -41,6 +32,7 @@ class StockServices(Protocol):
     def events(self) -> EventBus: ...
 
 
-async def level_changed(services: StockServices, sku: str, location_id: str, *, cause: str) -> None:
-    for level in await services.store.inventory.get_stock([sku], [location_id]):
-        services.events.publish(STOCK_TOPIC, StockChange(level, cause))
+async def announce(services: StockServices, change: StockChange | None) -> None:
+    """Publish a stored change; ``None`` (the write changed nothing) announces nothing."""
+    if change is not None:
+        services.events.publish(STOCK_TOPIC, change)

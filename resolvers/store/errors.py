@@ -20,3 +20,12 @@ class VersionConflict(StoreError):
 
     code: ClassVar[str] = "CONFLICT"
     public_message: ClassVar[str] = "The record changed while it was being written; try again."
+
+
+class CursorExpired(StoreError):
+    """Changes after a cursor were already dropped by retention: the caller must re-read."""
+
+    code: ClassVar[str] = "CURSOR_EXPIRED"
+    public_message: ClassVar[str] = (
+        "That cursor is older than the change history kept; read the current stock instead."
+    )

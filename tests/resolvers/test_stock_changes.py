@@ -10,8 +10,8 @@ from connectors.records import InventoryChanged, InventoryLevel, Source
 from connectors.registry import ConnectorSet
 from gateway.runtime import compose_services
 from gateway.store import MemoryStore
-from resolvers.model import Hold, HoldStatus, StockLevel
-from resolvers.stock.changes import STOCK_TOPIC, StockChange
+from resolvers.model import Hold, HoldStatus, StockChange, StockLevel
+from resolvers.stock.changes import STOCK_TOPIC
 from resolvers.webhook_events import WebhookDispatcher
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -41,6 +41,7 @@ async def test_a_webhook_level_is_published_as_stored() -> None:
 
     assert isinstance(first, StockChange)
     assert first.cause == "webhook"
-    assert first.level.quantities == {"available": 4, "on_hand": 7}
+    assert first.level.quantities == {"available": 4, "on_hand": 7, "safety_stock": 0}
+    assert first.level.version == 3  # level, hold, webhook
     assert first.level.held == 2
     assert first.level.sellable == 2

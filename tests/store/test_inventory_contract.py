@@ -7,7 +7,7 @@ import asyncio
 from datetime import timedelta
 
 from connectors.records import Source
-from resolvers.model import HoldStatus, StockLevel
+from resolvers.model import HoldStatus, HoldWrite, StockLevel
 from resolvers.store import InventoryStore
 from tests.store.builders import T0, hold, level
 
@@ -18,15 +18,16 @@ async def held(inventory: InventoryStore, sku: str = "SKU-1", location: str = "l
 
 
 async def test_newer_stock_applies_and_older_is_refused(inventory: InventoryStore) -> None:
-    assert await inventory.apply_stock_level(level(available=5, at=T0)) is True
+    assert await inventory.apply_stock_level(level(available=5, at=T0)) is not None
     assert (
-        await inventory.apply_stock_level(level(available=1, at=T0 - timedelta(seconds=1))) is False
+        await inventory.apply_stock_level(level(available=1, at=T0 - timedelta(seconds=1))) is None
     )
+    applied = await inventory.apply_stock_level(level(available=8, at=T0 + timedelta(seconds=1)))
+    assert applied is not None
+    assert applied.level.quantities["available"] == 8
+    assert applied.level.version == 2
     assert (
-        await inventory.apply_stock_level(level(available=8, at=T0 + timedelta(seconds=1))) is True
-    )
-    assert (
-        await inventory.apply_stock_level(level(available=2, at=T0 + timedelta(seconds=1))) is False
+        await inventory.apply_stock_level(level(available=2, at=T0 + timedelta(seconds=1))) is None
     )
     [stock] = await inventory.get_stock(["SKU-1"])
     assert stock.quantities["available"] == 8
@@ -43,7 +44,7 @@ async def test_a_partial_level_keeps_the_other_quantities(inventory: InventorySt
         updated_at=T0 + timedelta(seconds=1),
         source=Source("shopify"),
     )
-    assert await inventory.apply_stock_level(only_available) is True
+    assert await inventory.apply_stock_level(only_available) is not None
     [stock] = await inventory.get_stock(["SKU-1"])
     assert stock.quantities == {"available": 3, "on_hand": 5, "safety_stock": 2}
     assert stock.sellable == 1
@@ -52,7 +53,7 @@ async def test_a_partial_level_keeps_the_other_quantities(inventory: InventorySt
 async def test_concurrent_stock_events_keep_the_newest(inventory: InventoryStore) -> None:
     levels = [level(available=n, at=T0 + timedelta(seconds=n)) for n in range(1, 21)]
     results = await asyncio.gather(*(inventory.apply_stock_level(lv) for lv in reversed(levels)))
-    assert results[0] is True  # the newest always lands
+    assert results[0] is not None  # the newest always lands
     [stock] = await inventory.get_stock(["SKU-1"])
     assert stock.quantities["available"] == 20
 
@@ -89,7 +90,7 @@ async def test_held_survives_level_updates(inventory: InventoryStore) -> None:
 async def test_concurrent_holds_never_oversell(inventory: InventoryStore) -> None:
     await inventory.apply_stock_level(level(available=7, safety=2))  # 5 sellable
     results = await asyncio.gather(*(inventory.create_hold(hold(f"h{n}")) for n in range(20)))
-    winners = [h for h in results if h is not None]
+    winners = [w.hold for w in results if w is not None]
     assert len(winners) == 5
     assert len({h.id for h in winners}) == 5
     assert await held(inventory) == 5
@@ -118,15 +119,17 @@ async def test_idempotency_key_returns_the_same_hold(inventory: InventoryStore) 
     await inventory.apply_stock_level(level(available=10))
     first = await inventory.create_hold(hold("h1", qty=2, key="cart-42"))
     assert first is not None
+    assert first.change is not None
     again = await inventory.create_hold(hold("h2", qty=2, key="cart-42"))
-    assert again == first
+    assert again == HoldWrite(first.hold, None)
     assert await held(inventory) == 2
 
     racing = await asyncio.gather(
         *(inventory.create_hold(hold(f"r{n}", key="cart-7")) for n in range(8))
     )
     assert all(h is not None for h in racing)
-    assert len({h.id for h in racing if h is not None}) == 1
+    assert len({w.hold.id for w in racing if w is not None}) == 1
+    assert sum(w.change is not None for w in racing if w is not None) == 1
     assert await held(inventory) == 3
     assert await inventory.get_hold("h2") is None
 
@@ -135,8 +138,8 @@ async def test_idempotency_key_returns_the_same_hold(inventory: InventoryStore) 
     assert solo is not None
     await inventory.apply_stock_level(level(available=4, at=T0 + timedelta(hours=1)))
     assert (await inventory.get_stock(["SKU-1"]))[0].sellable == 0
-    assert await inventory.create_hold(hold("solo")) == solo
-    assert await inventory.create_hold(hold("h1", qty=2, key="cart-42")) == first
+    assert await inventory.create_hold(hold("solo")) == HoldWrite(solo.hold, None)
+    assert await inventory.create_hold(hold("h1", qty=2, key="cart-42")) == again
     assert await inventory.create_hold(hold("other")) is None
     assert await held(inventory) == 4
 
@@ -145,15 +148,16 @@ async def test_finishing_twice_gives_units_back_once(inventory: InventoryStore) 
     await inventory.apply_stock_level(level(available=3))
     created = await inventory.create_hold(hold("h1", qty=2))
     assert created is not None
-    assert created.expires_at.tzinfo is not None
+    assert created.hold.expires_at.tzinfo is not None
 
     results = await asyncio.gather(
         *(inventory.finish_hold("h1", HoldStatus.RELEASED) for _ in range(5)),
-        inventory.finish_hold("h1", HoldStatus.COMPLETED),
+        inventory.finish_hold("h1", HoldStatus.EXPIRED),
     )
-    finished = [r for r in results if r is not None]
+    finished = [r.hold for r in results if r is not None]
     assert len(finished) == 1
-    assert finished[0].status in (HoldStatus.RELEASED, HoldStatus.COMPLETED)
+    assert finished[0].status in (HoldStatus.RELEASED, HoldStatus.EXPIRED)
+    assert finished[0].finished_at is not None
     assert await held(inventory) == 0
     assert await inventory.finish_hold("h1", HoldStatus.EXPIRED) is None
     assert await held(inventory) == 0
@@ -167,7 +171,7 @@ async def test_expired_holds(inventory: InventoryStore) -> None:
     await inventory.apply_stock_level(level(available=10))
     for n, minutes in enumerate([5, -10, -1, -30, 0]):
         await inventory.create_hold(hold(f"h{n}", expires=T0 + timedelta(minutes=minutes)))
-    await inventory.finish_hold("h3", HoldStatus.COMPLETED)  # past due but no longer active
+    await inventory.complete_hold("h3", at=T0)  # past due but no longer active
 
     due = await inventory.expired_holds(T0)
     assert [h.id for h in due] == ["h1", "h2", "h4"]

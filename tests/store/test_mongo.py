@@ -117,7 +117,7 @@ async def test_hold_documents_carry_a_late_purge_date(mongo: MongoStore) -> None
     assert unkeyed is not None
     raw = await mongo.database["holds"].find_one({"_id": "h1"})
     assert raw is not None
-    assert raw["purge_at"] == created.expires_at + timedelta(days=30)
+    assert raw["purge_at"] == created.hold.expires_at + timedelta(days=30)
     # Holds without a key store no key field, so the unique partial index never sees them.
     assert "idempotency_key" not in (await mongo.database["holds"].find_one({"_id": "h2"}) or {})
     assert await mongo.inventory.create_hold(hold("h3")) is not None  # a second unkeyed is fine

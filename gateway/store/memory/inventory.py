@@ -1,15 +1,29 @@
-"""Stock levels and pickup holds in memory. One lock covers both, as one transaction does
-in MongoDB: a hold and the ``held`` it adds to its stock level change together."""
+"""Stock levels, pickup holds and the stock journal in memory. One lock covers all three, as
+one transaction does in MongoDB: a hold, the ``held`` it adds to its level and the journal
+entry of that level change together."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from gateway.store.timeutil import to_utc
-from resolvers.model import Hold, HoldStatus, StockLevel
+from gateway.store.timeutil import to_utc, utc_now
+from resolvers.model import (
+    HOLD_CAUSES,
+    Hold,
+    HoldStatus,
+    HoldWrite,
+    StockChange,
+    StockLevel,
+    finishes_from,
+)
+from resolvers.store.errors import CursorExpired
+
+#: Journal entries kept; a cursor older than these gets ``CursorExpired``.
+JOURNAL_SIZE = 100_000
 
 
 def _copy_stock(level: StockLevel) -> StockLevel:
@@ -23,33 +37,45 @@ def _require_new_hold(hold: Hold) -> None:
         raise ValueError("a new hold must be active")
 
 
-def _require_final(status: HoldStatus) -> None:
-    if status is HoldStatus.ACTIVE:
-        raise ValueError("finish_hold needs a final status, not active")
-
-
 class MemoryInventory:
     """The :class:`~resolvers.store.InventoryStore` of the memory store. Stock quantities
     are copied in and out; holds are frozen with immutable fields, so they are shared."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, journal_size: int = JOURNAL_SIZE) -> None:
         self._lock = asyncio.Lock()
         #: sku -> location -> level
         self._stock: dict[str, dict[str, StockLevel]] = {}
         self._holds: dict[str, Hold] = {}
         self._hold_keys: dict[str, str] = {}
         self._active_holds: set[str] = set()
+        self._completed_holds: set[str] = set()
+        self._journal: deque[StockChange] = deque(maxlen=journal_size)
+        self._seq = 0
 
-    async def apply_stock_level(self, level: StockLevel) -> bool:
+    # --- stock and journal ----------------------------------------------------------------
+
+    def _write(self, level: StockLevel, cause: str) -> StockChange:
+        """Store a level with the next version and journal it; the caller holds the lock."""
+        by_location = self._stock.setdefault(level.sku, {})
+        current = by_location.get(level.location_id)
+        stored = replace(level, version=(current.version if current else 0) + 1)
+        by_location[level.location_id] = stored
+        self._seq += 1
+        change = StockChange(self._seq, _copy_stock(stored), cause, utc_now())
+        self._journal.append(change)
+        return change
+
+    async def apply_stock_level(
+        self, level: StockLevel, *, cause: str = "webhook"
+    ) -> StockChange | None:
         """Applies only over a strictly older level: a redelivered event with the same
-        timestamp carries nothing new and reports ``False`` so no change event is published."""
+        timestamp carries nothing new and reports ``None`` so no change is announced."""
         updated_at = to_utc(level.updated_at)
         async with self._lock:
-            by_location = self._stock.setdefault(level.sku, {})
-            current = by_location.get(level.location_id)
+            current = self._stock.get(level.sku, {}).get(level.location_id)
             if current is not None and current.updated_at >= updated_at:
-                return False
-            by_location[level.location_id] = StockLevel(
+                return None
+            merged = StockLevel(
                 sku=level.sku,
                 location_id=level.location_id,
                 quantities={**(current.quantities if current else {}), **level.quantities},
@@ -57,7 +83,17 @@ class MemoryInventory:
                 held=current.held if current is not None else 0,
                 source=level.source,
             )
-            return True
+            return self._write(merged, cause)
+
+    async def set_safety_stock(
+        self, sku: str, location_id: str, quantity: int
+    ) -> StockChange | None:
+        async with self._lock:
+            current = self._stock.get(sku, {}).get(location_id)
+            if current is None or current.safety_stock == quantity:
+                return None
+            quantities = {**current.quantities, "safety_stock": quantity}
+            return self._write(replace(current, quantities=quantities), "safety_stock")
 
     async def get_stock(
         self, skus: Sequence[str], location_ids: Sequence[str] | None = None
@@ -71,21 +107,54 @@ class MemoryInventory:
                     levels.append(_copy_stock(by_location[location_id]))
         return levels
 
-    async def create_hold(self, hold: Hold) -> Hold | None:
+    async def changes_since(
+        self,
+        seq: int,
+        *,
+        skus: Sequence[str] | None = None,
+        location_ids: Sequence[str] | None = None,
+        limit: int = 500,
+    ) -> list[StockChange]:
+        if seq < 0 or seq > self._seq:
+            raise CursorExpired(f"no journal position {seq} (last is {self._seq})")
+        if self._journal and seq < self._journal[0].seq - 1:
+            raise CursorExpired(f"journal entries after {seq} were dropped")
+        wanted_skus = None if skus is None else set(skus)
+        wanted_locations = None if location_ids is None else set(location_ids)
+        found: list[StockChange] = []
+        # Entries are in seq order; skip the old part without scanning it.
+        start = max(0, seq - self._journal[0].seq + 1) if self._journal else 0
+        for index in range(start, len(self._journal)):
+            change = self._journal[index]
+            if wanted_skus is not None and change.level.sku not in wanted_skus:
+                continue
+            if wanted_locations is not None and change.level.location_id not in wanted_locations:
+                continue
+            found.append(change)
+            if len(found) >= limit:
+                break
+        return found
+
+    async def last_seq(self) -> int:
+        return self._seq
+
+    # --- holds ----------------------------------------------------------------------------
+
+    async def create_hold(self, hold: Hold) -> HoldWrite | None:
         """A repeated hold id is treated like a repeated idempotency key: the caller retried."""
         _require_new_hold(hold)
         async with self._lock:
             if hold.idempotency_key is not None:
                 existing_id = self._hold_keys.get(hold.idempotency_key)
                 if existing_id is not None:
-                    return self._holds[existing_id]
+                    return HoldWrite(self._holds[existing_id], None)
             if hold.id in self._holds:
-                return self._holds[hold.id]
-            by_location = self._stock.get(hold.sku, {})
-            level = by_location.get(hold.location_id)
+                return HoldWrite(self._holds[hold.id], None)
+            level = self._stock.get(hold.sku, {}).get(hold.location_id)
             if level is None or level.sellable < hold.quantity:
                 return None
-            by_location[hold.location_id] = replace(level, held=level.held + hold.quantity)
+            reserved = replace(level, held=level.held + hold.quantity)
+            change = self._write(reserved, HOLD_CAUSES[HoldStatus.ACTIVE])
             stored = replace(
                 hold, created_at=to_utc(hold.created_at), expires_at=to_utc(hold.expires_at)
             )
@@ -93,29 +162,52 @@ class MemoryInventory:
             self._active_holds.add(stored.id)
             if stored.idempotency_key is not None:
                 self._hold_keys[stored.idempotency_key] = stored.id
-            return stored
+            return HoldWrite(stored, change)
 
-    async def finish_hold(self, hold_id: str, status: HoldStatus) -> Hold | None:
-        _require_final(status)
+    async def finish_hold(self, hold_id: str, status: HoldStatus) -> HoldWrite | None:
+        required = finishes_from(status)
+        async with self._lock:
+            hold = self._holds.get(hold_id)
+            if hold is None or hold.status is not required:
+                return None
+            finished = replace(hold, status=status, finished_at=utc_now())
+            self._holds[hold_id] = finished
+            self._active_holds.discard(hold_id)
+            self._completed_holds.discard(hold_id)
+            level = self._stock.get(hold.sku, {}).get(hold.location_id)
+            change = None
+            if level is not None:
+                released = replace(level, held=level.held - hold.quantity)
+                change = self._write(released, HOLD_CAUSES[status])
+            return HoldWrite(finished, change)
+
+    async def complete_hold(self, hold_id: str, *, at: datetime) -> Hold | None:
         async with self._lock:
             hold = self._holds.get(hold_id)
             if hold is None or hold.status is not HoldStatus.ACTIVE:
                 return None
-            finished = replace(hold, status=status)
-            self._holds[hold_id] = finished
+            level = self._stock.get(hold.sku, {}).get(hold.location_id)
+            completed = replace(
+                hold,
+                status=HoldStatus.COMPLETED,
+                completed_at=to_utc(at),
+                available_at_completion=level.quantities.get("available", 0) if level else 0,
+            )
+            self._holds[hold_id] = completed
             self._active_holds.discard(hold_id)
-            by_location = self._stock.get(hold.sku, {})
-            level = by_location.get(hold.location_id)
-            if level is not None:
-                by_location[hold.location_id] = replace(level, held=level.held - hold.quantity)
-            return finished
+            self._completed_holds.add(hold_id)
+            return completed
 
     async def get_hold(self, hold_id: str) -> Hold | None:
         return self._holds.get(hold_id)
 
+    async def holds_for_customer(self, customer_id: str, *, limit: int = 50) -> list[Hold]:
+        mine = [hold for hold in self._holds.values() if hold.customer_id == customer_id]
+        mine.sort(key=lambda hold: (hold.created_at, hold.id), reverse=True)
+        return mine[: max(0, limit)]
+
     async def expired_holds(self, now: datetime, limit: int = 100) -> list[Hold]:
-        """Active holds whose expiry is at or before ``now``, soonest-expired first. Active
-        holds are few (they last minutes), so scanning that set is cheap."""
+        """Active holds are few (they last minutes), so scanning that set is cheap."""
         if limit <= 0:
             return []
         cutoff = to_utc(now)
@@ -126,3 +218,16 @@ class MemoryInventory:
         ]
         due.sort(key=lambda hold: (hold.expires_at, hold.id))
         return due[:limit]
+
+    def _completed(self) -> list[Hold]:
+        holds = [self._holds[hold_id] for hold_id in self._completed_holds]
+        holds.sort(key=lambda hold: (hold.completed_at or hold.created_at, hold.id))
+        return holds
+
+    async def completed_holds(self, sku: str, location_id: str) -> list[Hold]:
+        return [h for h in self._completed() if h.sku == sku and h.location_id == location_id]
+
+    async def unsettled_holds(self, completed_before: datetime, limit: int = 100) -> list[Hold]:
+        cutoff = to_utc(completed_before)
+        due = [h for h in self._completed() if h.completed_at and h.completed_at < cutoff]
+        return due[: max(0, limit)]

@@ -69,6 +69,8 @@ def create_app(
             services.store, retry_every=settings.mongodb_init_retry_seconds, ready=store_ready
         )
         await services.connectors.start()
+        if runtime.stock_feed is not None:
+            runtime.stock_feed.start()
         sync_on_start = settings.sync_on_start
         if sync_on_start is None:
             sync_on_start = settings.demo_mode and len(services.connectors) > 0
@@ -79,6 +81,8 @@ def create_app(
             yield
         finally:
             await scheduler.stop()
+            if runtime.stock_feed is not None:
+                await runtime.stock_feed.stop()
             if store_retry is not None and not store_retry.done():
                 store_retry.cancel()
             await services.customers.wait_idle()
@@ -120,6 +124,8 @@ def create_app(
     app.state.seeded = scheduler.seeded
     #: Runs the start-up backfill and the scheduled incremental syncs.
     app.state.scheduler = scheduler
+    #: The stock journal's change-stream relay (``None`` on the in-process bus).
+    app.state.stock_feed = runtime.stock_feed
     #: Set once the store is initialised (at start-up, or later if it was unreachable then).
     app.state.store_ready = store_ready
     return app

@@ -27,7 +27,8 @@ from gateway.examples import load_examples
 from gateway.graphql_view import GraphQLView
 from gateway.scheduler import SyncScheduler
 from gateway.settings import Settings
-from gateway.store import MongoTimeouts, open_store
+from gateway.store import MongoStore, MongoTimeouts, open_store
+from gateway.store.mongo.stock_feed import StockFeed
 from gateway.webhooks import WebhookRoute
 from resolvers.context import ResolverConfig, Services
 from resolvers.customers.admin import ProfileAdmin
@@ -173,7 +174,7 @@ def build_services(
     return compose_services(
         open_settings_store(settings),
         build_connectors(settings, counter or RequestCounter()),
-        EventBus(),
+        EventBus(queue_size=settings.stock_subscriber_queue),
         resolver_config(settings),
         version=version,
         demo_mode=settings.demo_mode,
@@ -211,6 +212,9 @@ class Runtime:
     webhooks: WebhookRoute
     #: Runs the start-up backfill and the scheduled incremental syncs.
     scheduler: SyncScheduler
+    #: Relays every replica's stock changes onto this one's bus (``OMNIGATE_STOCK_BUS``
+    #: resolving to ``mongo``); ``None`` on the in-process bus.
+    stock_feed: StockFeed | None = None
 
 
 def build_runtime(settings: Settings, *, version: str, services: Services | None = None) -> Runtime:
@@ -258,4 +262,14 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             interval=settings.sync_interval if len(services.connectors) > 0 else 0,
             overlap=timedelta(seconds=settings.sync_overlap_seconds),
         ),
+        stock_feed=build_stock_feed(settings, services),
     )
+
+
+def build_stock_feed(settings: Settings, services: Services) -> StockFeed | None:
+    """The change-stream relay, when the stock bus is MongoDB's (see docs/subscriptions.md).
+    A store handed in by a test that is not MongoDB keeps the in-process bus."""
+    store = services.store
+    if settings.stock_bus_kind != "mongo" or not isinstance(store, MongoStore):
+        return None
+    return StockFeed(store.database, services.events, store.inventory)

@@ -26,6 +26,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
+from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure, PyMongoError
 
@@ -40,8 +41,9 @@ log = logging.getLogger("omnigate.stock.feed")
 
 #: Only new journal entries: the journal is append-only, and TTL deletions are not news.
 PIPELINE: Final = [{"$match": {"operationType": "insert"}}]
-#: Server error codes saying a resume token can no longer be used.
-_TOKEN_LOST: Final = frozenset({260, 280, 286})  # InvalidResumeToken, fatal, history lost
+#: How long the server holds one poll of the stream open on a quiet journal; well under the
+#: store's operation timeout (``OMNIGATE_MONGODB_TIMEOUT``, 2 s), which bounds each poll.
+AWAIT_MS: Final = 500
 #: Journal entries read per catch-up page.
 _CATCH_UP_PAGE: Final = 500
 
@@ -65,6 +67,7 @@ class StockFeed:
         self._retry = retry_seconds
         self._topic = topic
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         #: The resume token after the last entry seen.
         self.token: Mapping[str, Any] | None = None
         #: The last seq delivered (``None``: nothing yet).
@@ -73,6 +76,8 @@ class StockFeed:
         self.streams_opened = 0
         #: Set while a stream is open and watching (tests wait on it before writing).
         self.watching = asyncio.Event()
+        #: The open change stream, if any (a test closes it to break the feed).
+        self.stream: AsyncChangeStream[Any] | None = None
 
     @property
     def running(self) -> bool:
@@ -81,12 +86,16 @@ class StockFeed:
     def start(self) -> None:
         if self.running:
             return
+        self._stopping = False
         self._bus.feed(self._topic)
         self._task = asyncio.create_task(self._run(), name="stock-feed")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
+        self._stopping = True
         if task is not None:
+            # The driver may turn a cancellation inside an operation into an error of its
+            # own; the loop sees ``_stopping`` and ends rather than retry.
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -94,38 +103,59 @@ class StockFeed:
         self._bus.unfeed(self._topic)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._watch()
             except asyncio.CancelledError:
                 raise
-            except OperationFailure as exc:
-                if self.token is not None and exc.code in _TOKEN_LOST:
-                    log.warning("stock feed: resume token refused (%s); catching up", exc.code)
-                    self.token = None
-                    continue
-                log.warning("stock feed: change stream failed (%s); retrying", exc.code)
             except (PyMongoError, StoreError) as exc:
+                if self._stopping:
+                    return
                 log.warning("stock feed: %s; retrying", type(exc).__name__)
             except Exception:
+                if self._stopping:
+                    return
                 log.exception("stock feed: unexpected error; retrying")
+            self.stream = None
             self.watching.clear()
             await asyncio.sleep(self._retry)
 
+    async def _open(self) -> AsyncChangeStream[Any]:
+        """A stream resumed after the last entry seen, or, when there is no token or the
+        server refuses it (history lost, another cluster), a fresh one."""
+        if self.token is not None:
+            try:
+                return await self._journal.watch(
+                    PIPELINE, resume_after=self.token, max_await_time_ms=AWAIT_MS
+                )
+            except OperationFailure as exc:
+                log.warning(
+                    "stock feed: resume token refused (code %s); catching up from the journal",
+                    exc.code,
+                )
+                self.token = None
+        return await self._journal.watch(PIPELINE, max_await_time_ms=AWAIT_MS)
+
     async def _watch(self) -> None:
-        stream = await self._journal.watch(PIPELINE, resume_after=self.token)
+        stream = await self._open()
+        self.stream = stream
         async with stream:
             self.streams_opened += 1
             if self.token is None and self.last_seq is not None:
                 await self._catch_up()
             self.watching.set()
-            async for event in stream:
-                self.token = stream.resume_token
-                document = event.get("fullDocument")
+            # One bounded wait per round, not ``async for``: the client's operation timeout
+            # (``timeoutMS``) bounds a whole ``next()``, which would fail on a quiet journal.
+            while stream.alive and not self._stopping:
+                event = await stream.try_next()
+                self.token = stream.resume_token or self.token
+                document = event.get("fullDocument") if event is not None else None
                 if document is not None:
                     self._deliver(change_from(document))
         # A stream that ends (closed under us, or invalidated) is opened again.
         self.token = stream.resume_token or self.token
+        self.stream = None
+        self.watching.clear()
 
     async def _catch_up(self) -> None:
         """What the journal holds after the last delivered seq: between a stream whose

@@ -110,6 +110,7 @@ class EventBus:
         self.queue_size = queue_size
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
         self._fed: set[str] = set()
+        self._joined = asyncio.Condition()
 
     def publish(self, topic: str, event: Any) -> int:
         """Deliver ``event`` to every subscriber of ``topic``, never waiting; returns how many
@@ -144,12 +145,20 @@ class EventBus:
     def subscriber_count(self, topic: str) -> int:
         return len(self._subscribers.get(topic, ()))
 
+    async def subscribers(self, topic: str, count: int) -> None:
+        """Wait until ``topic`` has ``count`` subscribers or more: a test or benchmark that
+        subscribes over a WebSocket knows from this when a change will reach them."""
+        async with self._joined:
+            await self._joined.wait_for(lambda: self.subscriber_count(topic) >= count)
+
     @asynccontextmanager
     async def subscribe(
         self, topic: str, *, queue_size: int | None = None
     ) -> AsyncIterator[Subscription]:
         sub = Subscription(queue_size or self.queue_size)
         self._subscribers[topic].add(sub)
+        async with self._joined:
+            self._joined.notify_all()
         try:
             yield sub
         finally:

@@ -148,7 +148,9 @@ async def connect(
     connector = aiohttp.TCPConnector(socket_factory=small_buffer_socket if small_buffer else None)
     async with (
         aiohttp.ClientSession(connector=connector) as http,
-        http.ws_connect(url, protocols=[PROTOCOL], headers=headers, heartbeat=None) as ws,
+        http.ws_connect(
+            url, protocols=[PROTOCOL], headers=headers, heartbeat=None, compress=0
+        ) as ws,
     ):
         assert ws.protocol == PROTOCOL
         await ws.send_json({"type": "connection_init", "payload": payload})

@@ -98,3 +98,13 @@ async def test_a_topic_wide_resync_drops_queues_and_marks_every_subscriber() -> 
 def test_a_queue_needs_room() -> None:
     with pytest.raises(ValueError, match="room for one event"):
         Subscription(0)
+
+
+async def test_waiting_for_subscribers_ends_when_they_have_joined() -> None:
+    bus = EventBus()
+    waiting = asyncio.create_task(bus.subscribers("t", 2))
+    async with bus.subscribe("t"):
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        async with bus.subscribe("t"):
+            await asyncio.wait_for(waiting, 5)

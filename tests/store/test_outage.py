@@ -169,6 +169,8 @@ def _calls(store: MongoStore) -> dict[str, Callable[[], Awaitable[object]]]:
         "apply_stock_level": lambda: store.inventory.apply_stock_level(level(available=3)),
         "get_stock": lambda: store.inventory.get_stock(["SKU-1"]),
         "create_hold": lambda: store.inventory.create_hold(hold("h1")),
+        "complete_hold": lambda: store.inventory.complete_hold("h1", at=T0),
+        "changes_since": lambda: store.inventory.changes_since(0),
         "apply_ledger_entry": lambda: store.ledger.apply_ledger_entry(entry("earn:1", 10)),
         "get_checkpoint": lambda: store.checkpoints.get_checkpoint("sync"),
         "take_lease": lambda: store.leases.take_lease("sync", "a", now=T0, ttl=timedelta(1)),

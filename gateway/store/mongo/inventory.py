@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -52,6 +52,9 @@ _SELLABLE: Doc = {
 }
 
 
+_T = TypeVar("_T")
+
+
 class _HoldExists(Exception):
     """Aborts a hold transaction: a hold with this id or idempotency key already exists."""
 
@@ -72,6 +75,11 @@ class MongoInventory(HoldQueries):
         self._stock = backend.collection("stock")
         self._holds = backend.collection("holds")
         self.journal = StockJournal(backend, retention=journal_retention)
+        #: Every journalled write increments the one journal counter, so two of them in one
+        #: transaction's lifetime conflict and one is aborted and retried. Queued here, a
+        #: process's writes wait their turn instead (hundreds of shoppers racing for the last
+        #: units thrash otherwise); only writes from other processes can still conflict.
+        self._writes = asyncio.Lock()
 
     async def prepare(self) -> None:
         await self._backend.ensure_collections("stock", "holds")
@@ -122,7 +130,12 @@ class MongoInventory(HoldQueries):
             raw = await work(session)
             return None if raw is None else await self.journal.append(raw, cause, session)
 
-        return await asyncio.shield(self._backend.transaction(in_transaction))
+        return await asyncio.shield(self._serialised(in_transaction))
+
+    async def _serialised(self, work: Callable[[AsyncClientSession], Awaitable[_T]]) -> _T:
+        """A journalled transaction, one at a time in this process (see ``_writes``)."""
+        async with self._writes:
+            return await self._backend.transaction(work)
 
     # --- stock ----------------------------------------------------------------------------
 
@@ -256,7 +269,7 @@ class MongoInventory(HoldQueries):
             return HoldWrite(stored, change)
 
         try:
-            return await self._backend.transaction(in_transaction)
+            return await self._serialised(in_transaction)
         except _HoldExists:
             return HoldWrite(await self._existing_hold(stored), None)
 
@@ -327,7 +340,7 @@ class MongoInventory(HoldQueries):
                 change = await self.journal.append(level, HOLD_CAUSES[status], session)
             return HoldWrite(hold_from(raw), change)
 
-        return await asyncio.shield(self._backend.transaction(in_transaction))
+        return await asyncio.shield(self._serialised(in_transaction))
 
     @mapped
     async def complete_hold(self, hold_id: str, *, at: datetime) -> Hold | None:

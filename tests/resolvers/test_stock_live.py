@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ from resolvers.stock.live import (
     encode_cursor,
     stock_changes,
 )
-from resolvers.store import Store
+from resolvers.store import Store, StoreError
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 SHOPIFY = Source("shopify")
@@ -263,3 +264,43 @@ async def test_a_cursor_older_than_the_journal_keeps_is_expired() -> None:
     with pytest.raises(CursorExpiredError) as caught:
         await anext(stock_changes(services, ["A"], since=encode_cursor(first.seq)))
     assert caught.value.code == "CURSOR_EXPIRED"
+
+
+class FailingJournal(MemoryInventory):
+    """The memory inventory, its journal unreadable while ``down``."""
+
+    down = False
+
+    async def changes_since(self, seq: int, **kwargs: Any) -> list[StockChange]:
+        if self.down:
+            raise StoreError("journal read failed")
+        return await super().changes_since(seq, **kwargs)
+
+
+async def test_a_journal_outage_fails_a_resume_and_costs_a_live_subscriber_a_resync() -> None:
+    from gateway.store import MemoryStore
+
+    store = MemoryStore()
+    inventory = FailingJournal()
+    store.inventory = inventory
+    services = compose_services(store, ConnectorSet([]))
+    clock = Minute()
+    first = await write(services, clock, "A", 1)
+
+    inventory.down = True
+    with pytest.raises(StoreError):  # the error policy answers STORE_UNAVAILABLE
+        await anext(stock_changes(services, ["A"], since=encode_cursor(first.seq)))
+
+    inventory.down = False
+    reader = await live_reader(services, ["A"])
+    inventory.down = True
+    late = await inventory.apply_stock_level(
+        StockLevel("A", "shopify:1", {"available": 2}, clock()), cause="webhook"
+    )  # committed, never announced: the next event shows a gap the journal cannot fill
+    assert late is not None
+    after = await write(services, clock, "A", 3)
+    got = await reader.take(2)
+    await reader.stop()
+    assert got[0].resync
+    assert decode_cursor(got[0].cursor) == first.seq
+    assert got[1].seq == after.seq

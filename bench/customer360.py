@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import functools
-import multiprocessing
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from multiprocessing.connection import Connection
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +27,13 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import pct, print, sandbox_processes
 from connectors.records import Source
 from gateway.app import create_app
-from gateway.demo import DemoStack, demo_settings, sandbox_apps, webhooks_base
 from resolvers.context import RequestContext
 from resolvers.loaders import Loaders
 from resolvers.viewer import Role, Viewer
-from sandboxes.base.server import run_app
-from sandboxes.demo import generate
-from tests.support import listening_socket, make_settings, serve
+from tests.support import listening_socket, serve
 
 FIELDS = """
   id displayName emails phones
@@ -58,14 +53,6 @@ LOOKUP = "query($q: String!) { customerLookup(query: $q, first: 5) { id displayN
 
 #: The vendors the benchmark drives, in the order it reports them.
 SOURCES = (Source("shopify"), Source("square"), Source("klaviyo"))
-
-
-print = functools.partial(print, flush=True)
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def multi_source_profiles(app: Any, count: int) -> list[tuple[str, list[str]]]:
@@ -187,45 +174,6 @@ async def warm_lookups(
     start = time.perf_counter()
     await asyncio.gather(*(client(n) for n in range(clients)))
     return len(latencies) / (time.perf_counter() - start), latencies
-
-
-def _serve_sandbox(conn: Connection, vendor: str, people: int, hooks: str) -> None:
-    """Child process: one vendor's sandbox, as real vendors run on machines of their own,
-    so that no sandbox's CPU (the Shopify fake executes GraphQL) delays another's answer or
-    the gateway's event loop."""
-
-    async def run() -> None:
-        world = generate(people=people, seed=make_settings().demo_seed)
-        async with run_app(sandbox_apps(world, hooks)[vendor]) as url:
-            conn.send(url)
-            await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-
-    asyncio.run(run())
-
-
-@contextlib.contextmanager
-def sandbox_processes(people: int, gateway_url: str) -> Iterator[DemoStack]:
-    settings = make_settings()
-    hooks = webhooks_base(settings, gateway_url)
-    spawn = multiprocessing.get_context("spawn")
-    children = []
-    for vendor in ("shopify", "square", "klaviyo"):
-        parent, child = spawn.Pipe()
-        process = spawn.Process(
-            target=_serve_sandbox, args=(child, vendor, people, hooks), daemon=True
-        )
-        process.start()
-        children.append((vendor, parent, process))
-    try:
-        urls = {vendor: parent.recv() for vendor, parent, _ in children}
-        world = generate(people=people, seed=settings.demo_seed)
-        yield DemoStack(
-            world=world, settings=demo_settings(settings, world, urls, hooks), sandboxes=urls
-        )
-    finally:
-        for _, parent, process in children:
-            parent.send("stop")
-            process.join(timeout=10)
 
 
 async def main(people: int) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from connectors.records import (
+    CatalogVariant,
     CustomerBundle,
     CustomerRecord,
     Engagement,
@@ -121,6 +122,34 @@ class InventorySource(Protocol):
         self, skus: Sequence[str], location_ids: Sequence[str] | None = None
     ) -> list[InventoryLevel]:
         """Levels for many SKUs at many (unified) locations; all locations when ``None``."""
+        ...
+
+    def list_inventory_levels(self) -> AsyncIterator[list[InventoryLevel]]:
+        """Every level the source has, every SKU at every location, in lists (pages) as
+        the vendor serves them: the bulk read behind warmup and reconciliation."""
+        ...
+
+
+@runtime_checkable
+class ItemInventorySource(Protocol):
+    """Levels of one item named by the vendor's own id (a Shopify inventory item, a Square
+    item variation): a stock webhook for an item not yet known by its SKU is re-read
+    through it instead of being dropped."""
+
+    source: Source
+
+    async def item_levels(self, item_ref: str) -> list[InventoryLevel]: ...
+
+
+@runtime_checkable
+class CatalogSource(Protocol):
+    """The variants a source sells, for the one SKU <-> vendor id map
+    (:func:`resolvers.stock.catalog.refresh_catalog`)."""
+
+    source: Source
+
+    def list_variants(self) -> AsyncIterator[list[CatalogVariant]]:
+        """Pages of every variant that has a SKU (variants without one cannot be joined)."""
         ...
 
 

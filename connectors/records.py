@@ -238,12 +238,30 @@ class LocationRecord:
     longitude: float | None = None
     active: bool = True
     pickup_enabled: bool = False
+    #: How long after an order the store usually has it ready (Shopify's ``pickupTime``).
+    pickup_lead_time_minutes: int | None = None
     fulfils_online_orders: bool = False
     timezone: str | None = None
     #: The store's own contact details: cashiers type them for customers who give none,
     #: so identity resolution treats them as placeholders.
     email: str | None = None
     phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogVariant:
+    """One sellable variant as one source's catalog describes it. ``refs`` are the source's
+    own ids for it, by kind (Shopify: ``variant`` and ``inventory_item``; Square:
+    ``variation``): the SKU joins them across sources. ``currency`` is ``None`` where the
+    source's variant does not carry one (Shopify prices are in the shop's currency)."""
+
+    source: Source
+    sku: str
+    title: str
+    refs: dict[str, str]
+    price: Decimal | None = None
+    currency: str | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,9 @@ The declaration says:
 - ``identity_limit``: the default of ``OMNIGATE_IDENTITY_LIMITS`` for it;
 - ``name_precedence`` / ``location_precedence``: whose names and addresses, and whose
   description of a shared location, win (lower first);
+- ``stock_precedence``: whose count of a shared location's stock is the count (lower first):
+  a store that runs a POS counts its shelves in the POS, and the online store's copy of that
+  location mirrors it at best;
 - ``sandbox``: how the demo runs it against a local fake. The fake's factory is an import
   path that only the demo resolves: a connector never imports a sandbox.
 """
@@ -79,11 +82,19 @@ class SharedConfig:
 @dataclass(frozen=True, slots=True)
 class SandboxTarget:
     """Where the demo runs a vendor's sandbox: its base URL, the gateway's webhook URL for
-    the vendor, and how many days ago the demo dataset's fixed "now" was (plus one)."""
+    the vendor, and how many days ago the demo dataset's fixed "now" was (plus one).
+
+    ``home_locations`` maps each demo store (by its code) to the one unified id the demo
+    gives it, the id of the vendor that ranks first for locations; ``own_locations`` are the
+    store's ids in this vendor (its ``store_locations``). A vendor whose copy of a store has
+    another id maps it home (Square's ``location_map``), so a store that runs two systems is
+    one location."""
 
     url: str
     webhook_url: str
     dataset_age_days: int = 0
+    home_locations: Mapping[str, str] = field(default_factory=dict)
+    own_locations: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +125,7 @@ class Vendor(Generic[S]):
     identity_limit: int
     name_precedence: int
     location_precedence: int | None = None
+    stock_precedence: int | None = None
     sandbox: DemoSandbox[S] | None = None
 
     def __post_init__(self) -> None:

@@ -77,6 +77,11 @@ def location_precedence() -> dict[Source, tuple[float, int]]:
     return _ranked("location", lambda v: v.location_precedence)
 
 
+def stock_precedence() -> dict[Source, tuple[float, int]]:
+    """Sort keys by source for the stock of a location two sources list (lower wins)."""
+    return _ranked("stock", lambda v: v.stock_precedence)
+
+
 #: The sort key of a source that no registered vendor ranks: after every vendor.
 LAST: tuple[float, int] = (float("inf"), sys.maxsize)
 

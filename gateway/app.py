@@ -21,6 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from gateway import __version__
 from gateway.auth import CUSTOMER_TOKEN_HEADER
+from gateway.catalog import refresh_when_ready
 from gateway.limits import BodySizeLimit
 from gateway.runtime import build_runtime
 from gateway.settings import Settings, StartupError
@@ -43,6 +44,7 @@ def create_app(
         raise StartupError(problems)
     runtime = build_runtime(settings, version=__version__, services=services)
     services, scheduler = runtime.services, runtime.scheduler
+    stock_scheduler = runtime.stock_scheduler
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -61,6 +63,7 @@ def create_app(
         return RedirectResponse("/graphql")
 
     store_ready = asyncio.Event()
+    catalog_ready = asyncio.Event()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -69,18 +72,22 @@ def create_app(
             services.store, retry_every=settings.mongodb_init_retry_seconds, ready=store_ready
         )
         await services.connectors.start()
+        catalog = asyncio.create_task(refresh_when_ready(services, store_ready, catalog_ready))
         if runtime.stock_feed is not None:
             runtime.stock_feed.start()
         sync_on_start = settings.sync_on_start
         if sync_on_start is None:
             sync_on_start = settings.demo_mode and len(services.connectors) > 0
         scheduler.start(backfill=sync_on_start)
+        stock_scheduler.start(store_ready=store_ready)
         if on_started is not None:
             on_started()
         try:
             yield
         finally:
             await scheduler.stop()
+            await stock_scheduler.stop()
+            catalog.cancel()
             if runtime.stock_feed is not None:
                 await runtime.stock_feed.stop()
             if store_retry is not None and not store_retry.done():
@@ -124,8 +131,12 @@ def create_app(
     app.state.seeded = scheduler.seeded
     #: Runs the start-up backfill and the scheduled incremental syncs.
     app.state.scheduler = scheduler
+    #: Runs the stock warmup (``warmed`` is set once it has run) and the reconciliations.
+    app.state.stock_scheduler = stock_scheduler
     #: The stock journal's change-stream relay (``None`` on the in-process bus).
     app.state.stock_feed = runtime.stock_feed
     #: Set once the store is initialised (at start-up, or later if it was unreachable then).
     app.state.store_ready = store_ready
+    #: Set once the start-up catalog refresh has finished (see gateway.catalog).
+    app.state.catalog_ready = catalog_ready
     return app

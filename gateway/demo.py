@@ -98,21 +98,39 @@ def _resolve(path: str) -> Callable[..., web.Application]:
 STORE_STAFF_TOKEN = "demo-staff-store"
 
 
+def own_locations(vendor: Vendor[Any], world: DemoWorld) -> dict[str, list[str]]:
+    """Each store's unified ids in one vendor, before any location map (by store code)."""
+    assert vendor.sandbox is not None
+    return {
+        store.code: list(ids)
+        for store in world.locations
+        if (ids := vendor.sandbox.store_locations(store))
+    }
+
+
+def home_locations(world: DemoWorld) -> dict[str, str]:
+    """The one unified id of each store: its id in the vendor that ranks first for
+    locations (Shopify in the built-in demo, where every location exists). The other
+    vendors map their copy of the store onto it (see :class:`SandboxTarget`)."""
+    precedence = registry.location_precedence()
+    homes: dict[str, str] = {}
+    for vendor in sorted(demo_vendors(), key=lambda v: precedence.get(v.source, registry.LAST)):
+        for code, ids in own_locations(vendor, world).items():
+            homes.setdefault(code, ids[0])
+    return homes
+
+
 def store_staff_grant(world: DemoWorld) -> tuple[str, TokenGrant]:
     """The first store known to the most vendors (the first that runs Square too, in the
-    built-in demo: it maps no Square location onto its Shopify twin), under every unified
-    id the vendors give it, and the grant of a token bound to it."""
-
-    def bound(store: Any) -> list[str]:
-        return [
-            location
-            for vendor in demo_vendors()
-            if vendor.sandbox is not None
-            for location in vendor.sandbox.store_locations(store)
-        ]
-
-    store = max(world.stores, key=lambda s: len(bound(s)))
-    return store.name, TokenGrant(role="staff", locations=bound(store), name=STORE_STAFF_TOKEN)
+    built-in demo), under its one unified id, and the grant of a token bound to it."""
+    known = [own_locations(vendor, world) for vendor in demo_vendors()]
+    homes = home_locations(world)
+    store = max(
+        (s for s in world.stores if s.code in homes),
+        key=lambda s: sum(s.code in ids for ids in known),
+    )
+    grant = TokenGrant(role="staff", locations=[homes[store.code]], name=STORE_STAFF_TOKEN)
+    return store.name, grant
 
 
 def demo_settings(
@@ -127,6 +145,7 @@ def demo_settings(
     credentials."""
     days_since_dataset = max(0, ((today or datetime.now(UTC)) - world.now).days + 1)
     _, store_staff = store_staff_grant(world)
+    homes = home_locations(world)
     pointed: dict[str, VendorSettings] = {}
     for vendor in demo_vendors():
         current = settings.vendors.get(vendor.name)
@@ -136,6 +155,8 @@ def demo_settings(
             url=urls[vendor.name],
             webhook_url=f"{hooks}/{vendor.name}",
             dataset_age_days=days_since_dataset,
+            home_locations=homes,
+            own_locations=own_locations(vendor, world),
         )
         pointed[vendor.name] = vendor.sandbox.configure(current, target)
     demo = settings.model_copy(

@@ -27,6 +27,7 @@ from gateway.examples import load_examples
 from gateway.graphql_view import GraphQLView
 from gateway.scheduler import SyncScheduler
 from gateway.settings import Settings
+from gateway.stock_scheduler import StockScheduler
 from gateway.store import MongoStore, MongoTimeouts, open_store
 from gateway.store.mongo.stock_feed import StockFeed
 from gateway.webhooks import WebhookRoute
@@ -212,6 +213,8 @@ class Runtime:
     webhooks: WebhookRoute
     #: Runs the start-up backfill and the scheduled incremental syncs.
     scheduler: SyncScheduler
+    #: Runs the start-up stock warmup and the scheduled reconciliations.
+    stock_scheduler: StockScheduler
     #: Relays every replica's stock changes onto this one's bus (``OMNIGATE_STOCK_BUS``
     #: resolving to ``mongo``); ``None`` on the in-process bus.
     stock_feed: StockFeed | None = None
@@ -261,6 +264,11 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             services,
             interval=settings.sync_interval if len(services.connectors) > 0 else 0,
             overlap=timedelta(seconds=settings.sync_overlap_seconds),
+        ),
+        stock_scheduler=StockScheduler(
+            services,
+            interval=settings.stock_reconcile_seconds if len(services.connectors) > 0 else 0,
+            warmup=settings.stock_warmup and len(services.connectors) > 0,
         ),
         stock_feed=build_stock_feed(settings, services),
     )

@@ -253,6 +253,16 @@ class Settings(BaseSettings):
     safety_stock_default: int = Field(
         0, ge=0, description="Units kept back from pickup holds at a location not listed."
     )
+    stock_warmup: bool = Field(
+        True, description="Load every stock level from upstream when the app starts."
+    )
+    stock_reconcile_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="Seconds between stock reconciliations (every level re-read from "
+        "upstream, drift repaired and counted in `health`); `0` turns them off (the start-up "
+        "warmup is `stock_warmup`).",
+    )
 
     # --- demo ---------------------------------------------------------------------------------
     demo: bool | None = Field(

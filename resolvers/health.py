@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from connectors.capabilities import (
+    CatalogSource,
     CustomerSource,
     GuestOrderSource,
     InventorySource,
@@ -14,6 +16,7 @@ from connectors.capabilities import (
     OrderSource,
 )
 from resolvers.context import Services
+from resolvers.stock.sync import last_run
 from resolvers.store import StoreError
 
 _CAPABILITIES: tuple[tuple[str, type], ...] = (
@@ -22,6 +25,7 @@ _CAPABILITIES: tuple[tuple[str, type], ...] = (
     ("guest_orders", GuestOrderSource),
     ("locations", LocationSource),
     ("inventory", InventorySource),
+    ("catalog", CatalogSource),
     ("marketing", MarketingSource),
     ("marketing_sink", MarketingSink),
 )
@@ -35,6 +39,18 @@ class ConnectorStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class StockSyncReport:
+    """The last stock warmup or reconciliation, as kept in the store (any replica's)."""
+
+    cause: str
+    finished_at: datetime | None
+    read: int
+    loaded: int
+    repaired: int
+    failed_sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class HealthReport:
     version: str
     demo_mode: bool
@@ -44,6 +60,8 @@ class HealthReport:
     #: Webhook deliveries kept because they can never be applied as they are (an operator
     #: should look: docs/runbooks.md); ``None`` when the store could not say.
     dead_letters: int | None = None
+    #: The last stock warmup or reconciliation; ``None`` before any (or store unreadable).
+    stock_sync: StockSyncReport | None = None
 
     @property
     def ready(self) -> bool:
@@ -72,6 +90,7 @@ async def health_report(services: Services) -> HealthReport:
         store_reachable=reachable,
         connectors=connector_statuses(services),
         dead_letters=await _dead_letters(services) if reachable else None,
+        stock_sync=await _stock_sync(services) if reachable else None,
     )
 
 
@@ -80,3 +99,21 @@ async def _dead_letters(services: Services) -> int | None:
         return await services.store.webhooks.count_dead_letters()
     except StoreError:
         return None
+
+
+async def _stock_sync(services: Services) -> StockSyncReport | None:
+    try:
+        last = await last_run(services)
+    except StoreError:
+        return None
+    if last is None:
+        return None
+    finished = last.get("finished_at")
+    return StockSyncReport(
+        cause=str(last.get("cause") or ""),
+        finished_at=finished if isinstance(finished, datetime) else None,
+        read=int(last.get("read") or 0),
+        loaded=int(last.get("loaded") or 0),
+        repaired=int(last.get("repaired") or 0),
+        failed_sources=tuple(sorted(last.get("failed_sources") or ())),
+    )

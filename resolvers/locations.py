@@ -8,14 +8,30 @@ and dropped at once when a ``locations/update`` webhook arrives.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable
 
 from connectors import vendors as registry
 from connectors.capabilities import LocationSource
 from connectors.errors import UpstreamError
-from connectors.records import LocationRecord
+from connectors.records import LocationRecord, Source
 from connectors.registry import ConnectorSet
+
+#: What a lower-ranked source's copy of a shared location may add when the first says nothing
+#: (Square knows a store's time zone, Shopify does not publish one).
+FILLABLE = ("latitude", "longitude", "timezone", "phone", "email", "pickup_lead_time_minutes")
+
+
+def fill(first: LocationRecord, other: LocationRecord) -> LocationRecord:
+    """``first`` (the higher-ranked source's copy) with the fields it lacks taken from
+    ``other``; what ``first`` says always wins."""
+    missing = {
+        name: value
+        for name in FILLABLE
+        if getattr(first, name) is None and (value := getattr(other, name)) is not None
+    }
+    return dataclasses.replace(first, **missing) if missing else first
 
 
 class LocationDirectory:
@@ -30,6 +46,8 @@ class LocationDirectory:
         self.ttl = ttl_seconds
         self.clock = clock
         self._cached: dict[str, LocationRecord] | None = None
+        #: Unified location id -> the sources that list it, from the latest read.
+        self._listed: dict[str, list[Source]] = {}
         self._loaded_at = 0.0
         self._lock = asyncio.Lock()
 
@@ -54,6 +72,7 @@ class LocationDirectory:
                 *(s.list_locations() for s in sources), return_exceptions=True
             )
             merged: dict[str, LocationRecord] = {}
+            listed: dict[str, list[Source]] = {}
             complete = True
             for result in results:
                 if isinstance(result, UpstreamError):
@@ -62,10 +81,25 @@ class LocationDirectory:
                 if isinstance(result, BaseException):
                     raise result
                 for location in result:
-                    merged.setdefault(location.id, location)
+                    first = merged.get(location.id)
+                    merged[location.id] = location if first is None else fill(first, location)
+                    listed.setdefault(location.id, []).append(location.source)
+            self._listed = listed
             if complete:
                 self._cached, self._loaded_at = merged, self.clock()
             return merged
 
     async def get(self, location_id: str) -> LocationRecord | None:
         return (await self.all()).get(location_id)
+
+    async def stock_source(self, location_id: str) -> Source | None:
+        """The one source whose count of this location's stock is stored: where two sources
+        list one store (a Square store mapped onto its Shopify twin), the vendors'
+        ``stock_precedence`` decides, so their counts never overwrite each other. ``None``
+        for a location no source lists (its levels are taken as they come)."""
+        await self.all()
+        sources = self._listed.get(location_id)
+        if not sources:
+            return None
+        precedence = registry.stock_precedence()
+        return min(sources, key=lambda s: precedence.get(s, registry.LAST))

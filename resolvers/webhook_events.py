@@ -30,8 +30,7 @@ from connectors.records import (
 from resolvers.context import Services
 from resolvers.customers import events as customer_events
 from resolvers.delivery import Delivery, delivering
-from resolvers.model import StockLevel
-from resolvers.stock.levels import store_level
+from resolvers.stock import webhooks as stock_webhooks
 
 log = logging.getLogger("omnigate.webhooks")
 
@@ -43,10 +42,12 @@ class WebhookDispatcher:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._handlers: dict[type[WebhookEvent], list[Handler]] = defaultdict(list)
-        self.on(InventoryChanged, apply_inventory_change)
+        self.on(InventoryChanged, stock_webhooks.apply_inventory_change)
         self.on(CustomerChanged, customer_events.on_customer_changed)
         self.on(OrderChanged, customer_events.on_order_changed)
+        self.on(OrderChanged, stock_webhooks.refresh_order_stock)
         self.on(RefundCreated, customer_events.on_refund_created)
+        self.on(RefundCreated, stock_webhooks.refresh_order_stock)
         self.on(PrivacyRequest, customer_events.on_privacy_request)
         self.on(LocationChanged, forget_locations)
 
@@ -61,26 +62,6 @@ class WebhookDispatcher:
                 for handler in self._handlers.get(event_type, ()):
                     await handler(self.services, event)
         self.services.events.publish(f"webhook.{type(event).__name__}", event)
-
-
-async def apply_inventory_change(services: Services, event: InventoryChanged) -> None:
-    """Store a reported level unless a newer one is already there; out-of-order deliveries
-    are expected (vendors retry), so the store's timestamp check decides, not arrival order."""
-    if event.level is None:
-        log.info("inventory event %s names no SKU yet; left to reconciliation", event.event_id)
-        return
-    level = event.level
-    await store_level(
-        services,
-        StockLevel(
-            sku=level.sku,
-            location_id=level.location_id,
-            quantities=dict(level.quantities),
-            updated_at=level.updated_at,
-            source=level.source,
-        ),
-        cause="webhook",
-    )
 
 
 async def forget_locations(services: Services, event: LocationChanged) -> None:

@@ -32,13 +32,15 @@ from schema.errors import classify
 from schema.federation import GuardedServiceQuery
 from schema.health import HealthQuery
 from schema.limits import limits_rule
+from schema.locations import LocationQuery
 from schema.operation_log import OperationLog
 from schema.partial import PartialErrors
 from schema.sources import declare_sources
+from schema.stock_queries import StockQuery
 from schema.subscriptions import Subscription
 from schema.viewer import ViewerQuery
 
-Query = merge_types("Query", (HealthQuery, ViewerQuery, CustomerQuery))
+Query = merge_types("Query", (HealthQuery, ViewerQuery, CustomerQuery, LocationQuery, StockQuery))
 Mutation = merge_types("Mutation", (CustomerMutation,))
 
 

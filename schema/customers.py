@@ -9,9 +9,8 @@ from decimal import Decimal
 
 import strawberry
 
-from connectors.records import Address as AddressRecord
 from connectors.records import Channel as ChannelRecord
-from connectors.records import LocationRecord, OrderRecord
+from connectors.records import OrderRecord
 from resolvers.context import RequestContext
 from resolvers.customers.profile import ConsentView, UnifiedProfile
 from resolvers.customers.queries import get_customer, lookup_customers, possible_duplicates
@@ -19,6 +18,7 @@ from resolvers.customers.service import Served
 from resolvers.customers.visibility import order_in_full, require_visible
 from resolvers.errors import BadUserInput, Forbidden, Unauthenticated, check_page_size
 from resolvers.viewer import Role
+from schema.locations import Address, Location
 from schema.permissions import guarded
 from schema.sources import SourceName, source_name
 
@@ -51,27 +51,6 @@ class RefundState(enum.Enum):
 class Money:
     amount: Decimal
     currency_code: str
-
-
-@strawberry.type
-class Address:
-    line1: str | None
-    line2: str | None
-    city: str | None
-    region: str | None
-    postal_code: str | None
-    country_code: str | None
-
-    @classmethod
-    def of(cls, a: AddressRecord) -> Address:
-        return cls(
-            line1=a.line1,
-            line2=a.line2,
-            city=a.city,
-            region=a.region,
-            postal_code=a.postal_code,
-            country_code=a.country_code,
-        )
 
 
 @strawberry.type(description="One upstream record that belongs to this customer.")
@@ -107,40 +86,6 @@ class Consent:
 class ChannelStats:
     order_count: int
     spend: Money
-
-
-@strawberry.enum
-class LocationKind(enum.Enum):
-    STORE = "store"
-    WAREHOUSE = "warehouse"
-
-
-@strawberry.type(description="A store or warehouse, unified across systems.")
-class Location:
-    id: strawberry.ID
-
-    async def _record(self, info: Info) -> LocationRecord | None:
-        return await info.context.services.locations.get(str(self.id))
-
-    @strawberry.field
-    async def name(self, info: Info) -> str | None:
-        record = await self._record(info)
-        return record.name if record else None
-
-    @strawberry.field
-    async def kind(self, info: Info) -> LocationKind | None:
-        record = await self._record(info)
-        return LocationKind(record.kind.value) if record else None
-
-    @strawberry.field
-    async def address(self, info: Info) -> Address | None:
-        record = await self._record(info)
-        return Address.of(record.address) if record else None
-
-    @strawberry.field
-    async def pickup_enabled(self, info: Info) -> bool | None:
-        record = await self._record(info)
-        return record.pickup_enabled if record else None
 
 
 @strawberry.type

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 import strawberry
 
 from resolvers.context import RequestContext
-from resolvers.health import health_report
+from resolvers.health import StockSyncReport, health_report
 
 
 @strawberry.enum(description="State of a connector's circuit breaker.")
@@ -41,6 +42,21 @@ class WebhookHealth:
     )
 
 
+@strawberry.type(description="The last stock warmup or reconciliation (on any replica).")
+class StockSyncHealth:
+    kind: str = strawberry.field(description="`warmup` or `reconciliation`.")
+    finished_at: datetime | None
+    levels_read: int = strawberry.field(description="Levels read from upstream.")
+    loaded: int = strawberry.field(description="Levels the store did not have yet.")
+    repaired: int = strawberry.field(
+        description="Stored levels whose quantities differed from upstream, replaced (each "
+        "is logged with both versions)."
+    )
+    failed_sources: list[str] = strawberry.field(
+        description="Sources that could not be read in that run."
+    )
+
+
 @strawberry.type
 class Health:
     version: str
@@ -50,6 +66,9 @@ class Health:
     store: StoreHealth
     connectors: list[ConnectorHealth]
     webhooks: WebhookHealth
+    stock_sync: StockSyncHealth | None = strawberry.field(
+        description="The last stock warmup or reconciliation; null before the first."
+    )
 
 
 @strawberry.type
@@ -70,4 +89,18 @@ class HealthQuery:
                 for c in report.connectors
             ],
             webhooks=WebhookHealth(dead_letters=report.dead_letters),
+            stock_sync=_stock_sync(report.stock_sync),
         )
+
+
+def _stock_sync(report: StockSyncReport | None) -> StockSyncHealth | None:
+    if report is None:
+        return None
+    return StockSyncHealth(
+        kind=report.cause,
+        finished_at=report.finished_at,
+        levels_read=report.read,
+        loaded=report.loaded,
+        repaired=report.repaired,
+        failed_sources=list(report.failed_sources),
+    )

@@ -6,7 +6,9 @@ from datetime import datetime
 
 import strawberry
 
+from connectors.records import LocationRecord
 from resolvers.model import StockLevel as StoredLevel
+from schema.locations import Location
 from schema.sources import SourceName, source_name
 
 
@@ -34,9 +36,29 @@ class StockLevel:
     version: int = strawberry.field(
         description="Grows by one on every change to this level, whatever made it."
     )
+    #: The location's record when the caller already has it.
+    location_record: strawberry.Private[LocationRecord | None] = None
+    #: Great-circle distance from the query's ``near``, when it gave one.
+    distance: strawberry.Private[float | None] = None
+
+    @strawberry.field(description="The location this level is at.")
+    def location(self) -> Location:
+        return Location(id=self.location_id, record=self.location_record)
+
+    @strawberry.field(
+        description="Great-circle distance of the location from the query's `near`, in "
+        "kilometres; null without `near`."
+    )
+    def distance_km(self) -> float | None:
+        return None if self.distance is None else round(self.distance, 3)
 
 
-def stock_level_from(level: StoredLevel) -> StockLevel:
+def stock_level_from(
+    level: StoredLevel,
+    *,
+    location: LocationRecord | None = None,
+    distance_km: float | None = None,
+) -> StockLevel:
     q = level.quantities
     return StockLevel(
         sku=level.sku,
@@ -52,4 +74,6 @@ def stock_level_from(level: StoredLevel) -> StockLevel:
         updated_at=level.updated_at,
         source=source_name(level.source) if level.source else None,
         version=level.version,
+        location_record=location,
+        distance=distance_km,
     )

@@ -16,10 +16,16 @@ from gateway.settings import Settings
 
 
 def make_settings(**overrides: Any) -> Settings:
-    """Settings isolated from the developer's environment and .env file. Scheduled syncs are
-    off (a pass in the background would change call counts under a test); a test of the
-    scheduler turns them on."""
-    base: dict[str, Any] = {"demo": False, "log_format": "text", "sync_interval_seconds": 0}
+    """Settings isolated from the developer's environment and .env file. Scheduled syncs,
+    the stock warmup and reconciliations are off (a pass in the background would change
+    call counts under a test); a test of the scheduler turns them on."""
+    base: dict[str, Any] = {
+        "demo": False,
+        "log_format": "text",
+        "sync_interval_seconds": 0,
+        "stock_warmup": False,
+        "stock_reconcile_seconds": 0,
+    }
     base.update(overrides)
     return Settings(_env_file=None, **base)  # type: ignore[call-arg]
 

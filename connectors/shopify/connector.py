@@ -31,6 +31,7 @@ from connectors.http import HttpClient, HttpConfig
 from connectors.metrics import RequestCounter
 from connectors.records import (
     QUANTITY_NAMES,
+    CatalogVariant,
     CustomerBundle,
     CustomerRecord,
     InventoryLevel,
@@ -59,6 +60,10 @@ MAX_PAGE = 250
 #: expensive calls are never in flight at once; ten leave room for cheap ones (a lookup by
 #: email is 4 points) beside them. Calls beyond it queue for a connection, not for a socket.
 MAX_CONNECTIONS = 10
+
+#: Most of the cost bucket one page of a background full read may request (see
+#: :meth:`ShopifyConnector.list_inventory_levels`).
+BACKGROUND_SHARE = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,6 +449,33 @@ class ShopifyConnector:
         self._locations.update((r.id, r) for r in records)
         return records
 
+    # --- catalog -----------------------------------------------------------------------------
+
+    async def list_variants(self) -> AsyncIterator[list[CatalogVariant]]:
+        """Every product variant with a SKU, a page (as many as the cost limit allows) per
+        call: the SKU <-> variant <-> inventory item part of the catalog map. Each page also
+        reads the shop's currency, which a variant's price does not name."""
+        first = self._page_size(queries.CATALOG_VARIANTS, {})
+        cursor: str | None = None
+        while True:
+            data = await self.client.query(
+                queries.CATALOG_VARIANTS, {"first": first, "after": cursor}, operation="catalog"
+            )
+            shop = data.get("shop") or {}
+            currency = shop.get("currencyCode") if isinstance(shop, Mapping) else None
+            connection = data.get("productVariants") or {}
+            page = [
+                v
+                for n in mapping.nodes(connection)
+                if (v := mapping.catalog_variant(n, currency=currency)) is not None
+            ]
+            if page:
+                yield page
+            info = connection.get("pageInfo") or {}
+            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+            if not cursor:
+                return
+
     # --- inventory ---------------------------------------------------------------------------
 
     async def inventory_levels(
@@ -516,6 +548,94 @@ class ShopifyConnector:
             info = connection.get("pageInfo") or {}
             cursor = info.get("endCursor") if info.get("hasNextPage") else None
         return found
+
+    async def list_inventory_levels(self) -> AsyncIterator[list[InventoryLevel]]:
+        """Every level of every inventory item, a page of items at a time (warmup and
+        reconciliation). Fills the SKU cache as a side effect.
+
+        A background read must not starve the interactive ones that share the shop's cost
+        bucket (the client serves waiters first come, first served): each page requests at
+        most :data:`BACKGROUND_SHARE` of the bucket, and is sent only once the bucket also
+        holds half its size for others. The read then takes what the refill gives it (about
+        a minute for 100 items at 7 locations on a Standard plan) and a 360 beside it waits
+        for no page. An item at more locations than the shop listed is completed by
+        follow-up calls."""
+        if not self._locations:
+            await self.list_locations()
+        base = {
+            "levels": max(1, len(self._locations)),
+            "names": list(self.config.quantity_names),
+        }
+        first = self._background_page_size(queries.INVENTORY_LEVELS_ALL, base)
+        variables = {**base, "first": first}
+        cost = self.client.cost(queries.INVENTORY_LEVELS_ALL, variables)
+        cursor: str | None = None
+        while True:
+            await self._leave_headroom(cost)
+            data = await self.client.query(
+                queries.INVENTORY_LEVELS_ALL,
+                {**variables, "after": cursor},
+                operation="list_inventory_levels",
+            )
+            connection = data.get("inventoryItems") or {}
+            items = mapping.nodes(connection)
+            yield [level for item in items for level in await self._item_levels(item, base)]
+            info = connection.get("pageInfo") or {}
+            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+            if not cursor:
+                return
+
+    def _background_page_size(self, document: str, variables: Mapping[str, Any]) -> int:
+        """The largest ``first`` whose requested cost is within the background share."""
+        capacity = min(MAX_QUERY_COST, int(self.client.bucket.capacity or MAX_QUERY_COST))
+        budget = max(1, int(capacity * BACKGROUND_SHARE))
+        try:
+            return self._largest(
+                lambda n: self.client.cost(document, {**variables, "first": n}),
+                MAX_PAGE,
+                limit=budget,
+            )
+        except ValueError:
+            return 1  # one item is over the share (very many locations): one at a time
+
+    async def _leave_headroom(self, cost: int) -> None:
+        """Wait until the bucket holds ``cost`` plus half its size (a no-op when it does)."""
+        bucket = self.client.bucket
+        if bucket.capacity:
+            wait = bucket.time_until(min(bucket.capacity, cost + bucket.capacity / 2))
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    async def item_levels(self, item_ref: str) -> list[InventoryLevel]:
+        """Every level of one inventory item named by its id (a webhook for an item the SKU
+        cache does not know yet); empty when Shopify has no such item or it has no SKU."""
+        names = list(self.config.quantity_names)
+        variables = {"id": gid("InventoryItem", item_ref), "names": names}
+        first = self._page_size(queries.INVENTORY_ITEM_LEVELS, variables)
+        data = await self.client.query(
+            queries.INVENTORY_ITEM_LEVELS,
+            {**variables, "first": first, "after": None},
+            operation="inventory_item_levels",
+        )
+        item = data.get("inventoryItem")
+        if not isinstance(item, Mapping):
+            return []
+        return await self._item_levels(item, variables)
+
+    async def _item_levels(
+        self, item: Mapping[str, Any], base: Mapping[str, Any]
+    ) -> list[InventoryLevel]:
+        sku = item.get("sku")
+        if not sku:
+            return []
+        self.sku_cache[str(item["id"])] = str(sku)
+        connection = item.get("inventoryLevels") or {}
+        level_nodes = list(mapping.nodes(connection))
+        info = connection.get("pageInfo") or {}
+        if info.get("hasNextPage"):
+            level_nodes += await self._more_levels(item, info.get("endCursor"), base)
+        levels = (mapping.inventory_level(str(sku), node) for node in level_nodes)
+        return [level for level in levels if level is not None]
 
     async def refresh_sku_cache(self) -> int:
         """Read every inventory item's SKU (252 points per 250 items). Returns items read."""
@@ -610,10 +730,14 @@ class ShopifyConnector:
             lambda n: self.client.cost(document, {**variables, key: ["x"] * n}), MAX_PAGE
         )
 
-    def _largest(self, cost_of: Callable[[int], int], ceiling: int) -> int:
+    def _largest(
+        self, cost_of: Callable[[int], int], ceiling: int, *, limit: int | None = None
+    ) -> int:
         """Costs grow linearly with the size, so two evaluations give the answer. The limit
-        is Shopify's per-query maximum, or the shop's bucket if that is smaller."""
-        limit = min(MAX_QUERY_COST, int(self.client.bucket.capacity or MAX_QUERY_COST))
+        is Shopify's per-query maximum, or the shop's bucket if that is smaller (or the
+        ``limit`` given)."""
+        if limit is None:
+            limit = min(MAX_QUERY_COST, int(self.client.bucket.capacity or MAX_QUERY_COST))
         one, zero = cost_of(1), cost_of(0)
         step = max(1, one - zero)
         size = min(ceiling, (limit - zero) // step)

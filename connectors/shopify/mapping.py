@@ -14,6 +14,7 @@ from typing import Any
 
 from connectors.records import (
     Address,
+    CatalogVariant,
     Channel,
     Consent,
     ConsentState,
@@ -180,6 +181,26 @@ def order(node: Json, line_items: list[Json] | None = None) -> OrderRecord:
     )
 
 
+#: ``DeliveryLocalPickupTime`` -> minutes until an order is usually ready. Ranges take their
+#: upper end (a promise should not be early); ``CUSTOM`` (deprecated) says nothing.
+PICKUP_TIME_MINUTES: dict[str, int] = {
+    "ONE_HOUR": 60,
+    "TWO_HOURS": 120,
+    "FOUR_HOURS": 240,
+    "TWENTY_FOUR_HOURS": 24 * 60,
+    "TWO_TO_FOUR_DAYS": 4 * 24 * 60,
+    "FIVE_OR_MORE_DAYS": 5 * 24 * 60,
+}
+
+
+def pickup_lead_time(settings: object) -> int | None:
+    """Minutes of ``localPickupSettingsV2.pickupTime``; ``None`` without pickup or a known
+    value."""
+    if not isinstance(settings, Mapping):
+        return None
+    return PICKUP_TIME_MINUTES.get(str(settings.get("pickupTime")))
+
+
 def location(node: Json) -> LocationRecord:
     """A location. Shopify has no store/warehouse flag: a location that offers no local pickup
     but fulfils online orders is taken for a warehouse, anything else for a store."""
@@ -196,9 +217,38 @@ def location(node: Json) -> LocationRecord:
         longitude=_float(address.get("longitude")),
         active=bool(node.get("isActive", True)),
         pickup_enabled=pickup,
+        pickup_lead_time_minutes=pickup_lead_time(node.get("localPickupSettingsV2")),
         fulfils_online_orders=fulfils,
         # The store's own number: cashiers type it for customers who give none.
         phone=_text(address.get("phone")),
+    )
+
+
+def catalog_variant(node: Json, *, currency: str | None = None) -> CatalogVariant | None:
+    """A product variant for the catalog map; ``None`` without a SKU (it cannot be joined).
+    ``displayName`` ("Organic Cotton Tee - Black / M") is the title a shopper recognises;
+    the price is a decimal string in the shop's currency (``shop.currencyCode``), which the
+    variant does not name."""
+    sku = _text(node.get("sku"))
+    if sku is None:
+        return None
+    refs = {"variant": str(node["id"])}
+    item = node.get("inventoryItem")
+    if isinstance(item, Mapping) and item.get("id"):
+        refs["inventory_item"] = str(item["id"])
+    price = node.get("price")
+    try:
+        amount = Decimal(str(price)) if price is not None else None
+    except ArithmeticError:
+        amount = None
+    return CatalogVariant(
+        source=SOURCE,
+        sku=sku,
+        title=str(node.get("displayName") or node.get("title") or sku),
+        refs=refs,
+        price=amount,
+        currency=currency if isinstance(currency, str) and currency else None,
+        updated_at=parse_datetime(node.get("updatedAt")),
     )
 
 

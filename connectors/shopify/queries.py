@@ -351,12 +351,63 @@ query InventoryItemLevels($id: ID!, $first: Int!, $after: String, $names: [Strin
     + INVENTORY_LEVEL_FIELDS
 )
 
+INVENTORY_LEVELS_ALL = (
+    """
+query InventoryLevelsAll($first: Int!, $after: String, $levels: Int!, $names: [String!]!) {
+  inventoryItems(first: $first, after: $after) {
+    nodes {
+      id
+      sku
+      inventoryLevels(first: $levels) {
+        nodes {
+          ...InventoryLevelFields
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+"""
+    + INVENTORY_LEVEL_FIELDS
+)
+
 INVENTORY_ITEM_SKUS = """
 query InventoryItemSkus($first: Int!, $after: String) {
   inventoryItems(first: $first, after: $after) {
     nodes {
       id
       sku
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+"""
+
+CATALOG_VARIANTS = """
+query CatalogVariants($first: Int!, $after: String) {
+  shop {
+    currencyCode
+  }
+  productVariants(first: $first, after: $after, sortKey: ID) {
+    nodes {
+      id
+      sku
+      displayName
+      price
+      updatedAt
+      inventoryItem {
+        id
+      }
     }
     pageInfo {
       hasNextPage
@@ -380,4 +431,6 @@ DOCUMENTS: dict[str, str] = {
     "InventoryBySku": INVENTORY_BY_SKU,
     "InventoryItemLevels": INVENTORY_ITEM_LEVELS,
     "InventoryItemSkus": INVENTORY_ITEM_SKUS,
+    "InventoryLevelsAll": INVENTORY_LEVELS_ALL,
+    "CatalogVariants": CATALOG_VARIANTS,
 }

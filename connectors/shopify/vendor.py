@@ -76,6 +76,7 @@ VENDOR = Vendor(
     # knows a location's address and pickup settings best.
     name_precedence=10,
     location_precedence=10,
+    stock_precedence=20,
     sandbox=DemoSandbox(
         factory="sandboxes.shopify:create_sandbox",
         options=_sandbox_options,

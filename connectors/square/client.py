@@ -207,6 +207,15 @@ class SquareClient:
             operation="catalog.search",
         )
 
+    def all_items(self) -> AsyncIterator[JSON]:
+        """Every catalog item, its variations nested (``SearchCatalogObjects`` on ``ITEM``):
+        the item's name is what a variation's own ``name`` ("Black / M") lacks."""
+        return self.pages(
+            "/v2/catalog/search",
+            {"object_types": ["ITEM"], "limit": CATALOG_SEARCH_PAGE},
+            operation="catalog.search",
+        )
+
     # --- locations and inventory ------------------------------------------------------------
 
     async def list_locations(self) -> JSON:
@@ -229,4 +238,12 @@ class SquareClient:
             body["location_ids"] = list(location_ids)
         return self.pages(
             "/v2/inventory/counts/batch-retrieve", body, operation="inventory.batch_retrieve_counts"
+        )
+
+    def all_inventory_counts(self, *, states: Sequence[str] = ("IN_STOCK",)) -> AsyncIterator[JSON]:
+        """``BatchRetrieveInventoryCounts`` without catalog or location ids: every tracked
+        variation at every location of the seller, a cursor page at a time."""
+        body: JSON = {"states": list(states), "limit": INVENTORY_PAGE}
+        return self.pages(
+            "/v2/inventory/counts/batch-retrieve", body, operation="inventory.list_counts"
         )

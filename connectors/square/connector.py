@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +30,7 @@ import phonenumbers
 from connectors.http import HttpClient, HttpConfig, Sleep
 from connectors.metrics import RequestCounter
 from connectors.records import (
+    CatalogVariant,
     CustomerRecord,
     InventoryLevel,
     LocationRecord,
@@ -60,6 +61,9 @@ DEFAULT_SQUARE_VERSION = "2025-08-20"
 #: connector batches (100 customers, 10 customer and 10 location ids a call), so a 360 needs
 #: a handful of calls, and ten at once keeps bursts modest while serving several 360s.
 MAX_CONNECTIONS = 10
+
+#: Levels per list of a full inventory read (what one store batch takes).
+LEVELS_PER_LIST = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +336,18 @@ class SquareConnector:
             for order in sales
         ]
 
+    # --- catalog -----------------------------------------------------------------------------
+
+    async def list_variants(self) -> AsyncIterator[list[CatalogVariant]]:
+        """Every item variation with a SKU, a page of items per call; what it reads also
+        fills the connector's own SKU cache."""
+        async for page in self.client.all_items():
+            objects = [o for o in page.get("objects") or [] if isinstance(o, Mapping)]
+            self.catalog.learn(objects)
+            variants = [v for item in objects for v in mapping.catalog_variants(item)]
+            if variants:
+                yield variants
+
     # --- locations ---------------------------------------------------------------------------
 
     async def list_locations(self) -> list[LocationRecord]:
@@ -384,23 +400,48 @@ class SquareConnector:
             return counts
 
         results = await asyncio.gather(*(fetch(b) for b in chunks(all_ids, INVENTORY_IDS_PER_CALL)))
+        return self._levels((c for counts in results for c in counts), sku_of)
+
+    async def list_inventory_levels(self) -> AsyncIterator[list[InventoryLevel]]:
+        """Every ``IN_STOCK`` level at every location (warmup and reconciliation): one
+        ``BatchRetrieveInventoryCounts`` without catalog or location ids, followed cursor
+        page by cursor page, its variation ids mapped to SKUs through the catalog cache
+        (unknown ones fetched in batches) and its locations through the location map.
+
+        Counts are added up per SKU and unified location across the whole read (two
+        variations of one SKU, or two Square locations mapped to one store, may sit on
+        different pages), so the levels come after the last page, in lists of at most
+        :data:`LEVELS_PER_LIST`."""
+        counts: list[dict[str, Any]] = []
+        async for page in self.client.all_inventory_counts():
+            counts.extend(c for c in page.get("counts") or [] if isinstance(c, dict))
+        variation_ids = [str(c.get("catalog_object_id")) for c in counts]
+        sku_of = await self.catalog.skus_for(variation_ids)
+        levels = self._levels(counts, sku_of)
+        for start in range(0, len(levels), LEVELS_PER_LIST):
+            yield levels[start : start + LEVELS_PER_LIST]
+
+    def _levels(
+        self, counts: Iterable[Mapping[str, Any]], sku_of: Mapping[str, str]
+    ) -> list[InventoryLevel]:
+        """Counts as levels, summed per (SKU, unified location), each with its newest
+        ``calculated_at``."""
         totals: dict[tuple[str, str], dict[str, int]] = defaultdict(
             lambda: {"available": 0, "on_hand": 0}
         )
         newest: dict[tuple[str, str], datetime] = {}
-        for counts in results:
-            for count in counts:
-                sku = sku_of.get(str(count.get("catalog_object_id")))
-                if sku is None:
-                    continue
-                level = mapping.inventory_level(count, sku, self.locations)
-                if level is None:
-                    continue
-                key = (sku, level.location_id)
-                for name, value in level.quantities.items():
-                    totals[key][name] += value
-                if key not in newest or level.updated_at > newest[key]:
-                    newest[key] = level.updated_at
+        for count in counts:
+            sku = sku_of.get(str(count.get("catalog_object_id")))
+            if sku is None:
+                continue
+            level = mapping.inventory_level(dict(count), sku, self.locations)
+            if level is None:
+                continue
+            key = (sku, level.location_id)
+            for name, value in level.quantities.items():
+                totals[key][name] += value
+            if key not in newest or level.updated_at > newest[key]:
+                newest[key] = level.updated_at
         return [
             InventoryLevel(
                 source=SOURCE,
@@ -411,3 +452,9 @@ class SquareConnector:
             )
             for (sku, location_id), quantities in totals.items()
         ]
+
+    async def item_levels(self, item_ref: str) -> list[InventoryLevel]:
+        """Every level of one item variation named by its id (a count webhook for a
+        variation the catalog cache did not know yet): its SKU, then that SKU's levels."""
+        sku = (await self.catalog.skus_for([item_ref])).get(item_ref)
+        return await self.inventory_levels([sku]) if sku else []

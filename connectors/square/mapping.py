@@ -17,6 +17,7 @@ from typing import Any
 
 from connectors.records import (
     Address,
+    CatalogVariant,
     Channel,
     Consent,
     ConsentState,
@@ -140,6 +141,37 @@ def customer(value: Json) -> CustomerRecord:
         updated_at=parse_time(value.get("updated_at")),
         note=value.get("note") or None,
     )
+
+
+def catalog_variants(item: Json) -> list[CatalogVariant]:
+    """The live variations with a SKU of one catalog ``ITEM``, titled "Item - Variation" as
+    Shopify titles its variants, so both sources agree on a shopper's name for it."""
+    if item.get("type") != "ITEM" or item.get("is_deleted"):
+        return []
+    data = item.get("item_data") or {}
+    name = str(data.get("name") or "").strip()
+    found: list[CatalogVariant] = []
+    for variation in data.get("variations") or []:
+        if not isinstance(variation, Mapping) or variation.get("is_deleted"):
+            continue
+        vdata = variation.get("item_variation_data") or {}
+        sku = vdata.get("sku")
+        if not isinstance(sku, str) or not sku.strip() or not variation.get("id"):
+            continue
+        own = str(vdata.get("name") or "").strip()
+        price = money(vdata.get("price_money"))
+        found.append(
+            CatalogVariant(
+                source=SOURCE,
+                sku=sku.strip(),
+                title=" - ".join(p for p in (name, own) if p) or sku.strip(),
+                refs={"variation": str(variation["id"])},
+                price=price.amount if price else None,
+                currency=price.currency if price else None,
+                updated_at=parse_time(variation.get("updated_at")),
+            )
+        )
+    return found
 
 
 def location(value: Json, locations: LocationMap) -> LocationRecord:

@@ -57,13 +57,25 @@ def _point_at_sandbox(settings: SquareSettings, target: SandboxTarget) -> Square
             "access_token": SecretStr(DEMO_TOKEN),
             "webhook_signature_key": SecretStr(DEMO_SIGNATURE_KEY),
             "webhook_url": target.webhook_url,
+            # Each Square store onto its twin in the vendor that ranks first for locations
+            # (Shopify in the built-in demo), unless the settings already map them.
+            "location_map": settings.location_map or _location_map(target),
         }
     )
 
 
+def _location_map(target: SandboxTarget) -> dict[str, str]:
+    return {
+        own[len(PREFIX) :]: home
+        for code, ids in target.own_locations.items()
+        if (home := target.home_locations.get(code))
+        for own in ids
+        if own.startswith(PREFIX) and own != home
+    }
+
+
 def _store_locations(store: Any) -> list[str]:
-    # The demo maps no Square location onto its Shopify twin: a store that runs Square has
-    # this unified id too.
+    # The store's own unified id in Square, before the demo maps it onto its twin.
     return [PREFIX + store.square_location_id] if store.square_location_id else []
 
 
@@ -76,6 +88,8 @@ VENDOR = Vendor(
     # A POS record is often typed by a cashier, and Square's copy of a store says less.
     name_precedence=30,
     location_precedence=20,
+    # The POS counts the shelves of the stores that run it.
+    stock_precedence=10,
     sandbox=DemoSandbox(
         factory="sandboxes.square:create_sandbox",
         options=_sandbox_options,

@@ -12,6 +12,7 @@ port               what it keeps                                          module
 ``profiles``       cached unified profiles, lookup keys, versions, stubs  :mod:`.profiles`
 ``identities``     vendor records -> profiles, merge log, tombstones      :mod:`.identities`
 ``inventory``      stock levels and the pickup holds reserved on them     :mod:`.inventory`
+``catalog``        one entry per SKU: title, price, every vendor's ids    :mod:`.catalog`
 ``ledger``         loyalty entries and account balances                   :mod:`.ledger`
 ``webhooks``       delivery receipts and claims, dead letters             :mod:`.webhooks`
 ``checkpoints``    where resumable jobs left off                          :mod:`.checkpoints`
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from resolvers.store.catalog import CatalogEntry, CatalogStore
 from resolvers.store.checkpoints import CheckpointStore
 from resolvers.store.errors import StoreError, VersionConflict
 from resolvers.store.identities import IdentityStore
@@ -42,6 +44,8 @@ from resolvers.store.profiles import ProfileStore
 from resolvers.store.webhooks import DeadLetter, ReceiptClaim, WebhookStore
 
 __all__ = [
+    "CatalogEntry",
+    "CatalogStore",
     "CheckpointStore",
     "DeadLetter",
     "IdentityStore",
@@ -74,6 +78,9 @@ class Store(Protocol):
 
     @property
     def inventory(self) -> InventoryStore: ...
+
+    @property
+    def catalog(self) -> CatalogStore: ...
 
     @property
     def ledger(self) -> LedgerStore: ...

@@ -37,6 +37,8 @@ class LocationSpec:
     #: The metro whose residents walk into this store (see ``names.METROS``).
     metro: str
     opened: str
+    #: Shopify's ``DeliveryLocalPickupTime`` for a pickup location.
+    pickup_time: str = "ONE_HOUR"
 
 
 LOCATIONS: tuple[LocationSpec, ...] = (
@@ -45,7 +47,7 @@ LOCATIONS: tuple[LocationSpec, ...] = (
                  "+17185550142", "NYC", "2019-04-12"),
     LocationSpec("SOH", "Fernhill SoHo", LocationKind.STORE, "112 Prince St", "New York", "NY",
                  "10012", 40.72490, -73.99870, "America/New_York", "square", True, False,
-                 "+12125550112", "NYC", "2020-09-01"),
+                 "+12125550112", "NYC", "2020-09-01", "TWO_HOURS"),
     LocationSpec("BOS", "Fernhill Back Bay", LocationKind.STORE, "245 Newbury St", "Boston",
                  "MA", "02116", 42.34937, -71.08356, "America/New_York", "shopify_pos", True,
                  True, "+16175550145", "BOS", "2021-03-19"),
@@ -57,7 +59,7 @@ LOCATIONS: tuple[LocationSpec, ...] = (
                  "shopify_pos", True, True, "+17735550154", "CHI", "2022-10-14"),
     LocationSpec("DCA", "Fernhill Georgetown", LocationKind.STORE, "3222 M St NW", "Washington",
                  "DC", "20007", 38.90500, -77.06240, "America/New_York", "shopify_pos", True,
-                 False, "+12025550132", "DCA", "2023-11-03"),
+                 False, "+12025550132", "DCA", "2023-11-03", "FOUR_HOURS"),
     LocationSpec("WHS", "Fernhill Fulfillment Center", LocationKind.WAREHOUSE, "400 Castle Rd",
                  "Secaucus", "NJ", "07094", 40.78660, -74.05230, "America/New_York", "", False,
                  True, "+12015550100", "", "2019-01-07"),

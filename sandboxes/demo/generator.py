@@ -172,6 +172,7 @@ class _Generator:
                     ),
                     metro=spec.metro,
                     opened_at=opened,
+                    pickup_time=spec.pickup_time,
                 )
             )
         return out

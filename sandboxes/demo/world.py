@@ -84,6 +84,8 @@ class DemoLocation:
     square_location_id: str | None
     metro: str
     opened_at: datetime
+    #: Shopify's ``DeliveryLocalPickupTime`` when pickup is enabled.
+    pickup_time: str = "ONE_HOUR"
 
     @property
     def is_store(self) -> bool:

@@ -8,9 +8,11 @@ Back Bay") and then look at the gateway, without polling.
 Routes (JSON bodies; ids may be numeric or global ids, locations also a code such as ``BOS``):
 
 - ``POST /_sandbox/sales``: ``{"location", "lines": [{"sku", "quantity"}], "customer_id"?,
-  "email"?, "source_name"?: "pos"|"web"}`` -> ``orders/create`` + ``inventory_levels/update``.
-- ``POST /_sandbox/inventory``: ``{"sku", "location", "delta"|"available", "updated_at"?}``
-  -> ``inventory_levels/update``.
+  "email"?, "source_name"?: "pos"|"web", "stock_webhooks"?: true}`` -> ``orders/create`` +
+  ``inventory_levels/update`` (not sent with ``"stock_webhooks": false``: lost deliveries).
+- ``POST /_sandbox/inventory``: ``{"sku", "location", "delta"|"available", "updated_at"?,
+  "duplicates"?, "out_of_order"?, "then"?, "webhook"?}`` -> ``inventory_levels/update`` (see
+  :mod:`sandboxes.base.stock_faults` for the delivery faults).
 - ``POST /_sandbox/customers``, ``PATCH /_sandbox/customers/{id}``,
   ``DELETE /_sandbox/customers/{id}`` -> ``customers/create|update|delete``.
 - ``POST /_sandbox/refunds``: ``{"order_id", "lines"?: [{"sku", "quantity"}], "note"?}``
@@ -29,7 +31,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +39,7 @@ from aiohttp import web
 
 from connectors.records import Channel, Consent, ConsentState
 from sandboxes.base.control import add_control_routes
+from sandboxes.base.stock_faults import stock_delivery
 from sandboxes.base.webhooks import SHOPIFY_SIGNATURE_HEADER, Delivery, WebhookSender
 from sandboxes.demo import (
     DeliveryMethod,
@@ -241,7 +244,7 @@ class Control:
         )
         world.add_shopify_order(order)
         deliveries = [await self.deliver("orders/create", payloads.order(self.state, order), now)]
-        for level in moved:
+        for level in moved if body.get("stock_webhooks", True) else ():
             deliveries.append(
                 await self.deliver(
                     "inventory_levels/update", payloads.inventory_level(self.state, level), now
@@ -258,11 +261,17 @@ class Control:
         }
 
     async def inventory(self, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+        """Change one level and send ``inventory_levels/update``, with the delivery faults
+        of :mod:`sandboxes.base.stock_faults` (duplicates, out of order, no webhook)."""
         location = self._location(body.get("location"))
         sku = str(body.get("sku"))
         level = self.state.stock(sku, location)
         if level is None:
             raise ControlError(f"no stock row for {sku} at {location.code}", 404)
+        try:
+            options = stock_delivery(body)
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
         if "available" in body:
             target = body["available"]
             if not isinstance(target, int) or target < 0:
@@ -274,13 +283,24 @@ class Control:
                 raise ControlError("give delta (integer) or available")
             delta = given
         at = _when(body.get("updated_at")) or self.state.now()
+        changes: list[tuple[dict[str, Any], datetime]] = []
         try:
             self.state.world.adjust_stock(sku, location.code, delta, at)
+            changes.append((payloads.inventory_level(self.state, level), at))
+            if options.out_of_order:
+                second = options.second_delta(level.available, "available")
+                later = max(self.state.now(), at + timedelta(seconds=1))
+                self.state.world.adjust_stock(sku, location.code, second, later)
+                changes.append((payloads.inventory_level(self.state, level), later))
         except ValueError as exc:
             raise ControlError(str(exc), 409) from None
-        delivery = await self.deliver(
-            "inventory_levels/update", payloads.inventory_level(self.state, level), at
-        )
+        deliveries: list[Delivery] = []
+        if options.webhook:
+            for payload, when in reversed(changes) if options.out_of_order else changes:
+                delivery = await self.deliver("inventory_levels/update", payload, when)
+                deliveries.append(delivery)
+                for _ in range(options.duplicates):
+                    deliveries.append(await self._resend(delivery))
         return {
             "level": {
                 "sku": sku,
@@ -288,7 +308,7 @@ class Control:
                 "quantities": level.quantities(),
                 "updated_at": payloads.rest_time(level.updated_at),
             },
-            "deliveries": [_delivery(delivery)],
+            "deliveries": [_delivery(d) for d in deliveries],
         }
 
     async def create_customer(self, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
@@ -487,15 +507,19 @@ class Control:
             original = deliveries[index]
         except IndexError:
             raise ControlError("no such delivery", 404) from None
+        sent = []
+        for _ in range(times):
+            sent.append(_delivery(await self._resend(original)))
+        return {"deliveries": sent}
+
+    async def _resend(self, original: Delivery) -> Delivery:
+        """Send a past delivery again, byte for byte with the same ids (Shopify's retry)."""
         headers = {
             k: v
             for k, v in original.headers.items()
             if k not in (SHOPIFY_SIGNATURE_HEADER, "Content-Type")
         }
-        sent = []
-        for _ in range(times):
-            sent.append(_delivery(await self.sender.send(original.url, original.body, headers)))
-        return {"deliveries": sent}
+        return await self.sender.send(original.url, original.body, headers)
 
     def _unique(self, email: str | None, phone: str | None, own_id: int | None) -> None:
         """Shopify refuses an email or phone another customer already has."""

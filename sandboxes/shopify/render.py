@@ -274,7 +274,7 @@ def location(state: SandboxState, loc: DemoLocation) -> Obj:
             "zip": address.postal_code,
         },
         "localPickupSettingsV2": (
-            {"instructions": "Collect at the counter.", "pickupTime": "ONE_HOUR"}
+            {"instructions": "Collect at the counter.", "pickupTime": loc.pickup_time}
             if loc.pickup_enabled
             else None
         ),
@@ -328,6 +328,18 @@ def quantities(s: StockLevel, names: list[str]) -> list[Obj]:
         }
         for name in names
     ]
+
+
+#: The demo shop's id (one shop per sandbox).
+SHOP_ID = 1
+
+
+def shop(state: SandboxState) -> Obj:
+    return {
+        "__typename": "Shop",
+        "id": gid("Shop", SHOP_ID),
+        "currencyCode": state.world.currency,
+    }
 
 
 def product_variant(state: SandboxState, v: DemoVariant) -> Obj:

@@ -385,6 +385,10 @@ def q_product_variants(_: Any, info: Any, **args: Any) -> Obj:
     return connection(found, lambda v: render.product_variant(state, v), key, args, "variants")
 
 
+def q_shop(_: Any, info: Any) -> Obj:
+    return render.shop(_ctx(info))
+
+
 # --- object fields with arguments --------------------------------------------------------------
 
 
@@ -489,6 +493,7 @@ _FIELD_RESOLVERS: dict[tuple[str, str], Callable[..., Any]] = {
     ("QueryRoot", "locations"): q_locations,
     ("QueryRoot", "inventoryItems"): q_inventory_items,
     ("QueryRoot", "productVariants"): q_product_variants,
+    ("QueryRoot", "shop"): q_shop,
     ("Customer", "orders"): customer_orders,
     ("Customer", "addressesV2"): customer_addresses,
     ("Order", "lineItems"): order_line_items,

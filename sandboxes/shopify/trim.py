@@ -48,7 +48,7 @@ KEEP: dict[str, tuple[str, ...]] = {
     "QueryRoot": (
         "customer", "customerByIdentifier", "customers", "inventoryItem", "inventoryItems",
         "inventoryLevel", "location", "locations", "node", "nodes", "order", "orders",
-        "productVariant", "productVariants",
+        "productVariant", "productVariants", "shop",
     ),
     "Node": ("id",),
     "LegacyInteroperability": ("legacyResourceId",),
@@ -120,6 +120,7 @@ KEEP: dict[str, tuple[str, ...]] = {
     ),
     "ProductVariantConnection": ("edges", "nodes", "pageInfo"),
     "ProductVariantEdge": ("cursor", "node"),
+    "Shop": ("currencyCode", "id"),
 }  # fmt: skip
 
 HEADER = """\

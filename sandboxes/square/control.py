@@ -8,7 +8,8 @@ curl in the demo) sees the effect at the gateway as soon as the control call ret
   source "Square Point of Sale", takes the units off ``IN_STOCK`` and sends ``order.updated``
   (Square sends no ``order.created`` for POS orders) and ``inventory.count.updated``.
 - ``POST /_sandbox/inventory``: a stock count (absolute ``quantity`` or a ``delta``) ->
-  ``inventory.count.updated``.
+  ``inventory.count.updated``; ``duplicates``, ``out_of_order`` (with ``then``) and
+  ``webhook: false`` as in :mod:`sandboxes.base.stock_faults`.
 - ``POST /_sandbox/refund``: a refund, itemized (``lines``) or amount-only, optionally
   restocking -> ``refund.created``, ``order.updated`` (and ``inventory.count.updated``).
 - ``POST /_sandbox/customers``, ``POST|DELETE /_sandbox/customers/{id}`` ->
@@ -32,6 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandboxes.base.stock_faults import stock_delivery
 from sandboxes.demo.builder import SQUARE_SOURCE_NAME, tax_rate
 from sandboxes.demo.world import (
     CENT,
@@ -235,7 +237,8 @@ async def sale(request: web.Request) -> web.Response:
 
 
 async def set_inventory(request: web.Request) -> web.Response:
-    """A physical count or adjustment of one variation at one store."""
+    """A physical count or adjustment of one variation at one store, with the delivery
+    faults of :mod:`sandboxes.base.stock_faults` (duplicates, out of order, no webhook)."""
     sandbox = request.app[SANDBOX]
     world = sandbox.world
     body = await _json(request)
@@ -244,23 +247,36 @@ async def set_inventory(request: web.Request) -> web.Response:
     level = world.stock_level(variant.sku, store.code)
     if level is None:
         raise ControlError(404, f"{variant.sku} is not stocked at {store.code}")
+    try:
+        options = stock_delivery(body)
+    except ValueError as exc:
+        raise ControlError(400, str(exc)) from None
     if "quantity" in body:
         delta = int(body["quantity"]) - level.available
     elif "delta" in body:
         delta = int(body["delta"])
     else:
         raise ControlError(400, "give quantity (absolute) or delta")
+    changes: list[JSON] = []
     try:
         world.adjust_stock(variant.sku, store.code, delta, sandbox.now())
+        changes.append(_count_data(sandbox, [(variant, store)]))
+        if options.out_of_order:
+            second = options.second_delta(level.available, "quantity")
+            world.adjust_stock(variant.sku, store.code, second, sandbox.now())
+            changes.append(_count_data(sandbox, [(variant, store)]))
     except ValueError as exc:
         raise ControlError(409, str(exc)) from None
-    sent = await sandbox.emit(
-        "inventory.count.updated",
-        _count_data(sandbox, [(variant, store)]),
-        deliver=bool(body.get("deliver", True)),
-    )
+    sent: list[SentEvent] = []
+    if options.webhook:
+        deliver_now = bool(body.get("deliver", True))
+        for data in reversed(changes) if options.out_of_order else changes:
+            event = await sandbox.emit("inventory.count.updated", data, deliver=deliver_now)
+            for _ in range(options.duplicates if deliver_now else 0):
+                await sandbox.deliver(event.event_id)
+            sent.append(event)
     count = _count_data(sandbox, [(variant, store)])["object"]["inventory_counts"][0]
-    return web.json_response({"count": count, "events": _events([sent])})
+    return web.json_response({"count": count, "events": _events(sent)})
 
 
 async def refund(request: web.Request) -> web.Response:

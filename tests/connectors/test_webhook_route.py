@@ -28,7 +28,7 @@ from gateway.store.memory import MemoryInventory, MemoryWebhooks
 from gateway.webhooks import CLAIM_LEASE, WebhookRoute
 from resolvers.context import Services
 from resolvers.events import EventBus
-from resolvers.model import StockLevel
+from resolvers.model import StockChange, StockLevel
 from resolvers.store import DeadLetter, ReceiptClaim, StoreError
 from resolvers.webhook_events import WebhookDispatcher
 from sandboxes.base.webhooks import sign_shopify
@@ -88,9 +88,11 @@ class FlakyInventory(MemoryInventory):
         super().__init__()
         self._check = check
 
-    async def apply_stock_level(self, level: StockLevel) -> bool:
+    async def apply_stock_level(
+        self, level: StockLevel, *, cause: str = "webhook"
+    ) -> StockChange | None:
         self._check("stock")
-        return await super().apply_stock_level(level)
+        return await super().apply_stock_level(level, cause=cause)
 
 
 @dataclass

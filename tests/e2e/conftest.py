@@ -64,6 +64,7 @@ async def boot(
         app = create_app(settings_)
         async with serve(app, sock) as base, aiohttp.ClientSession() as http:
             await app.state.seeded.wait()
+            await app.state.catalog_ready.wait()
             yield Demo(url=base, app=app, stack=stack, http=http)
 
 

@@ -17,7 +17,6 @@ import pytest
 import pytest_asyncio
 
 from connectors.shopify.ids import location_id
-from connectors.square.locations import LocationMap
 from gateway.auth import Authenticator
 from gateway.demo import STORE_STAFF_TOKEN, store_staff_grant
 from gateway.settings import TokenGrant
@@ -45,14 +44,10 @@ FIELDS = {
 
 
 def store_ids(world: DemoWorld) -> dict[str, list[str]]:
-    """Each store's unified location ids (its Shopify location and, if it runs Square, its
-    Square location), as a retailer would bind a store's staff token."""
-    square = LocationMap()
-    return {
-        loc.code: [location_id(loc.shopify_location_id)]
-        + ([square.unified(loc.square_location_id)] if loc.square_location_id else [])
-        for loc in world.locations
-    }
+    """Each store's unified location id, as a retailer would bind a store's staff token: its
+    Shopify location's (the demo maps a store's Square location onto it, so a store that
+    runs both is one location)."""
+    return {loc.code: [location_id(loc.shopify_location_id)] for loc in world.locations}
 
 
 def tokens(world: DemoWorld) -> dict[str, TokenGrant]:

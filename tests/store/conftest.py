@@ -11,6 +11,7 @@ from typing import TypeVar
 import pytest
 
 from gateway.store.memory import (
+    MemoryCatalog,
     MemoryCheckpoints,
     MemoryIdentities,
     MemoryInventory,
@@ -21,6 +22,7 @@ from gateway.store.memory import (
 )
 from gateway.store.mongo import (
     MongoBackend,
+    MongoCatalog,
     MongoCheckpoints,
     MongoIdentities,
     MongoInventory,
@@ -31,6 +33,7 @@ from gateway.store.mongo import (
 )
 from gateway.store.mongo.base import MongoPort
 from resolvers.store import (
+    CatalogStore,
     CheckpointStore,
     IdentityStore,
     InventoryStore,
@@ -67,6 +70,13 @@ async def inventory(mongo_backend: MongoBackend | None) -> InventoryStore:
     if mongo_backend is None:
         return MemoryInventory()
     return await prepared(MongoInventory(mongo_backend))
+
+
+@pytest.fixture
+async def catalog(mongo_backend: MongoBackend | None) -> CatalogStore:
+    if mongo_backend is None:
+        return MemoryCatalog()
+    return await prepared(MongoCatalog(mongo_backend))
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ def ports() -> list[str]:
 
 def test_the_composite_has_one_port_per_aggregate() -> None:
     assert ports() == [
+        "catalog",
         "checkpoints",
         "identities",
         "inventory",

@@ -18,6 +18,7 @@ from pymongo.errors import PyMongoError
 from connectors.records import Source
 from gateway.store import MongoStore, MongoTimeouts, open_store
 from gateway.store.mongo import (
+    MongoCatalog,
     MongoCheckpoints,
     MongoIdentities,
     MongoInventory,
@@ -29,6 +30,8 @@ from gateway.store.mongo import (
 )
 from resolvers.model import ProfileDoc
 from resolvers.store import (
+    CatalogEntry,
+    CatalogStore,
     CheckpointStore,
     IdentityStore,
     InventoryStore,
@@ -99,6 +102,7 @@ PORTS: dict[str, tuple[type, type]] = {
     "profiles": (ProfileStore, MongoProfiles),
     "identities": (IdentityStore, MongoIdentities),
     "inventory": (InventoryStore, MongoInventory),
+    "catalog": (CatalogStore, MongoCatalog),
     "ledger": (LedgerStore, MongoLedger),
     "webhooks": (WebhookStore, MongoWebhooks),
     "checkpoints": (CheckpointStore, MongoCheckpoints),
@@ -171,6 +175,10 @@ def _calls(store: MongoStore) -> dict[str, Callable[[], Awaitable[object]]]:
         "create_hold": lambda: store.inventory.create_hold(hold("h1")),
         "complete_hold": lambda: store.inventory.complete_hold("h1", at=T0),
         "changes_since": lambda: store.inventory.changes_since(0),
+        "search_entries": lambda: store.catalog.search_entries("tee"),
+        "put_entries": lambda: store.catalog.put_entries(
+            [CatalogEntry(sku="TEE-1", title="Tee", seen_at=T0)]
+        ),
         "apply_ledger_entry": lambda: store.ledger.apply_ledger_entry(entry("earn:1", 10)),
         "get_checkpoint": lambda: store.checkpoints.get_checkpoint("sync"),
         "take_lease": lambda: store.leases.take_lease("sync", "a", now=T0, ttl=timedelta(1)),

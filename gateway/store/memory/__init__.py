@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from gateway.store.memory.catalog import MemoryCatalog
 from gateway.store.memory.checkpoints import MemoryCheckpoints
 from gateway.store.memory.identities import MemoryIdentities
 from gateway.store.memory.inventory import MemoryInventory
@@ -34,6 +35,7 @@ from gateway.store.memory.webhooks import MemoryWebhooks
 from gateway.store.retention import DEFAULT_DEAD_LETTER_RETENTION, DEFAULT_RECEIPT_RETENTION
 
 __all__ = [
+    "MemoryCatalog",
     "MemoryCheckpoints",
     "MemoryIdentities",
     "MemoryInventory",
@@ -60,6 +62,7 @@ class MemoryStore:
         self.profiles = MemoryProfiles()
         self.identities = MemoryIdentities()
         self.inventory = MemoryInventory()
+        self.catalog = MemoryCatalog()
         self.ledger = MemoryLedger()
         self.webhooks = MemoryWebhooks(
             receipt_retention=receipt_retention, dead_letter_retention=dead_letter_retention

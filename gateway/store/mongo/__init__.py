@@ -1,6 +1,6 @@
 """The production :class:`~resolvers.store.Store`, on MongoDB through PyMongo's async API.
 
-One module per port (:mod:`.profiles`, :mod:`.identities`, :mod:`.inventory`,
+One module per port (:mod:`.profiles`, :mod:`.identities`, :mod:`.inventory`, :mod:`.catalog`,
 :mod:`.ledger`, :mod:`.webhooks`, :mod:`.checkpoints`, :mod:`.leases`), each with the
 indexes its invariants rely on, over one shared client (:mod:`.base`). Every invariant is
 guarded by the server, never by a read in this process followed by a write; where two
@@ -30,6 +30,7 @@ from gateway.store.mongo.base import (
     client_options,
     mapped,
 )
+from gateway.store.mongo.catalog import MongoCatalog
 from gateway.store.mongo.checkpoints import MongoCheckpoints
 from gateway.store.mongo.identities import MongoIdentities
 from gateway.store.mongo.inventory import MongoInventory
@@ -46,6 +47,7 @@ from gateway.store.retention import (
 __all__ = [
     "INIT_TIMEOUT",
     "MongoBackend",
+    "MongoCatalog",
     "MongoCheckpoints",
     "MongoIdentities",
     "MongoInventory",
@@ -90,6 +92,7 @@ class MongoStore:
         self.profiles = MongoProfiles(self._backend)
         self.identities = MongoIdentities(self._backend)
         self.inventory = MongoInventory(self._backend, hold_retention=hold_retention)
+        self.catalog = MongoCatalog(self._backend)
         self.ledger = MongoLedger(self._backend)
         self.webhooks = MongoWebhooks(
             self._backend,
@@ -110,6 +113,7 @@ class MongoStore:
             self.profiles,
             self.identities,
             self.inventory,
+            self.catalog,
             self.ledger,
             self.webhooks,
             self.checkpoints,

@@ -13,6 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from connectors.capabilities import (
+    CatalogSource,
     Connector,
     CustomerSource,
     InventorySource,
@@ -247,6 +248,41 @@ async def test_locations_are_mapped_with_unified_ids(
         assert record.address.city == source.address.city
         assert record.phone == source.phone
     assert any(r.kind is LocationKind.WAREHOUSE for r in locations.values())
+
+
+async def test_pickup_lead_time_is_read_from_pickup_time(
+    world: DemoWorld, start_shop: StartShop, make_connector: MakeConnector
+) -> None:
+    shop = await start_shop(world, **SHARED)
+    connector = await make_connector(shop)
+    minutes = {"ONE_HOUR": 60, "TWO_HOURS": 120, "FOUR_HOURS": 240}
+    locations = {loc.id: loc for loc in await connector.list_locations()}
+    for source in world.locations:
+        record = locations[f"shopify:{source.shopify_location_id}"]
+        expected = minutes[source.pickup_time] if source.pickup_enabled else None
+        assert record.pickup_lead_time_minutes == expected, source.code
+
+
+async def test_catalog_variants_carry_sku_title_price_and_both_ids(
+    world: DemoWorld, start_shop: StartShop, make_connector: MakeConnector
+) -> None:
+    shop = await start_shop(world, **FAST, **SHARED)
+    counter = RequestCounter()
+    connector = await make_connector(shop, counter=counter)
+    assert isinstance(connector, CatalogSource)
+    pages = [page async for page in connector.list_variants()]
+    found = {v.sku: v for page in pages for v in page}
+    assert len(found) == len(world.variants)
+    # As many variants a page as the cost limit allows: one call for the demo catalogue.
+    assert counter.count("shopify", "catalog") == math.ceil(len(world.variants) / 250)
+    for source in world.variants:
+        got = found[source.sku]
+        assert got.title == f"{source.product_title} - {source.title}"
+        assert (got.price, got.currency) == (source.price, world.currency)
+        assert got.refs == {
+            "variant": gid("ProductVariant", source.shopify_variant_id),
+            "inventory_item": gid("InventoryItem", source.shopify_inventory_item_id),
+        }
 
 
 async def test_inventory_for_every_sku_across_all_locations_in_few_calls(

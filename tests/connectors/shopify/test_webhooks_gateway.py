@@ -139,7 +139,7 @@ async def test_forged_missing_and_tampered_signatures_get_401_and_change_nothing
     status, answer = await gateway.post(body, good)
     assert (status, answer["applied"]) == (200, 1)
     (level,) = await gateway.stock(SKU, bos(gateway.world))
-    assert level.quantities == {"available": 999}
+    assert level.quantities == {"available": 999, "safety_stock": 0}
 
 
 async def test_a_delivery_repeated_three_times_has_one_effect(gateway: Gateway) -> None:
@@ -155,7 +155,7 @@ async def test_a_delivery_repeated_three_times_has_one_effect(gateway: Gateway) 
     assert len(seen) == 1
     assert answers == [(1, 0), (0, 1), (0, 1)]
     (level,) = await gateway.stock(SKU, bos(gateway.world))
-    assert level.quantities == {"available": 7}
+    assert level.quantities == {"available": 7, "safety_stock": 0}
 
 
 async def test_an_older_inventory_update_arriving_later_does_not_overwrite_the_newer(
@@ -170,7 +170,7 @@ async def test_an_older_inventory_update_arriving_later_does_not_overwrite_the_n
     assert (await gateway.post(newer, signed(newer, "evt-newer")))[0] == 200
     assert (await gateway.post(older, signed(older, "evt-older")))[0] == 200
     (level,) = await gateway.stock(SKU, bos(gateway.world))
-    assert level.quantities == {"available": 5}
+    assert level.quantities == {"available": 5, "safety_stock": 0}
     assert level.updated_at == newer_at
 
 
@@ -203,7 +203,9 @@ async def test_an_in_store_sale_in_the_sandbox_reaches_the_gateway_once(gateway:
     assert order_event.order.location_id == bos(gateway.world)
     assert order_event.order.channel.value == "in_store"
     (level,) = await gateway.stock(SKU, bos(gateway.world))
-    assert level.quantities == {"available": before.available - 2}
+    # The order re-read the whole level (every quantity name); the webhook agreed.
+    assert level.quantities == {**before.quantities(), "available": before.available - 2,
+                                "on_hand": before.on_hand - 2, "safety_stock": 0}  # fmt: skip
 
 
 # --- replays under another topic or event id; bodies that can never be applied -------------

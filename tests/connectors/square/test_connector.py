@@ -245,6 +245,23 @@ async def test_locations_with_address_coordinates_and_mapping(square: SquareEnv)
     assert mapped.source is Source("square")
 
 
+async def test_catalog_variants_from_items_with_their_variations(square: SquareEnv) -> None:
+    world = square.world
+    pages = [page async for page in square.connector.list_variants()]
+    found = {v.sku: v for page in pages for v in page}
+    assert len(found) == len(world.variants)
+    assert square.calls("catalog.search") == 1  # every item of the demo on one page
+    for source in world.variants:
+        got = found[source.sku]
+        assert got.title == f"{source.product_title} - {source.title}"
+        assert (got.price, got.currency) == (source.price, world.currency)
+        assert got.refs == {"variation": source.square_variation_id}
+    # What it read also fills the connector's own SKU cache.
+    assert square.connector.catalog.sku_of(world.variants[0].square_variation_id) == (
+        world.variants[0].sku
+    )
+
+
 async def test_inventory_levels_for_many_skus_in_two_calls(square: SquareEnv) -> None:
     world = square.world
     skus = [v.sku for v in world.variants]

@@ -78,7 +78,17 @@ class Subscription:
         self._ready.set()
 
     def pending(self) -> int:
+        """Items waiting, the resync marker included."""
         return len(self._items) + (1 if self._resync else 0)
+
+    def qsize(self) -> int:
+        return self.pending()
+
+    @property
+    def queue(self) -> Subscription:
+        """The subscription itself: it reads like the ``asyncio.Queue`` it used to expose
+        (``get``, ``get_nowait``, ``qsize``, ``empty``), so callers of that keep working."""
+        return self
 
     def empty(self) -> bool:
         return self.pending() == 0

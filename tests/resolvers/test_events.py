@@ -108,3 +108,13 @@ async def test_waiting_for_subscribers_ends_when_they_have_joined() -> None:
         assert not waiting.done()
         async with bus.subscribe("t"):
             await asyncio.wait_for(waiting, 5)
+
+
+async def test_a_subscription_still_reads_like_the_queue_it_used_to_expose() -> None:
+    bus = EventBus(queue_size=2)
+    async with bus.subscribe("t") as sub:
+        for n in range(3):
+            bus.publish("t", n)
+        assert sub.queue.qsize() == 2  # the marker, and the event that overflowed
+        assert [sub.queue.get_nowait() for _ in range(sub.queue.qsize())] == [RESYNC, 2]
+        assert sub.queue.empty()

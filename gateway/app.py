@@ -73,6 +73,8 @@ def create_app(
         )
         await services.connectors.start()
         catalog = asyncio.create_task(refresh_when_ready(services, store_ready, catalog_ready))
+        if runtime.stock_feed is not None:
+            runtime.stock_feed.start()
         sync_on_start = settings.sync_on_start
         if sync_on_start is None:
             sync_on_start = settings.demo_mode and len(services.connectors) > 0
@@ -88,6 +90,8 @@ def create_app(
             await stock_scheduler.stop()
             catalog.cancel()
             await runtime.sweeper.stop()
+            if runtime.stock_feed is not None:
+                await runtime.stock_feed.stop()
             if store_retry is not None and not store_retry.done():
                 store_retry.cancel()
             await services.customers.wait_idle()
@@ -133,6 +137,8 @@ def create_app(
     app.state.stock_scheduler = stock_scheduler
     #: Expires and settles pickup holds (``trigger()`` / ``next_pass()`` in tests).
     app.state.hold_sweeper = runtime.sweeper
+    #: The stock journal's change-stream relay (``None`` on the in-process bus).
+    app.state.stock_feed = runtime.stock_feed
     #: Set once the store is initialised (at start-up, or later if it was unreachable then).
     app.state.store_ready = store_ready
     #: Set once the start-up catalog refresh has finished (see gateway.catalog).

@@ -22,6 +22,15 @@ class Example:
     query: str
     variables: str | None = None
 
+    @property
+    def is_subscription(self) -> bool:
+        """A subscription runs over the WebSocket only (GraphiQL uses it for these)."""
+        for line in self.query.splitlines():
+            text = line.strip()
+            if text and not text.startswith("#"):
+                return text.startswith("subscription")
+        return False
+
 
 def load_examples(directory: Path = QUERIES_DIR) -> list[Example]:
     examples = []

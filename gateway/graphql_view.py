@@ -192,6 +192,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         html = self.graphql_ide_html
+        # GraphiQL sends its headers editor over HTTP only; a subscription (WebSocket) gets
+        # them as the connection_init payload instead, read when the socket opens.
+        html = html.replace("<body>", "<body>\n" + _WS_PARAMS_SCRIPT, 1)
+        html = html.replace(
+            "        subscriptionUrl,\n",
+            "        subscriptionUrl,\n        wsConnectionParams: omnigateConnectionParams,\n",
+            1,
+        )
         tabs = [
             {
                 "query": ex.query,
@@ -221,6 +229,25 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 1,
             )
         return HTMLResponse(html)
+
+
+#: The headers editor's Authorization and customer token, as a ``connection_init`` payload.
+_WS_PARAMS_SCRIPT = """<script>
+function omnigateConnectionParams() {
+  try {
+    const headers = JSON.parse(localStorage.getItem("graphiql:headers") || "{}");
+    const params = {};
+    for (const [name, value] of Object.entries(headers)) {
+      const key = name.toLowerCase();
+      if (key === "authorization") params.Authorization = value;
+      if (key === "x-customer-token") params["X-Customer-Token"] = value;
+    }
+    return params;
+  } catch (error) {
+    return {};
+  }
+}
+</script>"""
 
 
 def _rejection(error: InvalidToken) -> dict[str, object]:

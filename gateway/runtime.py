@@ -29,7 +29,8 @@ from gateway.hold_sweeper import HoldSweeper
 from gateway.scheduler import SyncScheduler
 from gateway.settings import Settings
 from gateway.stock_scheduler import StockScheduler
-from gateway.store import MongoTimeouts, open_store
+from gateway.store import MongoStore, MongoTimeouts, open_store
+from gateway.store.mongo.stock_feed import StockFeed
 from gateway.webhooks import WebhookRoute
 from resolvers.context import ResolverConfig, Services
 from resolvers.customers.admin import ProfileAdmin
@@ -180,7 +181,7 @@ def build_services(
     return compose_services(
         open_settings_store(settings),
         build_connectors(settings, counter or RequestCounter()),
-        EventBus(),
+        EventBus(queue_size=settings.stock_subscriber_queue),
         resolver_config(settings),
         version=version,
         demo_mode=settings.demo_mode,
@@ -222,6 +223,9 @@ class Runtime:
     stock_scheduler: StockScheduler
     #: Expires due pickup holds and settles timed-out completed ones.
     sweeper: HoldSweeper
+    #: Relays every replica's stock changes onto this one's bus (``OMNIGATE_STOCK_BUS``
+    #: resolving to ``mongo``); ``None`` on the in-process bus.
+    stock_feed: StockFeed | None = None
 
 
 def build_runtime(settings: Settings, *, version: str, services: Services | None = None) -> Runtime:
@@ -279,4 +283,14 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             interval=settings.hold_sweep_interval_seconds,
             settle_timeout=timedelta(minutes=settings.hold_settle_timeout_minutes),
         ),
+        stock_feed=build_stock_feed(settings, services),
     )
+
+
+def build_stock_feed(settings: Settings, services: Services) -> StockFeed | None:
+    """The change-stream relay, when the stock bus is MongoDB's (see docs/subscriptions.md).
+    A store handed in by a test that is not MongoDB keeps the in-process bus."""
+    store = services.store
+    if settings.stock_bus_kind != "mongo" or not isinstance(store, MongoStore):
+        return None
+    return StockFeed(store.database, services.events, store.inventory)

@@ -182,6 +182,20 @@ class Settings(BaseSettings):
         "(they hold personal data; see docs/runbooks.md).",
     )
 
+    # --- live stock (stockChanged) -------------------------------------------------------------
+    stock_bus: Literal["auto", "local", "mongo"] = Field(
+        "auto",
+        description="Where `stockChanged` subscribers hear of changes: `local` (this process's "
+        "writes only), `mongo` (a change stream on the stock journal: every replica's writes), "
+        "`auto` (`mongo` with `MONGODB_URI`, else `local`).",
+    )
+    stock_subscriber_queue: int = Field(
+        256,
+        ge=1,
+        description="Stock changes one subscriber may have waiting; a subscriber further behind "
+        "gets a resync marker instead.",
+    )
+
     # --- deadlines ----------------------------------------------------------------------------
     query_deadline_seconds: float = Field(
         5.0,
@@ -382,12 +396,25 @@ class Settings(BaseSettings):
             return configured
         return "" if self.production else DEMO_CUSTOMER_TOKEN_SECRET
 
+    @property
+    def stock_bus_kind(self) -> Literal["local", "mongo"]:
+        """The bus ``stock_bus`` resolves to: ``auto`` follows the store."""
+        if self.stock_bus == "auto":
+            return "mongo" if self.mongodb_uri is not None else "local"
+        return self.stock_bus
+
     def startup_problems(self) -> list[str]:
         """Why these settings must not serve, each naming the setting to change. In
         production: no customer-token secret, the demo secret, one too short for its
         algorithm, demo mode, or a demo token. Anywhere: a router token that is also in
-        ``OMNIGATE_TOKENS``, a default hold ttl outside its bounds."""
+        ``OMNIGATE_TOKENS``, a default hold ttl outside its bounds, a change-stream stock bus
+        without MongoDB."""
         problems = []
+        if self.stock_bus == "mongo" and self.mongodb_uri is None:
+            problems.append(
+                "OMNIGATE_STOCK_BUS is `mongo` but MONGODB_URI is not set: the change-stream "
+                "bus needs MongoDB (use `auto` or `local` on the in-memory store)."
+            )
         router = self.router_token.get_secret_value() if self.router_token else ""
         if router and router in self.tokens:
             problems.append(

@@ -38,6 +38,7 @@ from schema.operation_log import OperationLog
 from schema.partial import PartialErrors
 from schema.sources import declare_sources
 from schema.stock_queries import StockQuery
+from schema.subscriptions import Subscription
 from schema.viewer import ViewerQuery
 
 Query = merge_types(
@@ -94,7 +95,9 @@ def build_schema(limits: Limits | None = None) -> OmnigateSchema:
     query = Query
     if limits.sdl_needs_token:
         query = merge_types("Query", (GuardedServiceQuery, Query))
-    return OmnigateSchema(query=query, mutation=Mutation, extensions=extensions)
+    return OmnigateSchema(
+        query=query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )
 
 
 def export_sdl() -> str:

@@ -141,6 +141,10 @@ async def test_get_queries_and_graphiql(gateway_url: str, http: aiohttp.ClientSe
     assert "OMNIGATE_TABS" in html
     assert "demo-staff" in html
     assert "query CounterLookup" in html
+    assert "subscription LiveStock" in html
+    # Subscriptions (WebSocket) carry the headers editor's token in connection_init.
+    assert "wsConnectionParams: omnigateConnectionParams" in html
+    assert "function omnigateConnectionParams" in html
 
 
 async def test_probes(gateway_url: str, http: aiohttp.ClientSession) -> None:

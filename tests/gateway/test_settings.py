@@ -58,3 +58,26 @@ def test_scheduled_sync_runs_every_five_minutes_every_thirty_seconds_in_the_demo
     assert make_settings(demo=True, sync_interval_seconds=0).sync_interval == 0.0
     with pytest.raises(ValueError, match="greater than or equal"):
         make_settings(sync_interval_seconds=-1)
+
+
+def test_the_stock_bus_follows_the_store_unless_set() -> None:
+    assert make_settings().stock_bus_kind == "local"
+    mongo = make_settings(mongodb_uri="mongodb://db.example:27017")
+    assert mongo.stock_bus_kind == "mongo"
+    assert make_settings(mongodb_uri="mongodb://db", stock_bus="local").stock_bus_kind == "local"
+    assert not mongo.startup_problems()
+
+
+def test_a_change_stream_bus_without_mongodb_is_refused_at_start_up() -> None:
+    problems = make_settings(stock_bus="mongo").startup_problems()
+    assert any("OMNIGATE_STOCK_BUS" in p and "MONGODB_URI" in p for p in problems)
+
+
+def test_the_in_memory_app_has_no_stock_feed_and_publishes_locally() -> None:
+    from gateway.app import create_app
+    from resolvers.stock.changes import STOCK_TOPIC
+
+    app = create_app(make_settings(stock_subscriber_queue=7))
+    assert app.state.stock_feed is None
+    assert not app.state.services.events.is_fed(STOCK_TOPIC)
+    assert app.state.services.events.queue_size == 7

@@ -36,8 +36,8 @@ async def test_a_webhook_level_is_published_as_stored() -> None:
     async with services.events.subscribe(STOCK_TOPIC) as changes:
         await dispatcher.handle(event(4, T0 + timedelta(minutes=1), "e-new"))
         await dispatcher.handle(event(9, T0 - timedelta(minutes=1), "e-old"))  # older: ignored
-        first = changes.queue.get_nowait()
-        assert changes.queue.empty()
+        first = changes.get_nowait()
+        assert changes.empty()
 
     assert isinstance(first, StockChange)
     assert first.cause == "webhook"

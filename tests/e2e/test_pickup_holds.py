@@ -19,8 +19,10 @@ from gateway.examples import load_examples
 from gateway.settings import TokenGrant
 from resolvers.model import StockLevel
 from resolvers.stock.levels import store_level
+from resolvers.stock.live import encode_cursor
 from sandboxes.demo import DemoWorld, generate
 from tests.e2e.conftest import PEOPLE, Demo, boot
+from tests.e2e.ws import connect
 from tests.support import codes
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -254,3 +256,41 @@ async def test_customer_pickup_holds_lists_the_customers_own(stack: Demo) -> Non
         headers=signed_in,
     )
     assert released["data"]["releasePickupHold"] == {"status": "RELEASED", "stock": {"held": 0}}
+
+
+LIVE = """
+subscription Live($skus: [String!]!, $since: String) {
+  stockChanged(skus: $skus, since: $since) { cause level { locationId available held } }
+}
+"""
+
+
+async def test_a_stock_subscriber_sees_every_move_of_a_hold(stack: Demo) -> None:
+    rows = [
+        row
+        for row in WORLD.stock
+        if WORLD.locations_by_code[row.location_code].square_location_id == SQUARE_ID
+    ]
+    sku = rows[1].sku  # not the first test's
+    seq = await stack.app.state.services.store.inventory.last_seq()
+    mutation = "mutation($id: ID!) { %s(id: $id) { status } }"
+    async with connect(stack.url, token="demo-storefront") as client:
+        live = await client.subscribe(LIVE, {"skus": [sku], "since": encode_cursor(seq)})
+        await square_count(stack, sku, 2)
+        first = (await hold(stack, "demo-storefront", sku=sku))["data"]["createPickupHold"]
+        released = {"id": first["id"]}
+        await stack.gql(mutation % "releasePickupHold", token="demo-storefront", variables=released)
+        second = (await hold(stack, "demo-storefront", sku=sku))["data"]["createPickupHold"]
+        picked = {"id": second["id"]}
+        await stack.gql(mutation % "completePickupHold", token="staff-here", variables=picked)
+        await square_count(stack, sku, 1)  # the sale rung up: settles the picked-up hold
+        seen = [await live.data("stockChanged") for _ in range(6)]
+    assert [(e["cause"], e["level"]["available"], e["level"]["held"]) for e in seen] == [
+        ("webhook", 2, 0),
+        ("hold", 2, 1),
+        ("release", 2, 0),
+        ("hold", 2, 1),
+        ("webhook", 1, 1),
+        ("settlement", 1, 0),
+    ]
+    assert {e["level"]["locationId"] for e in seen} == {PICKUP_STORE}

@@ -109,7 +109,7 @@ async def test_dead_letters_are_unique_per_body_and_expire(
     assert letters["received_at_ttl"]["expireAfterSeconds"] == 3 * 24 * 3600
 
 
-async def test_hold_documents_carry_a_late_purge_date(mongo: MongoStore) -> None:
+async def test_only_finished_holds_carry_a_purge_date(mongo: MongoStore) -> None:
     await mongo.inventory.apply_stock_level(level(available=3))
     created = await mongo.inventory.create_hold(hold("h1", key="cart-1"))
     unkeyed = await mongo.inventory.create_hold(hold("h2"))
@@ -117,7 +117,14 @@ async def test_hold_documents_carry_a_late_purge_date(mongo: MongoStore) -> None
     assert unkeyed is not None
     raw = await mongo.database["holds"].find_one({"_id": "h1"})
     assert raw is not None
-    assert raw["purge_at"] == created.hold.expires_at + timedelta(days=30)
+    # An unfinished hold is never purged: its units would stay in ``held`` for good.
+    assert "purge_at" not in raw
+    finished = await mongo.inventory.finish_hold("h1", HoldStatus.RELEASED)
+    assert finished is not None
+    assert finished.hold.finished_at is not None
+    raw = await mongo.database["holds"].find_one({"_id": "h1"})
+    assert raw is not None
+    assert raw["purge_at"] == finished.hold.finished_at + timedelta(days=30)
     # Holds without a key store no key field, so the unique partial index never sees them.
     assert "idempotency_key" not in (await mongo.database["holds"].find_one({"_id": "h2"}) or {})
     assert await mongo.inventory.create_hold(hold("h3")) is not None  # a second unkeyed is fine

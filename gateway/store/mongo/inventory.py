@@ -7,7 +7,9 @@ stock write journalled in the same transaction (:mod:`.stock_journal`).
   the hold's own document (and with its release when it finishes).
 * every write to a stock document ``$inc``s its ``version``.
 
-A late TTL backstop (``purge_at``) keeps finished holds from growing the collection forever.
+A TTL index on ``purge_at``, set only when a hold finishes (``finish_hold``), keeps finished
+holds from growing the collection forever; an unfinished hold has none, so the TTL monitor
+can never delete a hold whose units are still in ``held``.
 """
 
 from __future__ import annotations
@@ -298,7 +300,6 @@ class MongoInventory(HoldQueries):
             "created_at": stored.created_at,
             "expires_at": stored.expires_at,
             "customer_id": stored.customer_id,
-            "purge_at": stored.expires_at + self._hold_retention,
         }
         if stored.idempotency_key is not None:
             document["idempotency_key"] = stored.idempotency_key
@@ -319,11 +320,15 @@ class MongoInventory(HoldQueries):
         """Only the caller whose conditional status change matched returns the units, in the
         same transaction, so they come back exactly once however many callers race."""
         required = finishes_from(status)
+        now = utc_now()
+        purge_at = now + self._hold_retention
 
         async def in_transaction(session: AsyncClientSession) -> HoldWrite | None:
             raw = await self._holds.find_one_and_update(
                 {"_id": hold_id, "status": required.value},
-                {"$set": {"status": status.value, "finished_at": utc_now()}},
+                # Only a finished hold may be purged: a TTL deletion of an unfinished one
+                # would strand its units in ``held`` for good.
+                {"$set": {"status": status.value, "finished_at": now, "purge_at": purge_at}},
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
@@ -44,14 +44,39 @@ class Resync:
 RESYNC: Final = Resync()
 
 
-class Subscription:
-    """One subscriber's bounded queue. Iterate it, or ``await get()``."""
+#: Positions a positioned subscription remembers above its contiguous mark before it gives
+#: up knowing which it saw (then it answers "not all seen", and its reader re-reads).
+MAX_AHEAD: Final = 4096
 
-    def __init__(self, size: int) -> None:
+
+class Subscription:
+    """One subscriber's bounded queue. Iterate it, or ``await get()``.
+
+    With ``accepts``, only events it accepts take room in the queue: a subscriber of two SKUs
+    is not pushed into a resync by a burst of changes to other SKUs. With ``position`` (an
+    event's place in a total order, such as the stock journal's ``seq``) it also remembers
+    which positions it passed over, and its reader tells it (:meth:`watch_from`) which it has
+    delivered, so a real gap (:meth:`seen_all_between` is false: re-read it) is told apart
+    from events it simply did not want.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        *,
+        accepts: Callable[[Any], bool] | None = None,
+        position: Callable[[Any], int | None] | None = None,
+    ) -> None:
         if size < 1:
             raise ValueError("a subscriber's queue needs room for one event at least")
         self._items: deque[Any] = deque()
         self._size = size
+        self._accepts = accepts
+        self._position = position
+        #: Every position up to this one is handled (``None`` until :meth:`watch_from`).
+        self._seen: int | None = None
+        self._ahead: set[int] = set()
+        self._forgot = False
         self._ready = asyncio.Event()
         self._resync = False
         #: How many times this subscriber's queue overflowed (each cost it a resync).
@@ -62,6 +87,13 @@ class Subscription:
     def offer(self, event: Any) -> None:
         """Queue ``event`` without waiting; on a full queue, drop what is queued and owe the
         subscriber a resync marker instead."""
+        if self._accepts is not None and not self._accepts(event):
+            # Passed over: its position counts as handled. An accepted event's position
+            # counts once its reader has delivered it (``watch_from``), so one queued out
+            # of order still reads as a gap until then.
+            if self._position is not None and (at := self._position(event)) is not None:
+                self._saw(at)
+            return
         if len(self._items) >= self._size:
             self.dropped += len(self._items)
             self.overflows += 1
@@ -69,6 +101,32 @@ class Subscription:
             self._resync = True
         self._items.append(event)
         self._ready.set()
+
+    def _saw(self, at: int) -> None:
+        if self._seen is not None and at <= self._seen:
+            return
+        self._ahead.add(at)
+        if self._seen is not None:
+            while self._seen + 1 in self._ahead:
+                self._seen += 1
+                self._ahead.discard(self._seen)
+        if len(self._ahead) > MAX_AHEAD:
+            self._ahead.clear()
+            self._forgot = True
+
+    def watch_from(self, position: int) -> None:
+        """Positions up to ``position`` are handled (delivered or covered by a replay)."""
+        self._seen = max(position, self._seen or position)
+        self._ahead = {at for at in self._ahead if at > self._seen}
+        while self._seen + 1 in self._ahead:
+            self._seen += 1
+            self._ahead.discard(self._seen)
+
+    def seen_all_between(self, low: int, high: int) -> bool:
+        """Whether every position strictly between ``low`` and ``high`` is handled."""
+        if self._forgot or self._seen is None:
+            return False
+        return all(at <= self._seen or at in self._ahead for at in range(low + 1, high))
 
     def resync(self) -> None:
         """Owe the subscriber a resync marker (its feed lost events), dropping the queue."""
@@ -163,9 +221,14 @@ class EventBus:
 
     @asynccontextmanager
     async def subscribe(
-        self, topic: str, *, queue_size: int | None = None
+        self,
+        topic: str,
+        *,
+        queue_size: int | None = None,
+        accepts: Callable[[Any], bool] | None = None,
+        position: Callable[[Any], int | None] | None = None,
     ) -> AsyncIterator[Subscription]:
-        sub = Subscription(queue_size or self.queue_size)
+        sub = Subscription(queue_size or self.queue_size, accepts=accepts, position=position)
         self._subscribers[topic].add(sub)
         async with self._joined:
             self._joined.notify_all()

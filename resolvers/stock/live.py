@@ -150,13 +150,23 @@ async def stock_changes(
     wanted = StockFilter.of(skus, location_ids)
     since_seq = decode_cursor(since) if since is not None else None
     stream = _Stream(services.store, wanted)
-    async with services.events.subscribe(STOCK_TOPIC, queue_size=queue_size) as queue:
+    async with services.events.subscribe(
+        STOCK_TOPIC,
+        queue_size=queue_size,
+        # Only this subscriber's SKUs take room in its queue; the others' seqs are still
+        # noted, so a gap in what it was offered is told apart from changes it filtered out.
+        accepts=lambda item: not isinstance(item, StockChange) or wanted.matches(item),
+        position=lambda item: item.seq if isinstance(item, StockChange) else None,
+    ) as queue:
         if since_seq is None:
             stream.covered = await services.store.inventory.last_seq()
+            queue.watch_from(stream.covered)
         else:
             stream.covered = since_seq
+            queue.watch_from(since_seq)
             async for change in stream.replay():
                 yield LiveEvent(change.seq, change)
+            queue.watch_from(stream.covered)
         resynced = False
         if live is not None:
             live.set()
@@ -168,7 +178,7 @@ async def stock_changes(
                 continue
             if not isinstance(item, StockChange) or item.seq <= stream.covered:
                 continue
-            if item.seq > stream.covered + 1 and not resynced:
+            if not resynced and not queue.seen_all_between(stream.covered, item.seq):
                 try:
                     missed = await stream.fill(item.seq)
                 except StoreError as exc:
@@ -180,6 +190,7 @@ async def stock_changes(
                     yield LiveEvent(change.seq, change)
             resynced = False
             stream.covered = item.seq
+            queue.watch_from(item.seq)
             if wanted.matches(item):
                 yield LiveEvent(item.seq, item)
 

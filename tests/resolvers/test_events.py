@@ -118,3 +118,27 @@ async def test_a_subscription_still_reads_like_the_queue_it_used_to_expose() -> 
         assert sub.queue.qsize() == 2  # the marker, and the event that overflowed
         assert [sub.queue.get_nowait() for _ in range(sub.queue.qsize())] == [RESYNC, 2]
         assert sub.queue.empty()
+
+
+def test_a_filtered_subscription_knows_a_gap_from_what_it_passed_over() -> None:
+    from resolvers.events import Subscription
+
+    sub = Subscription(2, accepts=lambda n: n % 10 == 0, position=lambda n: n)
+    sub.watch_from(0)
+    for n in range(1, 10):
+        sub.offer(n)  # passed over, positions noted
+    sub.offer(10)
+    assert sub.qsize() == 1
+    assert sub.seen_all_between(0, 10)
+    sub.offer(12)  # 11 was never offered: a gap
+    assert sub.get_nowait() == 10
+    sub.watch_from(10)
+    assert not sub.seen_all_between(10, 12)
+    sub.offer(11)
+    assert sub.seen_all_between(10, 12)
+    # An accepted event still queued is not handled until its reader delivered it.
+    for n in range(13, 31):
+        sub.offer(n)
+    assert not sub.seen_all_between(12, 31)  # 20 and 30 wait in the queue
+    sub.watch_from(30)
+    assert sub.seen_all_between(12, 31)

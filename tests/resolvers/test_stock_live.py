@@ -304,3 +304,35 @@ async def test_a_journal_outage_fails_a_resume_and_costs_a_live_subscriber_a_res
     assert got[0].resync
     assert decode_cursor(got[0].cursor) == first.seq
     assert got[1].seq == after.seq
+
+
+async def test_a_burst_of_other_skus_takes_no_room_and_costs_no_journal_read(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warmup or reconciliation writes thousands of levels at once: a subscriber of one SKU
+    must neither overflow into a resync for changes it did not ask for, nor re-read the
+    journal for the seqs they took."""
+    clock = Minute()
+    live = asyncio.Event()
+    stream = stock_changes(services, ["A"], queue_size=4, live=live)
+    first = asyncio.create_task(anext(stream))
+    async with asyncio.timeout(WAIT):
+        await live.wait()
+    inventory = services.store.inventory
+    reads = 0
+    real = inventory.changes_since
+
+    async def counted(*args: Any, **kwargs: Any) -> list[StockChange]:
+        nonlocal reads
+        reads += 1
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(inventory, "changes_since", counted)
+    for n in range(40):  # ten times the queue
+        await write(services, clock, "OTHER", n)
+    wanted = await write(services, clock, "A", 7)
+    event = await asyncio.wait_for(first, WAIT)
+    assert not event.resync
+    assert event.seq == wanted.seq
+    assert reads == 0
+    await stream.aclose()

@@ -44,6 +44,7 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/customer360.py
+	$(BIN)/python bench/stock.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -9,23 +9,21 @@ its units once, and the one whose write matched announces it.
 If the sweeper never runs (turned off, or every replica down), nothing is oversold: an
 expired hold's units stay in ``held``, so they are merely unsellable until a sweep, or until
 anyone touches that hold (release or complete expire it on the spot). MongoDB's TTL index on
-``purge_at`` is no substitute and is not meant to be: it deletes hold documents 30 days after
-their expiry (``gateway.store.retention``), by when a running sweeper has long finished them,
-so the collection does not grow forever; it never gives units back, which only
-``finish_hold`` does, in one transaction with the status. A hold it deleted unfinished (no
-sweep for 30 days) would leave its units in ``held``: unsellable, never oversold.
+``purge_at`` is no substitute and is not meant to be: ``purge_at`` is set when a hold
+finishes, so the TTL monitor only deletes finished holds, 30 days on
+(``gateway.store.retention``), and the collection does not grow forever; it never gives
+units back, which only ``finish_hold`` does, in one transaction with the status.
 
 ``trigger()`` runs a pass now and ``next_pass()`` awaits it, so tests never sleep.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from gateway.periodic import Periodic
 from resolvers.stock.changes import StockServices
 from resolvers.stock.settlement import SweepSummary, sweep
 
@@ -36,7 +34,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class HoldSweeper:
+class HoldSweeper(Periodic[SweepSummary]):
+    task_name = "omnigate-hold-sweeper"
+
     def __init__(
         self,
         services: StockServices,
@@ -46,50 +46,13 @@ class HoldSweeper:
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         """``interval`` in seconds; 0 runs no scheduled passes (``trigger`` still does)."""
+        super().__init__(interval=interval, log=log)
         self.services = services
-        self.interval = interval
         self.settle_timeout = settle_timeout
         self.clock = clock
-        self._wake = asyncio.Event()
-        self._changed = asyncio.Condition()
-        self._started = 0
-        self._finished = 0
-        self._last: SweepSummary | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def passes(self) -> int:
-        return self._finished
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="omnigate-hold-sweeper")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-
-    def trigger(self) -> None:
-        """Sweep now (after the pass under way, if any) rather than at the next tick."""
-        self._wake.set()
-
-    def next_pass(self) -> Awaitable[SweepSummary | None]:
-        """Wait for the first pass that starts after this call; its summary (``None`` if it
-        failed)."""
-        return self._finished_pass(self._started + 1)
-
-    async def _finished_pass(self, target: int) -> SweepSummary | None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._finished >= target)
-        return self._last
+        self._start(self._run)
 
     async def run_once(self) -> SweepSummary:
         """One pass, now, in the caller's task."""
@@ -97,28 +60,10 @@ class HoldSweeper:
 
     async def _run(self) -> None:
         while True:
-            if self.interval > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.interval)
-            else:
-                await self._wake.wait()
-            self._wake.clear()
-            await self._pass()
+            await self._tick()
+            await self._once(self.run_once, "hold sweep", _report)
 
-    async def _pass(self) -> None:
-        self._started += 1
-        number = self._started
-        summary: SweepSummary | None = None
-        try:
-            summary = await self.run_once()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("hold sweep failed; the next tick tries again")
-        else:
-            if summary.expired or summary.settled:
-                log.info("holds swept: %d expired, %d settled", summary.expired, summary.settled)
-        self._last = summary
-        async with self._changed:
-            self._finished = number
-            self._changed.notify_all()
+
+def _report(summary: SweepSummary) -> None:
+    if summary.expired or summary.settled:
+        log.info("holds swept: %d expired, %d settled", summary.expired, summary.settled)

@@ -19,11 +19,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 
+from gateway.periodic import Periodic
 from resolvers.context import Services
 from resolvers.lease import HOLDER
 from resolvers.stock.catalog import refresh_catalog
@@ -37,7 +36,9 @@ RunFunction = Callable[..., Awaitable[ReconcileSummary]]
 CatalogFunction = Callable[[Services], Awaitable[object]]
 
 
-class StockScheduler:
+class StockScheduler(Periodic[ReconcileSummary]):
+    task_name = "omnigate-stock-sync"
+
     def __init__(
         self,
         services: Services,
@@ -51,8 +52,8 @@ class StockScheduler:
     ) -> None:
         """``interval`` is in seconds; 0 schedules no reconciliation (the warmup still
         runs when ``warmup``)."""
+        super().__init__(interval=interval, log=log)
         self.services = services
-        self.interval = interval
         self.warmup = warmup
         self.holder = holder
         self._warm = warm
@@ -62,44 +63,21 @@ class StockScheduler:
         self.warmed = asyncio.Event()
         #: Set while the warmup waits for the store to be initialised.
         self.waiting_for_store = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._changed = asyncio.Condition()
-        self._started = 0
-        self._finished = 0
-        self._summaries: deque[tuple[int, ReconcileSummary | None]] = deque(maxlen=32)
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def runs(self) -> int:
         """Runs finished so far (successful or not), the warmup included."""
-        return self._finished
+        return self.passes
 
     def start(self, *, store_ready: asyncio.Event | None = None) -> None:
         """Warm up (once ``store_ready`` is set, when given: a store that was down at start
         is warmed as soon as it is up), then reconcile every ``interval`` seconds."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(store_ready), name="omnigate-stock-sync")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-    def trigger(self) -> None:
-        """Reconcile now (after the run under way, if any) rather than at the next tick."""
-        self._wake.set()
+        self._start(lambda: self._run(store_ready))
 
     def next_run(self) -> Awaitable[ReconcileSummary | None]:
         """Wait for the first run that starts after this call to finish; its summary, or
         ``None`` if it failed."""
-        return self._finished_run(self._started + 1)
-
-    async def _finished_run(self, target: int) -> ReconcileSummary | None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._finished >= target)
-        return next((s for n, s in self._summaries if n == target), None)
+        return self.next_pass()
 
     async def _run(self, store_ready: asyncio.Event | None) -> None:
         try:
@@ -108,17 +86,15 @@ class StockScheduler:
                 await store_ready.wait()
                 self.waiting_for_store.clear()
             if self.warmup:
-                await self._once(self._warm, "warmup")
+                await self._stock_pass(self._warm, "warmup")
         finally:
             self.warmed.set()
         if self.interval <= 0:
             return
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
-            self._wake.clear()
+            await self._tick()
             await self._refresh_catalog()
-            await self._once(self._reconcile, "reconciliation")
+            await self._stock_pass(self._reconcile, "reconciliation")
 
     async def _refresh_catalog(self) -> None:
         """Keep the SKU <-> vendor id map current (a product added upstream), before the
@@ -132,20 +108,9 @@ class StockScheduler:
         except Exception:
             log.exception("catalog refresh failed; the next tick tries again")
 
-    async def _once(self, run: RunFunction, kind: str) -> None:
-        self._started += 1
-        number = self._started
-        summary: ReconcileSummary | None = None
-        try:
-            summary = await run(self.services, holder=self.holder)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("stock %s failed; the next tick tries again", kind)
-        else:
+    async def _stock_pass(self, run: RunFunction, kind: str) -> None:
+        def report(summary: ReconcileSummary) -> None:
             level = logging.WARNING if summary.failed_sources or summary.repaired else logging.INFO
             log.log(level, "stock %s: %s", kind, "; ".join(summary.lines()))
-        self._summaries.append((number, summary))
-        async with self._changed:
-            self._finished = number
-            self._changed.notify_all()
+
+        await self._once(lambda: run(self.services, holder=self.holder), f"stock {kind}", report)

@@ -154,6 +154,20 @@ class CatalogSource(Protocol):
 
 
 @runtime_checkable
+class SkuMapConsumer(Protocol):
+    """A connector that resolves its own ids to SKUs while parsing (a webhook that names an
+    inventory item or a catalog variation). It is handed the gateway's one catalog map
+    after every refresh, instead of building a map of its own."""
+
+    source: Source
+
+    def adopt_sku_map(self, refs: Mapping[str, Mapping[str, str]]) -> int:
+        """``refs``: kind of id (``inventory_item``, ``variation``...) -> its id -> SKU, for
+        this source. Returns how many ids it now resolves."""
+        ...
+
+
+@runtime_checkable
 class MarketingSource(Protocol):
     source: Source
 

@@ -637,6 +637,11 @@ class ShopifyConnector:
         levels = (mapping.inventory_level(str(sku), node) for node in level_nodes)
         return [level for level in levels if level is not None]
 
+    def adopt_sku_map(self, refs: Mapping[str, Mapping[str, str]]) -> int:
+        """The gateway's catalog map's inventory items (webhooks name items, not SKUs)."""
+        self.sku_cache.update(refs.get("inventory_item", {}))
+        return len(self.sku_cache)
+
     async def refresh_sku_cache(self) -> int:
         """Read every inventory item's SKU (252 points per 250 items). Returns items read."""
         count = 0

@@ -32,8 +32,9 @@ def build(
             access_token=settings.access_token.get_secret_value(),
             api_version=settings.api_version,
             webhook_secret=secret(settings.webhook_secret),
-            # Stock webhooks name inventory items, not SKUs: know them from the start.
-            warm_sku_cache=True,
+            # Stock webhooks name inventory items, not SKUs: the gateway's catalog map names
+            # them (adopt_sku_map) once it is built at start, so no second map is read here.
+            warm_sku_cache=False,
             max_connections=settings.max_connections or MAX_CONNECTIONS,
         ),
         counter=counter,

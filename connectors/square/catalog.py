@@ -57,6 +57,11 @@ class CatalogCache:
                 sku = None
             self._remember(variation_id, sku)
 
+    def adopt(self, skus: Mapping[str, str]) -> None:
+        """Variation id -> SKU from the gateway's catalog map."""
+        for variation_id, sku in skus.items():
+            self._remember(variation_id, sku)
+
     def clear(self) -> None:
         """Drop everything, e.g. after the catalog changed (``catalog.version.updated``)."""
         self._sku_by_variation.clear()

@@ -150,6 +150,11 @@ class SquareConnector:
     def circuit_state(self) -> str:
         return self.http.circuit_state()
 
+    def adopt_sku_map(self, refs: Mapping[str, Mapping[str, str]]) -> int:
+        """The gateway's catalog map's variations (counts and line items name variations)."""
+        self.catalog.adopt(refs.get("variation", {}))
+        return len(self.catalog)
+
     async def warm_catalog(self) -> int:
         """Cache the SKU of every item variation (one paginated catalog search); returns how
         many variations are cached. Awaits the start-up warm-up if it is running."""

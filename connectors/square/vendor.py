@@ -37,6 +37,9 @@ def build(
             webhook_notification_url=settings.webhook_url,
             default_phone_region=shared.default_phone_region,
             max_connections=settings.max_connections or MAX_CONNECTIONS,
+            # The gateway's catalog map names every variation's SKU (adopt_sku_map) once it
+            # is built at start; an unknown one is looked up when a webhook names it.
+            warm_catalog_on_start=False,
         ),
         counter=counter,
     )

@@ -7,9 +7,11 @@ result in batches to the catalog port, which ``productVariants`` then serves wit
 a vendor. It runs at start-up and again on a schedule; entries a complete refresh no longer
 finds are removed, while a refresh that missed a source keeps that source's ids as they were.
 
-The connectors' own SKU caches (Shopify's ``warm_sku_cache``, Square's ``CatalogCache``) keep
-working beside it for now: webhook parsing reads them synchronously. Moving them onto this
-map is the next step (docs/stock.md).
+Connectors that parse vendor ids into SKUs (a Shopify inventory webhook names an inventory
+item, a Square count a variation) are handed this map after every refresh
+(:class:`~connectors.capabilities.SkuMapConsumer`), so the join is built once, here, and
+they read it synchronously while parsing. What a connector learns from its own reads between
+refreshes (a new item a webhook named) it keeps until the next refresh brings it in.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from connectors import vendors as registry
-from connectors.capabilities import CatalogSource
+from connectors.capabilities import CatalogSource, SkuMapConsumer
 from connectors.errors import UpstreamError
 from connectors.records import CatalogVariant
 from connectors.registry import ConnectorSet
@@ -93,6 +95,21 @@ def join(variants: Iterable[CatalogVariant], seen_at: datetime) -> dict[str, Cat
     return entries
 
 
+def hand_over(connectors: ConnectorSet, entries: Iterable[CatalogEntry]) -> None:
+    """Give each :class:`SkuMapConsumer` its own ids of the map: kind -> id -> SKU."""
+    consumers = connectors.of(SkuMapConsumer)
+    if not consumers:
+        return
+    by_source: dict[str, dict[str, dict[str, str]]] = {}
+    for entry in entries:
+        for key, id_ in entry.refs.items():
+            source, _, kind = key.partition(".")
+            by_source.setdefault(source, {}).setdefault(kind, {})[id_] = entry.sku
+    for consumer in consumers:
+        known = consumer.adopt_sku_map(by_source.get(consumer.source.value, {}))
+        log.debug("%s resolves %d ids to SKUs from the catalog map", consumer.source, known)
+
+
 async def _read(source: CatalogSource) -> list[CatalogVariant]:
     found: list[CatalogVariant] = []
     async for page in source.list_variants():
@@ -132,6 +149,7 @@ async def refresh_catalog(
     for start in range(0, len(batch), WRITE_BATCH):
         changed += await catalog.put_entries(batch[start : start + WRITE_BATCH])
     removed = 0 if failed else await catalog.remove_unseen(started)
+    hand_over(services.connectors, entries.values())
     summary = CatalogRefresh(
         skus=len(entries), changed=changed, removed=removed, failed_sources=tuple(failed)
     )

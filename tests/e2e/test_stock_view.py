@@ -312,3 +312,20 @@ async def test_the_in_stock_near_me_example_finds_stores_near_washington_square(
     assert [s["distanceKm"] for s in stock] == sorted(s["distanceKm"] for s in stock)
     names = [loc["name"] for loc in data["locations"]]
     assert names == [demo.world.locations_by_code[c].name for c in ("SOH", "BKN")]
+
+
+async def test_webhook_parsers_read_the_one_map_not_their_own(demo: Demo) -> None:
+    """Neither connector reads a SKU map of its own at start: both are handed the catalog
+    map, so a Shopify inventory webhook's item and a Square count's variation resolve
+    without a read."""
+    from connectors.records import Source
+
+    connectors = demo.app.state.services.connectors
+    shopify, square = connectors.get(Source("shopify")), connectors.get(Source("square"))
+    variants = list(demo.world.variants_by_sku.values())
+    for v in variants:
+        item = f"gid://shopify/InventoryItem/{v.shopify_inventory_item_id}"
+        assert shopify.sku_cache.get(item) == v.sku
+        assert square.catalog.sku_of(v.square_variation_id) == v.sku
+    # What built them: the catalog refresh, not a warm-up of their own.
+    assert demo.app.state.counter.count(operation="inventory_item_skus") == 0

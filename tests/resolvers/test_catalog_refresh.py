@@ -3,7 +3,7 @@ entries gone upstream removed only after a complete refresh."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -120,3 +120,32 @@ async def test_a_complete_refresh_removes_what_is_gone_upstream() -> None:
     summary = await refresh_catalog(services, now=T0 + timedelta(minutes=10))
     assert summary.removed == 1
     assert [e.sku for e in await store.catalog.search_entries(None)] == ["TEE-M"]
+
+
+@dataclass
+class ParsingCatalog(FakeCatalog):
+    """A connector that resolves its own ids while parsing webhooks: it keeps what it is
+    handed, as the Shopify and Square connectors do."""
+
+    adopted: list[dict[str, dict[str, str]]] = field(default_factory=list)
+
+    def adopt_sku_map(self, refs: Mapping[str, Mapping[str, str]]) -> int:
+        self.adopted.append({kind: dict(ids) for kind, ids in refs.items()})
+        return sum(len(ids) for ids in refs.values())
+
+
+async def test_each_parsing_connector_is_handed_its_own_ids_of_the_one_map() -> None:
+    shop = ParsingCatalog(SHOPIFY, [[shopify("TEE-1", "Tee"), shopify("CAP-1", "Cap")]])
+    pos = ParsingCatalog(SQUARE, [[square("TEE-1", "Tee (store)")]])
+    services = Services(MemoryStore(), ConnectorSet([shop, pos]))
+    await refresh_catalog(services, now=T0)
+    assert shop.adopted == [
+        {
+            "variant": {
+                "gid://shopify/ProductVariant/TEE-1": "TEE-1",
+                "gid://shopify/ProductVariant/CAP-1": "CAP-1",
+            },
+            "inventory_item": {"II-TEE-1": "TEE-1", "II-CAP-1": "CAP-1"},
+        }
+    ]
+    assert pos.adopted == [{"variation": {"SQ-TEE-1": "TEE-1"}}]

@@ -18,6 +18,12 @@ from sandboxes.demo import DemoWorld
 from tests.support import gql, listening_socket, make_settings, serve
 
 PEOPLE = 200  # the demo default, so docs/queries examples find their people
+#: The demo's Shopify sandbox paces calls like a Standard shop (100 points/s): backfilling
+#: 200 people would wait ~7 s of every stack's start for the bucket to refill. The stacks of
+#: these tests get a bucket that never runs dry, so they spend their time on what they test;
+#: pacing itself is tested in tests/connectors/shopify (a test that wants it asks with
+#: ``roomy_bucket=False``).
+ROOMY_BUCKET = {"maximumAvailable": 20_000, "currentlyAvailable": 20_000, "restoreRate": 100_000}
 
 
 @dataclass
@@ -49,7 +55,10 @@ class Demo:
 
 
 async def boot(
-    tokens: Callable[[DemoWorld], dict[str, TokenGrant]] | None = None, **settings: Any
+    tokens: Callable[[DemoWorld], dict[str, TokenGrant]] | None = None,
+    *,
+    roomy_bucket: bool = True,
+    **settings: Any,
 ) -> AsyncIterator[Demo]:
     """The stack, with ``settings`` over the test defaults (scheduled syncs off unless a
     test sets ``sync_interval_seconds``); ``tokens`` adds bearer tokens made from the
@@ -62,6 +71,11 @@ async def boot(
                 update={"tokens": {**settings_.tokens, **tokens(stack.world)}}
             )
         app = create_app(settings_)
+        async with aiohttp.ClientSession() as http:
+            if roomy_bucket:
+                throttle = f"{stack.sandboxes['shopify']}/_sandbox/throttle"
+                async with http.post(throttle, json=ROOMY_BUCKET) as answer:
+                    assert answer.status == 200, await answer.text()
         async with serve(app, sock) as base, aiohttp.ClientSession() as http:
             await app.state.seeded.wait()
             await app.state.catalog_ready.wait()

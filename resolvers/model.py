@@ -194,17 +194,35 @@ class HoldWrite:
 
 
 class LedgerKind(enum.StrEnum):
+    #: Points earned, settled: in the balance.
     EARN = "earn"
+    #: Points earned but held back through the return window: in ``pending``, not spendable.
+    #: Settled later by an ``EARN`` entry whose ``settles`` names it.
+    PENDING_EARN = "pending_earn"
+    #: Points spent (negative).
     REDEEM = "redeem"
-    CLAWBACK = "clawback"
+    #: Points of a redemption given back (a cancelled sale, a refund of what they paid for);
+    #: ``settles`` names the redemption.
+    REDEEM_REVERSAL = "redeem_reversal"
+    #: Points of a refunded order taken back (negative), at the rule of the original earn.
+    REFUND_CLAWBACK = "refund_clawback"
+    #: A person's correction, with a reason (either sign).
     ADJUST = "adjust"
+    #: Points that lapsed after inactivity (negative).
     EXPIRE = "expire"
+    #: The bonus of a referral, to either side.
+    REFERRAL_BONUS = "referral_bonus"
 
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
     """One movement of loyalty points. ``key`` is the unique idempotency key
-    (e.g. ``earn:shopify:order:123``): writing the same key twice has one effect."""
+    (e.g. ``earn:shopify:order:123``): writing the same key twice has one effect.
+
+    ``rule`` and ``rate`` are what produced the points (``"earn-per-unit"``, ``"1.5"``), kept
+    so a later refund claws back at the rule of the original earn, not today's. ``points`` as
+    stored is what moved; ``shortfall`` is what a clawback could not take because the balance
+    stopped at zero."""
 
     key: str
     account_id: str
@@ -216,18 +234,43 @@ class LedgerEntry:
     location_id: str | None = None
     order_ref: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    rule: str | None = None
+    rate: str | None = None
+    actor: str | None = None
+    reason: str | None = None
+    #: The key of the entry this one settles (a pending earn) or reverses (a redemption).
+    settles: str | None = None
+    shortfall: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class LoyaltyAccount:
+    """Always the sum of its entries: ``balance`` of the settled ones, ``pending`` of the
+    earns still inside their return window."""
+
     id: str
     balance: int = 0
+    pending: int = 0
     lifetime_earned: int = 0
     lifetime_redeemed: int = 0
     updated_at: datetime | None = None
+
+
+class BelowZero(enum.StrEnum):
+    """What a negative entry that the balance does not cover does."""
+
+    #: Nothing is written (``INSUFFICIENT_BALANCE``): redemptions.
+    REFUSE = "refuse"
+    #: Takes what there is, stops at zero and records the rest as ``shortfall``: clawbacks
+    #: and expiry, unless a setting allows a negative balance.
+    CLAMP = "clamp"
+    #: Goes below zero: a clawback where the programme's setting allows it.
+    ALLOW = "allow"
 
 
 class LedgerResult(enum.StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     INSUFFICIENT_BALANCE = "insufficient_balance"
+    #: A settling entry whose pending earn is not (or no longer) pending.
+    NOT_PENDING = "not_pending"

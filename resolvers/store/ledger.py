@@ -1,22 +1,137 @@
 """The loyalty ledger port: append-only point movements and the account balances they add
-up to, kept together so a balance never moves without its entry (nor the other way)."""
+up to, kept together so a balance never moves without its entry (nor the other way).
+
+How one entry moves an account is decided here, once, by :func:`move` (both store
+implementations call it inside their atomic step), so the memory store and MongoDB agree on
+every rule:
+
+- ``PENDING_EARN`` adds to ``pending`` only; an ``EARN`` whose ``settles`` names it (key
+  ``settle:<pending key>``, so it happens once) moves the points from ``pending`` to
+  ``balance``;
+- a negative entry the balance does not cover is refused, clamped at zero with the rest
+  recorded as ``shortfall``, or allowed below zero (:class:`~resolvers.model.BelowZero`);
+- ``lifetime_earned`` counts earns, referral bonuses and positive adjustments, less what
+  refunds clawed back; ``lifetime_redeemed`` counts redemptions, less their reversals.
+
+So ``balance`` is always the sum of the settled entries' ``points`` and ``pending`` the sum
+of the earns not settled yet.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Protocol
 
-from resolvers.model import LedgerEntry, LedgerResult, LoyaltyAccount
+from resolvers.model import BelowZero, LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
+
+#: Kinds whose points are always positive, and always negative.
+POSITIVE = frozenset(
+    {
+        LedgerKind.EARN,
+        LedgerKind.PENDING_EARN,
+        LedgerKind.REDEEM_REVERSAL,
+        LedgerKind.REFERRAL_BONUS,
+    }
+)
+NEGATIVE = frozenset({LedgerKind.REDEEM, LedgerKind.REFUND_CLAWBACK, LedgerKind.EXPIRE})
+#: Kinds that count towards (or, negative, against) lifetime points.
+EARNING = frozenset(
+    {LedgerKind.EARN, LedgerKind.REFERRAL_BONUS, LedgerKind.ADJUST, LedgerKind.REFUND_CLAWBACK}
+)
+
+
+def settle_key(pending_key: str) -> str:
+    """The one key of the entry that settles a pending earn: a second settlement is a
+    duplicate, however many callers race."""
+    return f"settle:{pending_key}"
+
+
+def check(entry: LedgerEntry) -> None:
+    """A malformed entry is a programming error, not a business outcome."""
+    if entry.kind in POSITIVE and entry.points <= 0:
+        raise ValueError(f"a {entry.kind.value} entry moves a positive number of points")
+    if entry.kind in NEGATIVE and entry.points >= 0:
+        raise ValueError(f"a {entry.kind.value} entry moves a negative number of points")
+    if entry.kind is LedgerKind.ADJUST and (entry.points == 0 or not entry.reason):
+        raise ValueError("an adjustment moves points and says why (reason)")
+    if entry.settles is not None and entry.kind is LedgerKind.EARN:
+        if entry.key != settle_key(entry.settles):
+            raise ValueError(
+                f"the entry settling {entry.settles} has the key {settle_key(entry.settles)}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """An entry as it will be stored (the points it really moves) and the account after it."""
+
+    entry: LedgerEntry
+    account: LoyaltyAccount
+
+
+def move(
+    account: LoyaltyAccount | None,
+    entry: LedgerEntry,
+    *,
+    below_zero: BelowZero,
+    now: datetime,
+) -> Movement | LedgerResult:
+    """The account after ``entry``, or the refusal (``INSUFFICIENT_BALANCE``,
+    ``NOT_PENDING``) that leaves it as it is."""
+    check(entry)
+    base = account or LoyaltyAccount(id=entry.account_id)
+    if entry.kind is LedgerKind.PENDING_EARN:
+        return Movement(entry, replace(base, pending=base.pending + entry.points, updated_at=now))
+    if entry.kind is LedgerKind.EARN and entry.settles is not None:
+        if base.pending < entry.points:
+            return LedgerResult.NOT_PENDING
+        return Movement(
+            entry,
+            replace(
+                base,
+                pending=base.pending - entry.points,
+                balance=base.balance + entry.points,
+                lifetime_earned=base.lifetime_earned + entry.points,
+                updated_at=now,
+            ),
+        )
+    points, shortfall = entry.points, 0
+    if points < 0 and base.balance + points < 0:
+        if below_zero is BelowZero.REFUSE:
+            return LedgerResult.INSUFFICIENT_BALANCE
+        if below_zero is BelowZero.CLAMP:
+            taken = max(base.balance, 0)
+            points, shortfall = -taken, -entry.points - taken
+    stored = replace(entry, points=points, shortfall=shortfall)
+    redeemed = 0
+    if entry.kind in (LedgerKind.REDEEM, LedgerKind.REDEEM_REVERSAL):
+        redeemed = -points
+    return Movement(
+        stored,
+        replace(
+            base,
+            balance=base.balance + points,
+            lifetime_earned=base.lifetime_earned + (points if entry.kind in EARNING else 0),
+            lifetime_redeemed=base.lifetime_redeemed + redeemed,
+            updated_at=now,
+        ),
+    )
 
 
 class LedgerStore(Protocol):
-    async def apply_ledger_entry(self, entry: LedgerEntry) -> tuple[LedgerResult, LoyaltyAccount]:
-        """Append the entry and move the account balance, atomically.
+    async def apply_ledger_entry(
+        self, entry: LedgerEntry, *, below_zero: BelowZero = BelowZero.REFUSE
+    ) -> tuple[LedgerResult, LoyaltyAccount]:
+        """Append the entry and move the account, atomically, by :func:`move`.
 
-        A repeated ``key`` has no second effect (``DUPLICATE``); a negative entry that would
-        take the balance below zero is refused (``INSUFFICIENT_BALANCE``) and nothing is
-        written.
+        A repeated ``key`` has no second effect (``DUPLICATE``); a refusal writes nothing
+        and does not consume the key. The entry as stored (the points a clamped clawback
+        really took, its ``shortfall``) is :meth:`get_entry`'s.
         """
         ...
+
+    async def get_entry(self, key: str) -> LedgerEntry | None: ...
 
     async def get_account(self, account_id: str) -> LoyaltyAccount | None: ...
 

@@ -5,32 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime
 
 from gateway.store.memory.copying import copy_json
 from gateway.store.timeutil import to_utc, utc_now
-from resolvers.model import LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
+from resolvers.model import BelowZero, LedgerEntry, LedgerResult, LoyaltyAccount
+from resolvers.store.ledger import Movement, check, move
 
 
 def _copy_entry(entry: LedgerEntry) -> LedgerEntry:
     return replace(entry, meta=copy_json(entry.meta))
-
-
-def moved_account(
-    account: LoyaltyAccount | None, entry: LedgerEntry, now: datetime
-) -> LoyaltyAccount:
-    """The account after ``entry``. Lifetime earned counts every positive movement;
-    lifetime redeemed counts only redemptions (a claw-back or expiry is not a reward the
-    person chose to spend)."""
-    base = account or LoyaltyAccount(id=entry.account_id)
-    return LoyaltyAccount(
-        id=base.id,
-        balance=base.balance + entry.points,
-        lifetime_earned=base.lifetime_earned + max(entry.points, 0),
-        lifetime_redeemed=base.lifetime_redeemed
-        + (-entry.points if entry.kind is LedgerKind.REDEEM and entry.points < 0 else 0),
-        updated_at=now,
-    )
 
 
 class MemoryLedger:
@@ -43,20 +26,27 @@ class MemoryLedger:
         self._by_account: dict[str, list[str]] = {}
         self._accounts: dict[str, LoyaltyAccount] = {}
 
-    async def apply_ledger_entry(self, entry: LedgerEntry) -> tuple[LedgerResult, LoyaltyAccount]:
+    async def apply_ledger_entry(
+        self, entry: LedgerEntry, *, below_zero: BelowZero = BelowZero.REFUSE
+    ) -> tuple[LedgerResult, LoyaltyAccount]:
+        check(entry)
         async with self._lock:
             account = self._accounts.get(entry.account_id)
             current = account or LoyaltyAccount(id=entry.account_id)
             if entry.key in self._ledger:
                 return LedgerResult.DUPLICATE, current
-            if entry.points < 0 and current.balance + entry.points < 0:
-                return LedgerResult.INSUFFICIENT_BALANCE, current
-            stored = replace(entry, at=to_utc(entry.at), meta=copy_json(entry.meta))
+            moved = move(account, entry, below_zero=below_zero, now=utc_now())
+            if not isinstance(moved, Movement):
+                return moved, current
+            stored = replace(moved.entry, at=to_utc(entry.at), meta=copy_json(entry.meta))
             self._ledger[entry.key] = stored
             self._by_account.setdefault(entry.account_id, []).append(entry.key)
-            moved = moved_account(account, entry, utc_now())
-            self._accounts[entry.account_id] = moved
-            return LedgerResult.APPLIED, moved
+            self._accounts[entry.account_id] = moved.account
+            return LedgerResult.APPLIED, moved.account
+
+    async def get_entry(self, key: str) -> LedgerEntry | None:
+        entry = self._ledger.get(key)
+        return None if entry is None else _copy_entry(entry)
 
     async def get_account(self, account_id: str) -> LoyaltyAccount | None:
         return self._accounts.get(account_id)
@@ -90,6 +80,7 @@ class MemoryLedger:
                 self._accounts[anonymous_id] = LoyaltyAccount(
                     id=anonymous_id,
                     balance=into.balance + old.balance,
+                    pending=into.pending + old.pending,
                     lifetime_earned=into.lifetime_earned + old.lifetime_earned,
                     lifetime_redeemed=into.lifetime_redeemed + old.lifetime_redeemed,
                     updated_at=utc_now(),

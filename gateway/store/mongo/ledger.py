@@ -1,20 +1,32 @@
 """The loyalty ledger on MongoDB (collections ``ledger`` and ``accounts``).
 
-The ledger's unique ``key`` index makes a replay a ``DuplicateKeyError``, and the balance
-moves with a conditional ``$inc`` (``balance >= -points``), both in one transaction: a
-refused or failed step leaves neither the entry nor the movement.
+One transaction reads the account, decides the movement with the port's own rules
+(:func:`resolvers.store.ledger.move`), inserts the entry (the unique ``key`` index makes a
+replay a ``DuplicateKeyError``) and writes the account only if it still holds what was read
+(a conditional update on ``balance`` and ``pending``; a miss retries the whole step): a
+refused or failed step leaves neither the entry nor the movement, and two writers never
+both spend the same points. Writes to one account queue in this process, so racing
+redemptions wait their turn instead of aborting each other.
 """
 
 from __future__ import annotations
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+import asyncio
+import weakref
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from connectors.records import Source
 from gateway.store.mongo.base import Doc, MongoBackend, mapped
 from gateway.store.timeutil import to_utc, utc_now
-from resolvers.model import LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
+from resolvers.model import BelowZero, LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
+from resolvers.store import StoreError
+from resolvers.store.ledger import Movement, check, move
+
+#: Attempts of one entry whose account another process changed between read and write.
+ATTEMPTS = 8
 
 
 class _Refused(Exception):
@@ -37,6 +49,12 @@ def _entry_doc(entry: LedgerEntry) -> Doc:
         "location_id": entry.location_id,
         "order_ref": entry.order_ref,
         "meta": dict(entry.meta),
+        "rule": entry.rule,
+        "rate": entry.rate,
+        "actor": entry.actor,
+        "reason": entry.reason,
+        "settles": entry.settles,
+        "shortfall": entry.shortfall,
     }
 
 
@@ -53,6 +71,12 @@ def _entry_from(raw: Doc) -> LedgerEntry:
         location_id=raw.get("location_id"),
         order_ref=raw.get("order_ref"),
         meta=raw.get("meta") or {},
+        rule=raw.get("rule"),
+        rate=raw.get("rate"),
+        actor=raw.get("actor"),
+        reason=raw.get("reason"),
+        settles=raw.get("settles"),
+        shortfall=int(raw.get("shortfall") or 0),
     )
 
 
@@ -60,20 +84,15 @@ def _account_from(raw: Doc) -> LoyaltyAccount:
     return LoyaltyAccount(
         id=raw["_id"],
         balance=int(raw.get("balance", 0)),
+        pending=int(raw.get("pending", 0)),
         lifetime_earned=int(raw.get("lifetime_earned", 0)),
         lifetime_redeemed=int(raw.get("lifetime_redeemed", 0)),
         updated_at=raw.get("updated_at"),
     )
 
 
-def _balance_increments(entry: LedgerEntry) -> Doc:
-    """The ``$inc`` of one entry; the same rule as the memory ledger's ``moved_account``."""
-    increments: Doc = {"balance": entry.points}
-    if entry.points > 0:
-        increments["lifetime_earned"] = entry.points
-    if entry.kind is LedgerKind.REDEEM and entry.points < 0:
-        increments["lifetime_redeemed"] = -entry.points
-    return increments
+class _Moved(Exception):
+    """The account changed between the transaction's read and its write: try again."""
 
 
 class MongoLedger:
@@ -83,6 +102,8 @@ class MongoLedger:
         self._backend = backend
         self._ledger = backend.collection("ledger")
         self._accounts = backend.collection("accounts")
+        #: One queue per account in this process (entries dropped with their last waiter).
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def prepare(self) -> None:
         await self._backend.ensure_collections(self._accounts.name)
@@ -97,43 +118,69 @@ class MongoLedger:
         )
 
     @mapped
-    async def apply_ledger_entry(self, entry: LedgerEntry) -> tuple[LedgerResult, LoyaltyAccount]:
-        async def in_transaction(session: AsyncClientSession) -> LoyaltyAccount:
-            try:
-                await self._ledger.insert_one(_entry_doc(entry), session=session)
-            except DuplicateKeyError:
-                raise _Refused(LedgerResult.DUPLICATE) from None
-            moved = await self._move_balance(entry, session=session)
-            if moved is None:
-                raise _Refused(LedgerResult.INSUFFICIENT_BALANCE)
-            return moved
+    async def apply_ledger_entry(
+        self, entry: LedgerEntry, *, below_zero: BelowZero = BelowZero.REFUSE
+    ) -> tuple[LedgerResult, LoyaltyAccount]:
+        check(entry)
+        lock = self._locks.setdefault(entry.account_id, asyncio.Lock())
+        async with lock:
+            for _ in range(ATTEMPTS):
+                try:
+                    moved = await self._backend.transaction(
+                        lambda session: self._apply(entry, below_zero, session)
+                    )
+                except _Refused as refused:
+                    return refused.result, await self._account_or_empty(entry.account_id)
+                except _Moved:
+                    continue
+                return LedgerResult.APPLIED, moved
+        raise StoreError(f"ledger entry {entry.key}: its account kept changing")
 
+    async def _apply(
+        self, entry: LedgerEntry, below_zero: BelowZero, session: AsyncClientSession
+    ) -> LoyaltyAccount:
+        raw = await self._accounts.find_one({"_id": entry.account_id}, session=session)
+        account = None if raw is None else _account_from(raw)
+        moved = move(account, entry, below_zero=below_zero, now=utc_now())
+        if not isinstance(moved, Movement):
+            raise _Refused(moved)
         try:
-            moved = await self._backend.transaction(in_transaction)
-        except _Refused as refused:
-            return refused.result, await self._account_or_empty(entry.account_id)
-        return LedgerResult.APPLIED, moved
-
-    async def _move_balance(
-        self, entry: LedgerEntry, *, session: AsyncClientSession
-    ) -> LoyaltyAccount | None:
-        """The conditional ``$inc``: a negative entry only matches while the balance covers
-        it; a non-negative one creates the account if needed."""
-        query: Doc = {"_id": entry.account_id}
-        if entry.points < 0:
-            query["balance"] = {"$gte": -entry.points}
-        raw = await self._accounts.find_one_and_update(
-            query,
-            {"$inc": _balance_increments(entry), "$set": {"updated_at": utc_now()}},
-            upsert=entry.points >= 0,
-            return_document=ReturnDocument.AFTER,
+            await self._ledger.insert_one(_entry_doc(moved.entry), session=session)
+        except DuplicateKeyError:
+            raise _Refused(LedgerResult.DUPLICATE) from None
+        after = moved.account
+        fields: Doc = {
+            "balance": after.balance,
+            "pending": after.pending,
+            "lifetime_earned": after.lifetime_earned,
+            "lifetime_redeemed": after.lifetime_redeemed,
+            "updated_at": after.updated_at,
+        }
+        if account is None:
+            try:
+                await self._accounts.insert_one(
+                    {"_id": entry.account_id, **fields}, session=session
+                )
+            except DuplicateKeyError:
+                raise _Moved from None  # another writer created it first
+            return after
+        result = await self._accounts.update_one(
+            {"_id": entry.account_id, "balance": account.balance, "pending": account.pending},
+            {"$set": fields},
             session=session,
         )
-        return None if raw is None else _account_from(raw)
+        if result.matched_count != 1:
+            raise _Moved
+        return after
 
     async def _account_or_empty(self, account_id: str) -> LoyaltyAccount:
         raw = await self._accounts.find_one({"_id": account_id})
         return LoyaltyAccount(id=account_id) if raw is None else _account_from(raw)
+
+    @mapped
+    async def get_entry(self, key: str) -> LedgerEntry | None:
+        raw = await self._ledger.find_one({"key": key})
+        return None if raw is None else _entry_from(raw)
 
     @mapped
     async def get_account(self, account_id: str) -> LoyaltyAccount | None:
@@ -172,6 +219,7 @@ class MongoLedger:
                     {
                         "$inc": {
                             "balance": int(old.get("balance", 0)),
+                            "pending": int(old.get("pending", 0)),
                             "lifetime_earned": int(old.get("lifetime_earned", 0)),
                             "lifetime_redeemed": int(old.get("lifetime_redeemed", 0)),
                         },

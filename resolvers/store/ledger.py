@@ -55,11 +55,9 @@ def check(entry: LedgerEntry) -> None:
         raise ValueError(f"a {entry.kind.value} entry moves a negative number of points")
     if entry.kind is LedgerKind.ADJUST and (entry.points == 0 or not entry.reason):
         raise ValueError("an adjustment moves points and says why (reason)")
-    if entry.settles is not None and entry.kind is LedgerKind.EARN:
-        if entry.key != settle_key(entry.settles):
-            raise ValueError(
-                f"the entry settling {entry.settles} has the key {settle_key(entry.settles)}"
-            )
+    settles = entry.settles
+    if settles is not None and entry.kind is LedgerKind.EARN and entry.key != settle_key(settles):
+        raise ValueError(f"the entry settling {settles} has the key {settle_key(settles)}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,10 +17,15 @@ from connectors.capabilities import LocationSource
 from connectors.errors import UpstreamError
 from connectors.records import LocationRecord, Source
 from connectors.registry import ConnectorSet
+from resolvers.errors import OmnigateError
 
 #: What a lower-ranked source's copy of a shared location may add when the first says nothing
 #: (Square knows a store's time zone, Shopify does not publish one).
 FILLABLE = ("latitude", "longitude", "timezone", "phone", "email", "pickup_lead_time_minutes")
+
+
+class LocationsUnavailable(OmnigateError):
+    code = "UPSTREAM_UNAVAILABLE"
 
 
 def fill(first: LocationRecord, other: LocationRecord) -> LocationRecord:
@@ -48,6 +53,8 @@ class LocationDirectory:
         self._cached: dict[str, LocationRecord] | None = None
         #: Unified location id -> the sources that list it, from the latest read.
         self._listed: dict[str, list[Source]] = {}
+        #: Sources whose list the latest read could not get (their locations are missing).
+        self._unread: tuple[Source, ...] = ()
         self._loaded_at = 0.0
         self._lock = asyncio.Lock()
 
@@ -74,9 +81,11 @@ class LocationDirectory:
             merged: dict[str, LocationRecord] = {}
             listed: dict[str, list[Source]] = {}
             complete = True
-            for result in results:
+            unread: list[Source] = []
+            for source, result in zip(sources, results, strict=True):
                 if isinstance(result, UpstreamError):
                     complete = False
+                    unread.append(source.source)
                     continue
                 if isinstance(result, BaseException):
                     raise result
@@ -85,12 +94,26 @@ class LocationDirectory:
                     merged[location.id] = location if first is None else fill(first, location)
                     listed.setdefault(location.id, []).append(location.source)
             self._listed = listed
+            self._unread = tuple(unread)
             if complete:
                 self._cached, self._loaded_at = merged, self.clock()
             return merged
 
     async def get(self, location_id: str) -> LocationRecord | None:
         return (await self.all()).get(location_id)
+
+    async def find(self, location_id: str) -> LocationRecord | None:
+        """Like :meth:`get`, but a location missing while some source's list could not be
+        read is an outage (``UPSTREAM_UNAVAILABLE``), not an unknown location: a hold at a
+        Square store must not be refused as ``UNKNOWN_LOCATION`` because Square is down."""
+        found = await self.get(location_id)
+        if found is None and self._unread:
+            names = ", ".join(sorted(s.value for s in self._unread))
+            raise LocationsUnavailable(
+                f"Locations could not be read from {names}; try again shortly.",
+                extensions={"sources": sorted(s.value for s in self._unread)},
+            )
+        return found
 
     async def stock_source(self, location_id: str) -> Source | None:
         """The one source whose count of this location's stock is stored: where two sources

@@ -98,11 +98,12 @@ async def create(
     services: HoldServices, viewer: Viewer, request: HoldRequest, *, now: datetime | None = None
 ) -> Hold:
     """Place a hold, or raise: ``BAD_USER_INPUT``, ``FORBIDDEN``, ``UNKNOWN_LOCATION``,
-    ``PICKUP_NOT_ENABLED``, ``UNKNOWN_SKU``, ``INSUFFICIENT_STOCK``. A repeated
+    ``PICKUP_NOT_ENABLED``, ``UNKNOWN_SKU``, ``INSUFFICIENT_STOCK``, ``UPSTREAM_UNAVAILABLE``
+    (a vendor's location list could not be read, so the store may exist). A repeated
     ``idempotencyKey`` returns the hold it made the first time, whatever its state now."""
     ttl = check_request(request, services.config)
     customer_id = creation_customer(viewer, request.location_id, request.customer_id)
-    location = await services.locations.get(request.location_id)
+    location = await services.locations.find(request.location_id)
     if location is None:
         raise HoldError(
             f"There is no location {request.location_id!r}.",

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from connectors.records import LocationRecord
 from resolvers.errors import OmnigateError
 from resolvers.model import HoldStatus
 from resolvers.stock import holds
@@ -312,3 +313,27 @@ async def test_a_catalog_sku_without_stock_is_insufficient_not_unknown(store: St
     assert await code_of(new) == "INSUFFICIENT_STOCK"
     unknown = holds.create(services, INTERNAL, ask(sku="NOT-IN-CATALOG"), now=T0)
     assert await code_of(unknown) == "UNKNOWN_SKU"
+
+
+async def test_a_store_of_a_vendor_that_is_down_is_an_outage_not_unknown(store: Store) -> None:
+    """While Square's location list cannot be read, a hold at a Square store answers
+    UPSTREAM_UNAVAILABLE (try again), not UNKNOWN_LOCATION; Shopify's stores still hold."""
+    from connectors.errors import UpstreamUnavailable
+
+    services = hold_services(store)
+    square = list(services.connectors)[1]
+
+    async def down() -> list[LocationRecord]:
+        raise UpstreamUnavailable("down", source=square.source, operation="locations.list")
+
+    square.list_locations = down  # type: ignore[method-assign]
+    await seed(services, 3)
+    await seed(services, 3, location_id=SQUARE_STORE, source="square")
+    at_square = holds.create(services, INTERNAL, ask(location_id=SQUARE_STORE), now=T0)
+    assert await code_of(at_square) == "UPSTREAM_UNAVAILABLE"
+    assert (
+        await code_of(holds.create(services, INTERNAL, ask(location_id="shopify:nope"), now=T0))
+        == "UPSTREAM_UNAVAILABLE"
+    )  # it may be Square's: nobody can say it is unknown
+    placed = await holds.create(services, INTERNAL, ask(), now=T0)
+    assert placed.location_id == SHOPIFY_STORE

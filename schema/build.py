@@ -34,6 +34,7 @@ from schema.health import HealthQuery
 from schema.holds import HoldMutation, HoldQuery
 from schema.limits import limits_rule
 from schema.locations import LocationQuery
+from schema.loyalty import LoyaltyMutation
 from schema.operation_log import OperationLog
 from schema.partial import PartialErrors
 from schema.sources import declare_sources
@@ -44,7 +45,7 @@ from schema.viewer import ViewerQuery
 Query = merge_types(
     "Query", (HealthQuery, ViewerQuery, CustomerQuery, LocationQuery, StockQuery, HoldQuery)
 )
-Mutation = merge_types("Mutation", (CustomerMutation, HoldMutation))
+Mutation = merge_types("Mutation", (CustomerMutation, HoldMutation, LoyaltyMutation))
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from resolvers.errors import BadUserInput, Forbidden, Unauthenticated, check_pag
 from resolvers.viewer import Role
 from schema.holds import PickupHold, customer_holds
 from schema.locations import Address, Location
+from schema.loyalty import Loyalty, customer_loyalty
 from schema.permissions import guarded
 from schema.sources import SourceName, source_name
 
@@ -374,6 +375,11 @@ class Customer:
         self._guard(info)
         check_page_size(first, info.context.services.config.max_page_size)
         return await customer_holds(info, self._p.id, first)
+
+    @strawberry.field(description="Points, pending points and the ledger behind them.")
+    async def loyalty(self, info: Info) -> Loyalty:
+        self._guard(info)
+        return await customer_loyalty(info, self._p.id)
 
     @strawberry.field
     def cache(self) -> CacheInfo:

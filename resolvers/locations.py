@@ -24,6 +24,12 @@ from resolvers.errors import OmnigateError
 FILLABLE = ("latitude", "longitude", "timezone", "phone", "email", "pickup_lead_time_minutes")
 
 
+#: Seconds a read that missed a source is reused: every stock level a warmup or a burst of
+#: webhooks stores asks for its keeper, and a vendor that is down must not be asked for its
+#: locations once per level; a few seconds on, the next caller tries it again.
+PARTIAL_TTL = 5.0
+
+
 class LocationsUnavailable(OmnigateError):
     code = "UPSTREAM_UNAVAILABLE"
 
@@ -51,6 +57,9 @@ class LocationDirectory:
         self.ttl = ttl_seconds
         self.clock = clock
         self._cached: dict[str, LocationRecord] | None = None
+        #: A read that missed a source, kept for :data:`PARTIAL_TTL` seconds only.
+        self._partial: dict[str, LocationRecord] | None = None
+        self._partial_at = 0.0
         #: Unified location id -> the sources that list it, from the latest read.
         self._listed: dict[str, list[Source]] = {}
         #: Sources whose list the latest read could not get (their locations are missing).
@@ -59,14 +68,22 @@ class LocationDirectory:
         self._lock = asyncio.Lock()
 
     def invalidate(self) -> None:
-        self._cached = None
+        self._cached = self._partial = None
+
+    def _fresh(self) -> dict[str, LocationRecord] | None:
+        now = self.clock()
+        if self._cached is not None and now - self._loaded_at < self.ttl:
+            return self._cached
+        if self._partial is not None and now - self._partial_at < PARTIAL_TTL:
+            return self._partial
+        return None
 
     async def all(self) -> dict[str, LocationRecord]:
-        if self._cached is not None and self.clock() - self._loaded_at < self.ttl:
-            return self._cached
+        if (fresh := self._fresh()) is not None:
+            return fresh
         async with self._lock:
-            if self._cached is not None and self.clock() - self._loaded_at < self.ttl:
-                return self._cached
+            if (fresh := self._fresh()) is not None:
+                return fresh
             # Which source's description of a shared location wins is the vendors' own
             # declaration (the online store knows addresses and pickup settings; a POS's copy
             # of the same store usually says less).
@@ -96,7 +113,9 @@ class LocationDirectory:
             self._listed = listed
             self._unread = tuple(unread)
             if complete:
-                self._cached, self._loaded_at = merged, self.clock()
+                self._cached, self._loaded_at, self._partial = merged, self.clock(), None
+            else:
+                self._partial, self._partial_at = merged, self.clock()
             return merged
 
     async def get(self, location_id: str) -> LocationRecord | None:

@@ -55,3 +55,19 @@ async def test_the_pos_keeps_a_shared_stores_stock() -> None:
     assert stock[TWIN].quantities["available"] == 5
     assert stock[TWIN].source == SQUARE
     assert stock[ONLINE_ONLY].quantities["available"] == 3
+
+
+async def test_a_source_that_is_down_is_asked_once_per_few_seconds_not_per_level() -> None:
+    from resolvers.locations import PARTIAL_TTL, LocationDirectory
+
+    shopify, square = FakeLocations(SHOPIFY, [TWIN]), FakeLocations(SQUARE, [TWIN])
+    square.failing = True
+    now = [0.0]
+    directory = LocationDirectory(ConnectorSet([shopify, square]), clock=lambda: now[0])
+    for _ in range(20):  # a warmup storing twenty levels
+        assert await directory.stock_source(TWIN) == SHOPIFY
+    assert (shopify.calls["list_locations"], square.calls["list_locations"]) == (1, 1)
+    now[0] += PARTIAL_TTL  # the partial read is stale: the next caller asks again
+    square.failing = False
+    assert await directory.stock_source(TWIN) == SQUARE
+    assert square.calls["list_locations"] == 2

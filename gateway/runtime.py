@@ -40,6 +40,7 @@ from resolvers.events import EventBus
 from resolvers.identity.normalize import normalize_email, normalize_phone
 from resolvers.identity.placeholders import Placeholders
 from resolvers.locations import LocationDirectory
+from resolvers.loyalty.program import LoyaltyProgram, Tier
 from resolvers.store import Store
 from resolvers.webhook_events import WebhookDispatcher
 from schema.build import Limits, OmnigateSchema, build_schema
@@ -105,6 +106,14 @@ def resolver_config(settings: Settings) -> ResolverConfig:
         hold_settle_timeout_minutes=settings.hold_settle_timeout_minutes,
         safety_stock=tuple(sorted(settings.safety_stock.items())),
         safety_stock_default=settings.safety_stock_default,
+        loyalty=LoyaltyProgram(
+            earn_rate=settings.loyalty_earn_rate,
+            tiers=tuple(Tier(t.name, t.threshold, t.multiplier) for t in settings.loyalty_tiers),
+            return_window_days=settings.loyalty_return_window_days,
+            allow_negative=settings.loyalty_allow_negative,
+            expiry_days=settings.loyalty_expiry_days,
+            referral_bonus=settings.loyalty_referral_bonus,
+        ),
     )
 
 

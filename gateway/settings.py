@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
@@ -51,6 +52,14 @@ class TokenGrant(BaseModel):
     role: Literal["storefront", "staff", "internal"]
     locations: list[str] = Field(default_factory=list)
     name: str | None = None
+
+
+class TierSetting(BaseModel):
+    """A loyalty tier: from ``threshold`` of qualifying spend, orders earn ``multiplier`` times."""
+
+    name: str = Field(min_length=1)
+    threshold: Decimal = Field(ge=0)
+    multiplier: Decimal = Field(Decimal(1), ge=0)
 
 
 class Settings(BaseSettings):
@@ -266,6 +275,41 @@ class Settings(BaseSettings):
         "completed ones; `0` turns the sweeper off.",
     )
 
+    # --- loyalty -------------------------------------------------------------------------------
+    loyalty_earn_rate: Decimal = Field(
+        Decimal(1),
+        ge=0,
+        description="Points per currency unit of an order's net paid amount, before the "
+        "tier's multiplier.",
+    )
+    loyalty_tiers: Annotated[list[TierSetting], NoDecode] = Field(
+        default_factory=lambda: [
+            TierSetting(name="Member", threshold=Decimal(0), multiplier=Decimal(1)),
+            TierSetting(name="Silver", threshold=Decimal(500), multiplier=Decimal("1.25")),
+            TierSetting(name="Gold", threshold=Decimal(1500), multiplier=Decimal("1.5")),
+        ],
+        description="JSON list of tiers by rising threshold: qualifying spend of the last 12 "
+        "months from which a member is in the tier, and the multiplier of what they earn; the "
+        "first starts at 0.",
+    )
+    loyalty_return_window_days: int = Field(
+        0,
+        ge=0,
+        description="Days an order's points stay pending (not spendable) before they settle; "
+        "`0`: at once.",
+    )
+    loyalty_allow_negative: bool = Field(
+        False,
+        description="Whether a refund's clawback may take a balance below zero (else it stops "
+        "at zero and records the shortfall).",
+    )
+    loyalty_expiry_days: int = Field(
+        365, ge=0, description="Points lapse after this many days without a movement; `0`: never."
+    )
+    loyalty_referral_bonus: int = Field(
+        500, ge=0, description="Points each side of a referral gets, once."
+    )
+
     # --- stock ----------------------------------------------------------------------------------
     safety_stock: Annotated[dict[str, int], NoDecode] = Field(
         default_factory=dict,
@@ -315,6 +359,21 @@ class Settings(BaseSettings):
         ):
             raise ValueError("safety stock must be whole units, 0 or more, per location")
         return parsed
+
+    @field_validator("loyalty_tiers", mode="before")
+    @classmethod
+    def _parse_tiers(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("loyalty_tiers")
+    @classmethod
+    def _check_tiers(cls, tiers: list[TierSetting]) -> list[TierSetting]:
+        thresholds = [t.threshold for t in tiers]
+        if not tiers or thresholds[0] != 0:
+            raise ValueError("the first loyalty tier starts at a threshold of 0")
+        if thresholds != sorted(set(thresholds)):
+            raise ValueError("loyalty tiers are listed by rising threshold, each once")
+        return tiers
 
     @field_validator("tokens", mode="before")
     @classmethod
@@ -496,7 +555,8 @@ def _row(env: str, field: FieldInfo) -> str:
     elif default is None:
         shown = "unset"
     elif isinstance(default, dict | list):
-        shown = f"`{json.dumps(default)}`"
+        plain = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in default]
+        shown = f"`{json.dumps(plain if isinstance(default, list) else default)}`"
     else:
         shown = f"`{default}`"
     return f"| `{env}` | {shown} | {field.description} |"

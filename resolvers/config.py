@@ -3,7 +3,9 @@ that resolvers do not depend on the serving layer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from resolvers.loyalty.program import LoyaltyProgram
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class ResolverConfig:
     #: Units kept back from pickup holds, per unified location id, and elsewhere.
     safety_stock: tuple[tuple[str, int], ...] = ()
     safety_stock_default: int = 0
+    #: The loyalty programme's rules (earn rate, tiers, return window, expiry, referrals).
+    loyalty: LoyaltyProgram = field(default_factory=LoyaltyProgram)
 
     def safety_stock_for(self, location_id: str) -> int:
         return dict(self.safety_stock).get(location_id, self.safety_stock_default)

@@ -254,6 +254,8 @@ class LoyaltyAccount:
     lifetime_earned: int = 0
     lifetime_redeemed: int = 0
     updated_at: datetime | None = None
+    #: The tier the member held at their last entry (see :mod:`resolvers.loyalty.program`).
+    tier: str | None = None
 
 
 class BelowZero(enum.StrEnum):

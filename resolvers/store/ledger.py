@@ -211,8 +211,11 @@ class LedgerStore(Protocol):
 
     async def get_account(self, account_id: str) -> LoyaltyAccount | None: ...
 
-    async def ledger_entries(self, account_id: str, limit: int = 100) -> list[LedgerEntry]:
-        """Newest first."""
+    async def ledger_entries(
+        self, account_id: str, limit: int = 100, *, after: LedgerEntry | None = None
+    ) -> list[LedgerEntry]:
+        """Newest first (ties by key, descending); with ``after``, those that come after it
+        in that order (the next page)."""
         ...
 
     async def anonymise_account(self, account_id: str, anonymous_id: str) -> int:

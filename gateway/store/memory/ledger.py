@@ -104,16 +104,19 @@ class MemoryLedger:
     async def get_account(self, account_id: str) -> LoyaltyAccount | None:
         return self._accounts.get(account_id)
 
-    async def ledger_entries(self, account_id: str, limit: int = 100) -> list[LedgerEntry]:
+    async def ledger_entries(
+        self, account_id: str, limit: int = 100, *, after: LedgerEntry | None = None
+    ) -> list[LedgerEntry]:
         if limit <= 0:
             return []
-        keys = self._by_account.get(account_id, [])
-        # Newest first; among equal timestamps the later-appended first (as Mongo's _id does).
         entries = sorted(
-            (self._ledger[key] for key in reversed(keys)),
-            key=lambda entry: entry.at,
+            (self._ledger[key] for key in self._by_account.get(account_id, [])),
+            key=lambda entry: (entry.at, entry.key),
             reverse=True,
         )
+        if after is not None:
+            mark = (to_utc(after.at), after.key)
+            entries = [e for e in entries if (e.at, e.key) < mark]
         return [_copy_entry(entry) for entry in entries[:limit]]
 
     async def anonymise_account(self, account_id: str, anonymous_id: str) -> int:

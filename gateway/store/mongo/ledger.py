@@ -137,8 +137,8 @@ class MongoLedger:
             [
                 IndexModel([("key", ASCENDING)], unique=True, name="key"),
                 IndexModel(
-                    [("account_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)],
-                    name="account_id_at",
+                    [("account_id", ASCENDING), ("at", DESCENDING), ("key", DESCENDING)],
+                    name="account_id_at_key",
                 ),
                 # At most one entry follows another: the chain of an order's entries is
                 # extended by one writer at a time.
@@ -299,13 +299,17 @@ class MongoLedger:
         return None if raw is None else _account_from(raw)
 
     @mapped
-    async def ledger_entries(self, account_id: str, limit: int = 100) -> list[LedgerEntry]:
+    async def ledger_entries(
+        self, account_id: str, limit: int = 100, *, after: LedgerEntry | None = None
+    ) -> list[LedgerEntry]:
         if limit <= 0:
             return []
+        query: Doc = {"account_id": account_id}
+        if after is not None:
+            at = to_utc(after.at)
+            query["$or"] = [{"at": {"$lt": at}}, {"at": at, "key": {"$lt": after.key}}]
         cursor = (
-            self._ledger.find({"account_id": account_id})
-            .sort([("at", DESCENDING), ("_id", DESCENDING)])
-            .limit(limit)
+            self._ledger.find(query).sort([("at", DESCENDING), ("key", DESCENDING)]).limit(limit)
         )
         return [_entry_from(raw) async for raw in cursor]
 

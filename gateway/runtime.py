@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from connectors import vendors as registry
 from connectors.capabilities import Connector
@@ -40,6 +41,7 @@ from resolvers.events import EventBus
 from resolvers.identity.normalize import normalize_email, normalize_phone
 from resolvers.identity.placeholders import Placeholders
 from resolvers.locations import LocationDirectory
+from resolvers.loyalty import earning
 from resolvers.loyalty.program import LoyaltyProgram, Tier
 from resolvers.store import Store
 from resolvers.webhook_events import WebhookDispatcher
@@ -140,7 +142,7 @@ def compose_services(
         )
         if v
     )
-    return Services(
+    services = Services(
         store=store,
         connectors=connectors,
         events=events or EventBus(),
@@ -166,6 +168,8 @@ def compose_services(
         version=version,
         demo_mode=demo_mode,
     )
+    services.customers.after_build = partial(earning.accrue, services)
+    return services
 
 
 def open_settings_store(settings: Settings) -> Store:

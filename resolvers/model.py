@@ -204,7 +204,8 @@ class LedgerKind(enum.StrEnum):
     #: Points of a redemption given back (a cancelled sale, a refund of what they paid for);
     #: ``settles`` names the redemption.
     REDEEM_REVERSAL = "redeem_reversal"
-    #: Points of a refunded order taken back (negative), at the rule of the original earn.
+    #: Points of a refunded order taken back (negative), at the rule of the original earn:
+    #: from the balance, or, when ``settles`` names a pending earn, from ``pending``.
     REFUND_CLAWBACK = "refund_clawback"
     #: A person's correction, with a reason (either sign).
     ADJUST = "adjust"
@@ -241,6 +242,16 @@ class LedgerEntry:
     #: The key of the entry this one settles (a pending earn) or reverses (a redemption).
     settles: str | None = None
     shortfall: int = 0
+    #: The key of the entry before this one in its chain (an order's earn, then its
+    #: settlement and clawbacks; a redemption, then its reversals). At most one entry
+    #: follows any other, so two writers that decided the next step from the same ledger
+    #: cannot both land (``SUPERSEDED``): the second reads again.
+    follows: str | None = None
+    #: The account the entry was written to; a merge moves entries, an unmerge moves back
+    #: those whose origin was the restored profile's.
+    origin: str | None = None
+    #: The member's tier after this entry, when its writer knows it.
+    tier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,3 +287,6 @@ class LedgerResult(enum.StrEnum):
     INSUFFICIENT_BALANCE = "insufficient_balance"
     #: A settling entry whose pending earn is not (or no longer) pending.
     NOT_PENDING = "not_pending"
+    #: Another entry already follows the one this one ``follows``: decide again from the
+    #: ledger as it is now.
+    SUPERSEDED = "superseded"

@@ -379,7 +379,7 @@ class Customer:
     @strawberry.field(description="Points, pending points and the ledger behind them.")
     async def loyalty(self, info: Info) -> Loyalty:
         self._guard(info)
-        return await customer_loyalty(info, self._p.id)
+        return await customer_loyalty(info, self._p.id, self._p.orders)
 
     @strawberry.field
     def cache(self) -> CacheInfo:

@@ -5,13 +5,18 @@ what is :mod:`resolvers.loyalty.points`; this module maps arguments in and entri
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import strawberry
 
+from connectors.records import OrderRecord
 from resolvers.context import RequestContext
-from resolvers.errors import check_page_size
+from resolvers.errors import BadUserInput, check_page_size
+from resolvers.loyalty import earning
 from resolvers.loyalty import points as loyalty
+from resolvers.loyalty.program import LoyaltyProgram, Tier
 from resolvers.model import LedgerEntry, LoyaltyAccount
 from resolvers.viewer import Role
 from schema.permissions import guarded
@@ -62,9 +67,50 @@ class LoyaltyEntry:
         )
 
 
+@strawberry.type(description="A level of the programme, reached on qualifying spend.")
+class LoyaltyTier:
+    name: str
+    threshold: Decimal = strawberry.field(
+        description="Qualifying spend (net paid, all channels, rolling 12 months) from which "
+        "a member is in this tier."
+    )
+    multiplier: Decimal = strawberry.field(description="What orders earn, times the earn rate.")
+
+    @classmethod
+    def of(cls, tier: Tier) -> LoyaltyTier:
+        return cls(name=tier.name, threshold=tier.threshold, multiplier=tier.multiplier)
+
+
+@strawberry.type(description="The programme's rules, the same in every channel.")
+class LoyaltyProgramView:
+    tiers: list[LoyaltyTier]
+    earn_rate: Decimal = strawberry.field(
+        description="Points per currency unit of an order's net paid amount, before the "
+        "tier's multiplier."
+    )
+    return_window_days: int = strawberry.field(
+        description="Days an order's points stay pending before they can be spent."
+    )
+    expiry_days: int = strawberry.field(
+        description="Points lapse after this many days without a movement (0: never)."
+    )
+    referral_bonus: int = strawberry.field(description="Points each side of a referral gets.")
+
+    @classmethod
+    def of(cls, program: LoyaltyProgram) -> LoyaltyProgramView:
+        return cls(
+            tiers=[LoyaltyTier.of(t) for t in program.tiers],
+            earn_rate=program.earn_rate,
+            return_window_days=program.return_window_days,
+            expiry_days=program.expiry_days,
+            referral_bonus=program.referral_bonus,
+        )
+
+
 @strawberry.type(description="A member's points: always the sum of the ledger below.")
 class Loyalty:
     customer_id: strawberry.Private[str]
+    standing: strawberry.Private[earning.Standing]
     points: int = strawberry.field(description="Spendable now, in any channel.")
     pending_points: int = strawberry.field(
         description="Earned, held back until the return window ends."
@@ -74,25 +120,69 @@ class Loyalty:
     )
 
     @classmethod
-    def of(cls, account: LoyaltyAccount) -> Loyalty:
+    def of(cls, account: LoyaltyAccount, standing: earning.Standing) -> Loyalty:
         return cls(
             customer_id=account.id,
+            standing=standing,
             points=account.balance,
             pending_points=account.pending,
             lifetime_points=account.lifetime_earned,
         )
 
-    @strawberry.field(description="The ledger, newest first.")
-    async def history(self, info: Info, first: int = 20) -> list[LoyaltyEntry]:
+    @strawberry.field(
+        description="The tier now, on the qualifying spend of the last 12 months (net paid, "
+        "every channel)."
+    )
+    def tier(self) -> LoyaltyTier:
+        return LoyaltyTier.of(self.standing.tier)
+
+    @strawberry.field(description="The next tier up; null at the top.")
+    def next_tier(self) -> LoyaltyTier | None:
+        nxt = self.standing.next_tier
+        return None if nxt is None else LoyaltyTier.of(nxt)
+
+    @strawberry.field(description="Qualifying spend still needed for the next tier.")
+    def spend_to_next_tier(self) -> Decimal | None:
+        return self.standing.spend_to_next_tier
+
+    @strawberry.field(description="Qualifying spend of the last 12 months.")
+    def qualifying_spend(self) -> Decimal:
+        return self.standing.spend
+
+    @strawberry.field(
+        description="The ledger, newest first. `after`: the `id` of the last entry of the "
+        "previous page."
+    )
+    async def history(
+        self, info: Info, first: int = 20, after: strawberry.ID | None = None
+    ) -> list[LoyaltyEntry]:
         check_page_size(first, info.context.services.config.max_page_size)
-        entries = await info.context.services.store.ledger.ledger_entries(
-            self.customer_id, limit=first
-        )
+        ledger = info.context.services.store.ledger
+        mark = None
+        if after is not None:
+            mark = await ledger.get_entry(str(after))
+            if mark is None or mark.account_id != self.customer_id:
+                raise BadUserInput(
+                    "after is not an entry of this ledger", extensions={"argument": "after"}
+                )
+        entries = await ledger.ledger_entries(self.customer_id, limit=first, after=mark)
         return [LoyaltyEntry.of(e) for e in entries]
 
 
-async def customer_loyalty(info: Info, customer_id: str) -> Loyalty:
-    return Loyalty.of(await loyalty.account(info.context.services, customer_id))
+async def customer_loyalty(info: Info, customer_id: str, orders: Sequence[OrderRecord]) -> Loyalty:
+    services = info.context.services
+    standing = earning.standing(services.config.loyalty, orders, datetime.now(UTC))
+    return Loyalty.of(await loyalty.account(services, customer_id), standing)
+
+
+@strawberry.type
+class LoyaltyQuery:
+    @strawberry.field(
+        description="The loyalty programme's rules: tiers, earn rate, return window.",
+        extensions=guarded(Role.STOREFRONT, Role.STAFF, Role.INTERNAL),
+    )
+    def loyalty_program(self, info: Info) -> LoyaltyProgramView:
+        return LoyaltyProgramView.of(info.context.services.config.loyalty)
 
 
 @strawberry.input

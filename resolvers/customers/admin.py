@@ -70,6 +70,9 @@ class ProfileAdmin:
             for i in grouped[pid]
         ]
         await self.store.identities.link_identities(moved)
+        # Points go with the person: each merged account's ledger moves into the survivor's.
+        for pid in others:
+            await self.store.ledger.move_entries(pid, target)
         # After the identities moved: a rebuild of any side that read the old identities
         # now fails its conditional write (see CustomerService._rebuild).
         await self.store.profiles.invalidate_profiles([target])
@@ -99,6 +102,11 @@ class ProfileAdmin:
                 if identity is not None:
                     relinked.append(replace(identity, profile_id=pid, reason="unmerged"))
         await self.store.identities.link_identities(relinked)
+        # Each restored profile takes back the entries written to it, or to the profiles it
+        # had absorbed itself, before this merge.
+        for pid in merge.profile_ids[1:]:
+            origins = await self._absorbed(pid, merge.at)
+            await self.store.ledger.move_entries(profile_id, pid, origins=sorted(origins))
         await self.store.profiles.invalidate_profiles(list(merge.profile_ids))
         await self.store.identities.append_merge_log(
             MergeLogEntry(
@@ -113,6 +121,25 @@ class ProfileAdmin:
             )
         )
         return list(merge.profile_ids)
+
+    async def _absorbed(self, profile_id: str, before: datetime) -> set[str]:
+        """``profile_id`` and every profile merged into it (and into those) before
+        ``before`` and not split off again: whose entries it held at that time."""
+        found, todo = {profile_id}, [profile_id]
+        while todo:
+            pid = todo.pop()
+            entries = await self.store.identities.merge_log(pid)
+            undone = {e.undoes for e in entries if e.action == "unmerge" and e.undoes}
+            for e in entries:
+                if e.action != "merge" or e.profile_ids[0] != pid or e.at >= before:
+                    continue
+                if e.id in undone:
+                    continue
+                for absorbed in e.profile_ids[1:]:
+                    if absorbed not in found:
+                        found.add(absorbed)
+                        todo.append(absorbed)
+        return found
 
     async def erase(self, profile_id: str) -> list[Identity]:
         """Remove a person everywhere we hold them: identities, cached profile, merge log;

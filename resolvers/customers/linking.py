@@ -205,6 +205,11 @@ class Linker:
             await self.store.profiles.invalidate_profiles(changed[start : start + _CHUNK])
         for profile_id in sorted(report.emptied):
             await self.store.profiles.delete_profile(profile_id)
+        # A profile merged away hands its points (the ledger) to the one that absorbed it.
+        for survivor, merged in report.merged:
+            for profile_id in merged:
+                if profile_id != survivor and profile_id in report.emptied:
+                    await self.store.ledger.move_entries(profile_id, survivor)
         for link in [*result.conflicts, *result.possible_duplicates]:
             a, b = assigned.get(link.a), assigned.get(link.b)
             if a and b and a != b:

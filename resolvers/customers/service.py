@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from connectors import deadline
+from connectors.records import OrderRecord
 from connectors.registry import ConnectorSet
 from resolvers.customers.profile import (
     SourceStatus,
@@ -37,6 +38,10 @@ from resolvers.model import ProfileDoc
 from resolvers.store import Store, VersionConflict
 
 log = logging.getLogger("omnigate.customers")
+
+#: What runs after a profile is stored, with every order its sources reported (loyalty
+#: earns from them; see ``resolvers.loyalty.earning.accrue``).
+AfterBuild = Callable[[str, Sequence[OrderRecord]], Awaitable[object]]
 
 #: Rebuilds of one profile that another writer may overtake before one gives up and the
 #: newest stored document is served (it will be rebuilt again when it is next stale).
@@ -81,6 +86,8 @@ class CustomerService:
         self._inflight: dict[str, asyncio.Task[ProfileDoc | None]] = {}
         self._background: set[asyncio.Task[ProfileDoc | None]] = set()
         self._bg_loaders: Loaders | None = None
+        #: Set by the composition root; the customer use cases do not know loyalty.
+        self.after_build: AfterBuild | None = None
 
     # --- serving ----------------------------------------------------------------------------
 
@@ -217,7 +224,9 @@ class CustomerService:
                 names=cached.names,
                 refreshed_at=cached.refreshed_at,
             )
-            return await self.store.profiles.put_profile(doc, expected_version=expected)
+            stored = await self.store.profiles.put_profile(doc, expected_version=expected)
+            await self._after_build(profile_id, data.orders)
+            return stored
         profile = build_profile(
             profile_id,
             customers=data.customers,
@@ -229,9 +238,18 @@ class CustomerService:
             sources=statuses,
             placeholder=self.placeholders,
         )
-        return await self.store.profiles.put_profile(
+        stored = await self.store.profiles.put_profile(
             self.document(profile, partial=bool(data.failed)), expected_version=expected
         )
+        await self._after_build(profile_id, data.orders)
+        return stored
+
+    async def _after_build(self, profile_id: str, orders: Sequence[OrderRecord]) -> None:
+        """Once the profile is stored (so an erase or merge racing the build has already
+        won or will find it): a failure here fails the rebuild, and the next one, or the
+        vendor's retry of the webhook, runs it again (it is idempotent)."""
+        if self.after_build is not None and orders:
+            await self.after_build(profile_id, orders)
 
     def document(self, profile: UnifiedProfile, *, partial: bool = False) -> ProfileDoc:
         return ProfileDoc(

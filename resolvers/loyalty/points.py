@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from connectors.records import Channel
 from resolvers.errors import BadUserInput, Forbidden, NotFound, OmnigateError
 from resolvers.model import LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
 from resolvers.store import Store
@@ -28,6 +29,8 @@ from resolvers.viewer import Role, Viewer
 
 #: The most points one redemption or adjustment may move (a typo guard, not a rule).
 MAX_POINTS = 1_000_000
+#: Reversals of one redemption overtaken by a racing refund before one gives up.
+_ATTEMPTS = 8
 
 
 class InsufficientPoints(OmnigateError):
@@ -85,6 +88,16 @@ def _may_redeem(viewer: Viewer, customer_id: str, location_id: str | None) -> No
     )
 
 
+def _channel_of(viewer: Viewer) -> str | None:
+    """Where a redemption happens when the caller does not say: at a till (staff) or at an
+    online checkout (a storefront)."""
+    if viewer.role is Role.STAFF:
+        return Channel.IN_STORE.value
+    if viewer.role is Role.STOREFRONT:
+        return Channel.ONLINE.value
+    return None
+
+
 async def redeem(services: PointsServices, viewer: Viewer, request: Redemption) -> LedgerEntry:
     _check_points(request.points)
     if not request.idempotency_key.strip():
@@ -100,7 +113,7 @@ async def redeem(services: PointsServices, viewer: Viewer, request: Redemption) 
         points=-request.points,
         kind=LedgerKind.REDEEM,
         at=_now(),
-        channel=request.channel,
+        channel=request.channel or _channel_of(viewer),
         location_id=request.location_id,
         order_ref=request.order_ref,
         actor=viewer.name,
@@ -122,19 +135,38 @@ async def reverse_redemption(
             "A redemption is reversed by staff of the store it was made at, or internally.",
             extensions={"entryId": entry_id},
         )
-    entry = LedgerEntry(
-        key=f"reverse:{redeemed.key}",
-        account_id=redeemed.account_id,
-        points=-redeemed.points,
-        kind=LedgerKind.REDEEM_REVERSAL,
-        at=_now(),
-        channel=redeemed.channel,
-        location_id=redeemed.location_id,
-        order_ref=redeemed.order_ref,
-        actor=viewer.name,
-        settles=redeemed.key,
-    )
-    return await _write(services, entry, "reverse")
+    key = f"reverse:{redeemed.key}"
+    for _ in range(_ATTEMPTS):
+        done = await ledger.get_entry(key)
+        if done is not None:
+            return done
+        chain = [redeemed]
+        while following := (await ledger.followers([chain[-1].key])).get(chain[-1].key):
+            chain.append(following)
+        returned = sum(e.points for e in chain if e.kind is LedgerKind.REDEEM_REVERSAL)
+        if returned >= -redeemed.points:
+            raise BadUserInput(
+                "A refund of its order already gave these points back.",
+                extensions={"entryId": entry_id, "returned": returned},
+            )
+        entry = LedgerEntry(
+            key=key,
+            account_id=redeemed.account_id,
+            points=-redeemed.points - returned,
+            kind=LedgerKind.REDEEM_REVERSAL,
+            at=_now(),
+            channel=redeemed.channel,
+            location_id=redeemed.location_id,
+            order_ref=redeemed.order_ref,
+            actor=viewer.name,
+            reason="sale cancelled",
+            settles=redeemed.key,
+            follows=chain[-1].key,
+        )
+        result, _ = await ledger.apply_ledger_entry(entry)
+        if result is not LedgerResult.SUPERSEDED:
+            return await _stored(services, key, "reverse")
+    raise OmnigateError(f"the reversal of {entry_id} kept being overtaken; try again")
 
 
 async def adjust(
@@ -166,9 +198,13 @@ async def _write(services: PointsServices, entry: LedgerEntry, what: str) -> Led
             f"The balance ({account.balance} points) does not cover {-entry.points}.",
             extensions={"balance": account.balance},
         )
-    stored = await ledger.get_entry(entry.key)
+    return await _stored(services, entry.key, what)
+
+
+async def _stored(services: PointsServices, key: str, what: str) -> LedgerEntry:
+    stored = await services.store.ledger.get_entry(key)
     if stored is None:  # pragma: no cover - the write above or a racing one stored it
-        raise OmnigateError(f"the {what} entry {entry.key} is missing after its write")
+        raise OmnigateError(f"the {what} entry {key} is missing after its write")
     return stored
 
 

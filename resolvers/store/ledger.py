@@ -7,7 +7,7 @@ every rule:
 
 - ``PENDING_EARN`` adds to ``pending`` only; an ``EARN`` whose ``settles`` names it (key
   ``settle:<pending key>``, so it happens once) moves the points from ``pending`` to
-  ``balance``;
+  ``balance``; a ``REFUND_CLAWBACK`` whose ``settles`` names it takes from ``pending``;
 - a negative entry the balance does not cover is refused, clamped at zero with the rest
   recorded as ``shortfall``, or allowed below zero (:class:`~resolvers.model.BelowZero`);
 - ``lifetime_earned`` counts earns, referral bonuses and positive adjustments, less what
@@ -19,6 +19,7 @@ of the earns not settled yet.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -76,11 +77,20 @@ def move(
     now: datetime,
 ) -> Movement | LedgerResult:
     """The account after ``entry``, or the refusal (``INSUFFICIENT_BALANCE``,
-    ``NOT_PENDING``) that leaves it as it is."""
+    ``NOT_PENDING``) that leaves it as it is. ``now`` is when the entry happened (its
+    ``at``): the account's ``updated_at`` is its latest movement."""
     check(entry)
     base = account or LoyaltyAccount(id=entry.account_id)
-    if entry.kind is LedgerKind.PENDING_EARN:
-        return Movement(entry, replace(base, pending=base.pending + entry.points, updated_at=now))
+    if entry.origin is None:
+        entry = replace(entry, origin=entry.account_id)
+    if entry.tier is not None:
+        base = replace(base, tier=entry.tier)
+    stamp = _later(base.updated_at, now)
+    if from_pending(entry):
+        if base.pending + entry.points < 0:
+            return LedgerResult.NOT_PENDING
+        pending = base.pending + entry.points
+        return Movement(entry, replace(base, pending=pending, updated_at=stamp))
     if entry.kind is LedgerKind.EARN and entry.settles is not None:
         if base.pending < entry.points:
             return LedgerResult.NOT_PENDING
@@ -91,7 +101,7 @@ def move(
                 pending=base.pending - entry.points,
                 balance=base.balance + entry.points,
                 lifetime_earned=base.lifetime_earned + entry.points,
-                updated_at=now,
+                updated_at=stamp,
             ),
         )
     points, shortfall = entry.points, 0
@@ -112,8 +122,49 @@ def move(
             balance=base.balance + points,
             lifetime_earned=base.lifetime_earned + (points if entry.kind in EARNING else 0),
             lifetime_redeemed=base.lifetime_redeemed + redeemed,
-            updated_at=now,
+            updated_at=stamp,
         ),
+    )
+
+
+def _later(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b > a else a
+
+
+def from_pending(entry: LedgerEntry) -> bool:
+    """Whether the entry moves ``pending`` (an earn in its window, or a clawback of one)
+    rather than the balance."""
+    return entry.kind is LedgerKind.PENDING_EARN or (
+        entry.kind is LedgerKind.REFUND_CLAWBACK and entry.settles is not None
+    )
+
+
+def totals(account_id: str, entries: Iterable[LedgerEntry]) -> LoyaltyAccount:
+    """The account its entries add up to: what a store's account must always equal, and
+    what a move of entries between accounts (merge, unmerge) recomputes."""
+    balance = pending = earned = redeemed = 0
+    last: LedgerEntry | None = None
+    tier: str | None = None
+    for entry in sorted(entries, key=lambda e: e.at):
+        last, tier = entry, entry.tier or tier
+        if from_pending(entry):
+            pending += entry.points
+            continue
+        if entry.kind is LedgerKind.EARN and entry.settles is not None:
+            pending -= entry.points
+        balance += entry.points
+        if entry.kind in EARNING:
+            earned += entry.points
+        if entry.kind in (LedgerKind.REDEEM, LedgerKind.REDEEM_REVERSAL):
+            redeemed -= entry.points
+    return LoyaltyAccount(
+        id=account_id,
+        balance=balance,
+        pending=pending,
+        lifetime_earned=earned,
+        lifetime_redeemed=redeemed,
+        updated_at=last.at if last else None,
+        tier=tier,
     )
 
 
@@ -131,10 +182,40 @@ class LedgerStore(Protocol):
 
     async def get_entry(self, key: str) -> LedgerEntry | None: ...
 
+    async def get_entries(self, keys: Sequence[str]) -> dict[str, LedgerEntry]:
+        """The entries stored under these keys (missing keys are left out)."""
+        ...
+
+    async def followers(self, keys: Sequence[str]) -> dict[str, LedgerEntry]:
+        """For each key, the entry that ``follows`` it, if one does."""
+        ...
+
+    async def order_redemptions(
+        self, account_id: str, order_refs: Sequence[str]
+    ) -> list[LedgerEntry]:
+        """The account's ``REDEEM`` entries made for these orders (``order_ref``)."""
+        ...
+
+    async def pending_accounts(self, limit: int = 500) -> list[LoyaltyAccount]:
+        """Accounts with points still pending (the settlement sweep's work)."""
+        ...
+
+    async def move_entries(
+        self, from_id: str, into_id: str, *, origins: Sequence[str] | None = None
+    ) -> int:
+        """Move ``from_id``'s entries (only those whose ``origin`` is one of ``origins``,
+        when given) to ``into_id`` and recompute both accounts from their entries
+        (:func:`totals`), atomically: a merge moves everything into the survivor, an unmerge
+        moves back what came from the restored profiles. Returns how many moved."""
+        ...
+
     async def get_account(self, account_id: str) -> LoyaltyAccount | None: ...
 
-    async def ledger_entries(self, account_id: str, limit: int = 100) -> list[LedgerEntry]:
-        """Newest first."""
+    async def ledger_entries(
+        self, account_id: str, limit: int = 100, *, after: LedgerEntry | None = None
+    ) -> list[LedgerEntry]:
+        """Newest first (ties by key, descending); with ``after``, those that come after it
+        in that order (the next page)."""
         ...
 
     async def anonymise_account(self, account_id: str, anonymous_id: str) -> int:

@@ -73,7 +73,7 @@ async def test_indexes_exist_with_the_right_options(mongo: MongoStore) -> None:
     ledger = await indexes(mongo, "ledger")
     assert keys(ledger["key"]) == [("key", 1)]
     assert ledger["key"].get("unique") is True
-    assert keys(ledger["account_id_at"])[:2] == [("account_id", 1), ("at", -1)]
+    assert keys(ledger["account_id_at_key"])[:2] == [("account_id", 1), ("at", -1)]
 
     receipts = await indexes(mongo, "webhook_receipts")
     assert keys(receipts["source_event_id"]) == [("source", 1), ("event_id", 1)]

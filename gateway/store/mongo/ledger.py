@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Sequence
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -23,7 +24,7 @@ from gateway.store.mongo.base import Doc, MongoBackend, mapped
 from gateway.store.timeutil import to_utc, utc_now
 from resolvers.model import BelowZero, LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
 from resolvers.store import StoreError
-from resolvers.store.ledger import Movement, check, move
+from resolvers.store.ledger import Movement, check, move, totals
 
 #: Attempts of one entry whose account another process changed between read and write.
 ATTEMPTS = 8
@@ -55,6 +56,9 @@ def _entry_doc(entry: LedgerEntry) -> Doc:
         "reason": entry.reason,
         "settles": entry.settles,
         "shortfall": entry.shortfall,
+        "follows": entry.follows,
+        "origin": entry.origin,
+        "tier": entry.tier,
     }
 
 
@@ -77,6 +81,9 @@ def _entry_from(raw: Doc) -> LedgerEntry:
         reason=raw.get("reason"),
         settles=raw.get("settles"),
         shortfall=int(raw.get("shortfall") or 0),
+        follows=raw.get("follows"),
+        origin=raw.get("origin"),
+        tier=raw.get("tier"),
     )
 
 
@@ -88,7 +95,26 @@ def _account_from(raw: Doc) -> LoyaltyAccount:
         lifetime_earned=int(raw.get("lifetime_earned", 0)),
         lifetime_redeemed=int(raw.get("lifetime_redeemed", 0)),
         updated_at=raw.get("updated_at"),
+        tier=raw.get("tier"),
     )
+
+
+def _account_fields(account: LoyaltyAccount) -> Doc:
+    return {
+        "balance": account.balance,
+        "pending": account.pending,
+        "lifetime_earned": account.lifetime_earned,
+        "lifetime_redeemed": account.lifetime_redeemed,
+        "updated_at": account.updated_at,
+        "tier": account.tier,
+    }
+
+
+def _on_follows(exc: DuplicateKeyError) -> bool:
+    """Whether the duplicate is of ``follows`` (a chain step taken) rather than ``key``."""
+    details = exc.details or {}
+    pattern = details.get("keyPattern") or {}
+    return "follows" in pattern or "follows" in str(details.get("errmsg", exc))
 
 
 class _Moved(Exception):
@@ -111,9 +137,31 @@ class MongoLedger:
             [
                 IndexModel([("key", ASCENDING)], unique=True, name="key"),
                 IndexModel(
-                    [("account_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)],
-                    name="account_id_at",
+                    [("account_id", ASCENDING), ("at", DESCENDING), ("key", DESCENDING)],
+                    name="account_id_at_key",
                 ),
+                # At most one entry follows another: the chain of an order's entries is
+                # extended by one writer at a time.
+                IndexModel(
+                    [("follows", ASCENDING)],
+                    unique=True,
+                    name="follows",
+                    partialFilterExpression={"follows": {"$type": "string"}},
+                ),
+                IndexModel(
+                    [("account_id", ASCENDING), ("order_ref", ASCENDING)],
+                    name="account_id_order_ref",
+                    partialFilterExpression={"kind": "redeem"},
+                ),
+            ]
+        )
+        await self._accounts.create_indexes(
+            [
+                IndexModel(
+                    [("pending", ASCENDING)],
+                    name="pending",
+                    partialFilterExpression={"pending": {"$gt": 0}},
+                )
             ]
         )
 
@@ -141,21 +189,17 @@ class MongoLedger:
     ) -> LoyaltyAccount:
         raw = await self._accounts.find_one({"_id": entry.account_id}, session=session)
         account = None if raw is None else _account_from(raw)
-        moved = move(account, entry, below_zero=below_zero, now=utc_now())
+        moved = move(account, entry, below_zero=below_zero, now=to_utc(entry.at))
         if not isinstance(moved, Movement):
             raise _Refused(moved)
         try:
             await self._ledger.insert_one(_entry_doc(moved.entry), session=session)
-        except DuplicateKeyError:
-            raise _Refused(LedgerResult.DUPLICATE) from None
+        except DuplicateKeyError as exc:
+            raise _Refused(
+                LedgerResult.SUPERSEDED if _on_follows(exc) else LedgerResult.DUPLICATE
+            ) from None
         after = moved.account
-        fields: Doc = {
-            "balance": after.balance,
-            "pending": after.pending,
-            "lifetime_earned": after.lifetime_earned,
-            "lifetime_redeemed": after.lifetime_redeemed,
-            "updated_at": after.updated_at,
-        }
+        fields = _account_fields(after)
         if account is None:
             try:
                 await self._accounts.insert_one(
@@ -183,18 +227,89 @@ class MongoLedger:
         return None if raw is None else _entry_from(raw)
 
     @mapped
+    async def get_entries(self, keys: Sequence[str]) -> dict[str, LedgerEntry]:
+        if not keys:
+            return {}
+        cursor = self._ledger.find({"key": {"$in": list(keys)}})
+        return {raw["key"]: _entry_from(raw) async for raw in cursor}
+
+    @mapped
+    async def followers(self, keys: Sequence[str]) -> dict[str, LedgerEntry]:
+        if not keys:
+            return {}
+        cursor = self._ledger.find({"follows": {"$in": list(keys)}})
+        return {raw["follows"]: _entry_from(raw) async for raw in cursor}
+
+    @mapped
+    async def order_redemptions(
+        self, account_id: str, order_refs: Sequence[str]
+    ) -> list[LedgerEntry]:
+        if not order_refs:
+            return []
+        cursor = self._ledger.find(
+            {"account_id": account_id, "kind": "redeem", "order_ref": {"$in": list(order_refs)}}
+        )
+        return [_entry_from(raw) async for raw in cursor]
+
+    @mapped
+    async def pending_accounts(self, limit: int = 500) -> list[LoyaltyAccount]:
+        cursor = self._accounts.find({"pending": {"$gt": 0}}).limit(limit)
+        return [_account_from(raw) async for raw in cursor]
+
+    @mapped
+    async def move_entries(
+        self, from_id: str, into_id: str, *, origins: Sequence[str] | None = None
+    ) -> int:
+        """One transaction moves the entries and rewrites both accounts from their entries;
+        a ledger write racing it on either account conflicts with it, and one of the two
+        runs again."""
+        if from_id == into_id:
+            raise ValueError("entries move between two different accounts")
+        query: Doc = {"account_id": from_id}
+        if origins is not None:
+            query["origin"] = {"$in": list(origins)}
+
+        async def in_transaction(session: AsyncClientSession) -> int:
+            result = await self._ledger.update_many(
+                query, {"$set": {"account_id": into_id}}, session=session
+            )
+            if result.modified_count == 0:
+                return 0
+            for account_id in (from_id, into_id):
+                entries = [
+                    _entry_from(raw)
+                    async for raw in self._ledger.find({"account_id": account_id}, session=session)
+                ]
+                if entries:
+                    await self._accounts.replace_one(
+                        {"_id": account_id},
+                        _account_fields(totals(account_id, entries)),
+                        upsert=True,
+                        session=session,
+                    )
+                else:
+                    await self._accounts.delete_one({"_id": account_id}, session=session)
+            return result.modified_count
+
+        return await self._backend.transaction(in_transaction)
+
+    @mapped
     async def get_account(self, account_id: str) -> LoyaltyAccount | None:
         raw = await self._accounts.find_one({"_id": account_id})
         return None if raw is None else _account_from(raw)
 
     @mapped
-    async def ledger_entries(self, account_id: str, limit: int = 100) -> list[LedgerEntry]:
+    async def ledger_entries(
+        self, account_id: str, limit: int = 100, *, after: LedgerEntry | None = None
+    ) -> list[LedgerEntry]:
         if limit <= 0:
             return []
+        query: Doc = {"account_id": account_id}
+        if after is not None:
+            at = to_utc(after.at)
+            query["$or"] = [{"at": {"$lt": at}}, {"at": at, "key": {"$lt": after.key}}]
         cursor = (
-            self._ledger.find({"account_id": account_id})
-            .sort([("at", DESCENDING), ("_id", DESCENDING)])
-            .limit(limit)
+            self._ledger.find(query).sort([("at", DESCENDING), ("key", DESCENDING)]).limit(limit)
         )
         return [_entry_from(raw) async for raw in cursor]
 

@@ -45,6 +45,7 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/customer360.py
 	$(BIN)/python bench/stock.py
+	$(BIN)/python bench/loyalty.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

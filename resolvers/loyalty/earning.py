@@ -141,12 +141,14 @@ async def accrue(
             raced.append(key)
     if raced:
         heads.update(await ledger.get_entries(raced))
+    chains = await _chains(ledger, list(heads.values()))
     for key, head in heads.items():
         order = paid[key]
         written += await _advance(
             ledger,
             program,
             head,
+            chain=chains[key],
             now=now,
             fraction=refunded_fraction(order),
             label=_refund_label(order),
@@ -202,13 +204,27 @@ def _refund_label(order: OrderRecord) -> str:
     return str(order.refunded.amount) if order.refunded is not None else "0"
 
 
+async def _chains(
+    ledger: LedgerStore, heads: Sequence[LedgerEntry]
+) -> dict[str, list[LedgerEntry]]:
+    """Each head's chain, read a link at a time for all of them together (most orders'
+    chain is the earn alone: one call)."""
+    chains = {head.key: [head] for head in heads}
+    open_ = dict(chains)
+    while open_:
+        following = await ledger.followers([chain[-1].key for chain in open_.values()])
+        still: dict[str, list[LedgerEntry]] = {}
+        for key, chain in open_.items():
+            nxt = following.get(chain[-1].key)
+            if nxt is not None:
+                chain.append(nxt)
+                still[key] = chain
+        open_ = still
+    return chains
+
+
 async def _chain(ledger: LedgerStore, head: LedgerEntry) -> list[LedgerEntry]:
-    chain = [head]
-    while True:
-        following = (await ledger.followers([chain[-1].key])).get(chain[-1].key)
-        if following is None:
-            return chain
-        chain.append(following)
+    return (await _chains(ledger, [head]))[head.key]
 
 
 def _due(head: LedgerEntry, now: datetime) -> bool:
@@ -224,6 +240,7 @@ async def _advance(
     now: datetime,
     fraction: Decimal | None,
     label: str,
+    chain: list[LedgerEntry] | None = None,
     order_refs: Sequence[str] = (),
     tier: str | None = None,
 ) -> list[LedgerEntry]:
@@ -231,7 +248,7 @@ async def _advance(
     then return the refunded share of the order's redemptions. ``fraction`` ``None``: the
     refund state is not known (the settlement sweep) and nothing is clawed back."""
     written: list[LedgerEntry] = []
-    chain = await _chain(ledger, head)
+    chain = chain or await _chain(ledger, head)
     for _ in range(_STEPS):
         entry = _next_step(program, chain, now=now, fraction=fraction, label=label, tier=tier)
         if entry is None:

@@ -240,3 +240,59 @@ async def test_a_merge_then_an_unmerge_restores_both_accounts(stack: Demo) -> No
 
         await eventually(rebuilt, f"{pid} served again")
         assert await loyalty(stack, pid) == before[pid]
+
+
+async def test_an_order_before_its_customer_earns_once_the_profile_exists(stack: Demo) -> None:
+    ledger = stack.app.state.services.store.ledger
+    identities = stack.app.state.services.store.identities
+    hooks = await stack.control("square", "GET", "/_sandbox/webhooks")
+    # Hold Square's webhooks back, so the order can be delivered before its customer.
+    await stack.control("square", "POST", "/_sandbox/webhooks/target", json={"url": None})
+    try:
+        made = await stack.control(
+            "square",
+            "POST",
+            "/_sandbox/customers",
+            json={"given_name": "Ora", "family_name": "Early", "email_address": "ora@example.org"},
+        )
+        customer_id = made["customer"]["id"]
+        store = square_store(stack.world)
+        sku = stack.world.stock[0].sku
+        sale = await stack.control(
+            "square",
+            "POST",
+            "/_sandbox/sale",
+            json={"location": store.code, "customer_id": customer_id, "lines": [{"sku": sku}]},
+        )
+    finally:
+        await stack.control(
+            "square", "POST", "/_sandbox/webhooks/target", json={"url": hooks["target"]}
+        )
+    order_id = sale["order"]["id"]
+    key = f"earn:square:order:{order_id}"
+    order_events = [e for e in sale["events"] if e["type"] == "order.updated"]
+    for event in order_events:
+        await stack.control(
+            "square", "POST", "/_sandbox/webhooks/deliver", json={"event_id": event["event_id"]}
+        )
+    assert await ledger.get_entry(key) is None  # nobody to earn for yet
+
+    (created,) = made["events"]
+    await stack.control(
+        "square", "POST", "/_sandbox/webhooks/deliver", json={"event_id": created["event_id"]}
+    )
+
+    async def earned() -> bool:
+        return await ledger.get_entry(key) is not None
+
+    await eventually(earned, "the early order earned once its customer was known")
+    entry = await ledger.get_entry(key)
+    found = await identities.get_identities([(Source("square"), customer_id)])
+    assert entry is not None
+    assert entry.account_id == found[(Source("square"), customer_id)].profile_id
+    for event in order_events:  # the order's webhook again: still the one earn
+        await stack.control(
+            "square", "POST", "/_sandbox/webhooks/deliver", json={"event_id": event["event_id"]}
+        )
+    history = await loyalty(stack, entry.account_id)
+    assert [e["id"] for e in history["history"]].count(key) == 1

@@ -202,6 +202,9 @@ class OrderRecord:
     line_items: tuple[LineItem, ...] = ()
     updated_at: datetime | None = None
     cancelled: bool = False
+    #: Whether the buyer has paid (Shopify's financial status, a completed Square order):
+    #: an authorised-only, pending, voided or expired order does not earn loyalty points.
+    paid: bool = True
 
     @property
     def refund_state(self) -> RefundState:

@@ -60,7 +60,7 @@ from connectors.records import (
     WebhookEvent,
 )
 from connectors.shopify.ids import gid, location_id
-from connectors.shopify.mapping import channel, consent, parse_datetime
+from connectors.shopify.mapping import channel, consent, paid, parse_datetime
 from connectors.shopify.source import SOURCE
 from connectors.shopify.webhook_payloads import PAYLOADS
 from connectors.webhooks import (
@@ -377,6 +377,7 @@ def rest_order(body: Json) -> OrderRecord:
         line_items=tuple(items),
         updated_at=parse_datetime(body.get("updated_at")),
         cancelled=body.get("cancelled_at") is not None,
+        paid=paid(body.get("financial_status")),
     )
 
 

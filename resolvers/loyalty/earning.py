@@ -72,7 +72,7 @@ def _paid_orders(orders: Iterable[OrderRecord]) -> dict[str, OrderRecord]:
     sources' reads counts once)."""
     unique: dict[str, OrderRecord] = {}
     for order in orders:
-        if order.total.amount > 0:
+        if order.total.amount > 0 and order.paid:
             unique[earn_key(order)] = order
     return unique
 

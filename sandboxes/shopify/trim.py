@@ -77,6 +77,7 @@ KEEP: dict[str, tuple[str, ...]] = {
     "MailingAddressEdge": ("cursor", "node"),
     "Order": (
         "cancelledAt", "closed", "createdAt", "currencyCode", "currentTotalPriceSet",
+        "displayFinancialStatus",
         "customer", "email", "id", "legacyResourceId", "lineItems", "name", "note", "phone",
         "processedAt", "refunds", "retailLocation", "sourceIdentifier", "sourceName",
         "subtotalPriceSet", "tags", "test", "totalPriceSet", "totalRefundedSet", "updatedAt",

@@ -277,3 +277,12 @@ async def test_moving_entries_recomputes_both_accounts(ledger: LedgerStore) -> N
     assert await ledger.get_account("cus_a") == before_a
     assert await ledger.get_account("cus_b") == before_b
     assert await ledger.ledger_entries("cus_a") == entries_a
+
+
+async def test_an_unpaid_order_earns_once_it_is_paid(ledger: LedgerStore) -> None:
+    s = services(ledger)
+    authorised = replace(order("1", "60"), paid=False)
+    assert await earning.accrue(s, "cus_a", [authorised], now=NOW) == []
+    assert earning.standing(PROGRAM, [authorised], NOW).spend == 0
+    (earned,) = await earning.accrue(s, "cus_a", [replace(authorised, paid=True)], now=NOW)
+    assert (earned.key, earned.points) == ("earn:shopify:order:1", 60)

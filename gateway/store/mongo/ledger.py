@@ -187,6 +187,10 @@ class MongoLedger:
     async def _apply(
         self, entry: LedgerEntry, below_zero: BelowZero, session: AsyncClientSession
     ) -> LoyaltyAccount:
+        # A replay is a duplicate before any rule is weighed: the retry of a redemption the
+        # balance no longer covers still returns the first answer.
+        if await self._ledger.find_one({"key": entry.key}, {"_id": 1}, session=session):
+            raise _Refused(LedgerResult.DUPLICATE)
         raw = await self._accounts.find_one({"_id": entry.account_id}, session=session)
         account = None if raw is None else _account_from(raw)
         moved = move(account, entry, below_zero=below_zero, now=to_utc(entry.at))

@@ -276,3 +276,6 @@ class LedgerResult(enum.StrEnum):
     INSUFFICIENT_BALANCE = "insufficient_balance"
     #: A settling entry whose pending earn is not (or no longer) pending.
     NOT_PENDING = "not_pending"
+    #: An entry conditional on the account's last movement (expiry) found that it moved
+    #: since it was read: nothing is written.
+    MOVED = "moved"

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from resolvers.errors import BadUserInput, Forbidden, NotFound, OmnigateError
+from resolvers.events import EventBus
+from resolvers.loyalty.notify import account_changed
 from resolvers.model import LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
 from resolvers.store import Store
 from resolvers.viewer import Role, Viewer
@@ -37,6 +39,9 @@ class InsufficientPoints(OmnigateError):
 class PointsServices(Protocol):
     @property
     def store(self) -> Store: ...
+
+    @property
+    def events(self) -> EventBus: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +166,8 @@ async def adjust(
 async def _write(services: PointsServices, entry: LedgerEntry, what: str) -> LedgerEntry:
     ledger = services.store.ledger
     result, account = await ledger.apply_ledger_entry(entry)
+    if result is LedgerResult.APPLIED:
+        account_changed(services, entry.account_id)
     if result is LedgerResult.INSUFFICIENT_BALANCE:
         raise InsufficientPoints(
             f"The balance ({account.balance} points) does not cover {-entry.points}.",

@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import datetime
 
 from gateway.store.memory.copying import copy_json
 from gateway.store.timeutil import to_utc, utc_now
 from resolvers.model import BelowZero, LedgerEntry, LedgerResult, LoyaltyAccount
-from resolvers.store.ledger import Movement, check, move
+from resolvers.store.ledger import (
+    LedgerFigures,
+    MemberChannel,
+    Movement,
+    check,
+    earned_points,
+    figures,
+    move,
+    redeemed_points,
+)
 
 
 def _copy_entry(entry: LedgerEntry) -> LedgerEntry:
@@ -86,3 +96,61 @@ class MemoryLedger:
                     updated_at=utc_now(),
                 )
             return len(keys)
+
+    # --- expiry and cross-channel figures ---------------------------------------------------
+
+    async def inactive_accounts(self, before: datetime, limit: int = 100) -> list[LoyaltyAccount]:
+        if limit <= 0:
+            return []
+        cutoff = to_utc(before)
+        due = [
+            a
+            for a in self._accounts.values()
+            if a.balance > 0 and a.updated_at is not None and a.updated_at < cutoff
+        ]
+        due.sort(key=lambda a: (a.updated_at or cutoff, a.id))
+        return due[:limit]
+
+    async def apply_if_unmoved(
+        self,
+        entry: LedgerEntry,
+        *,
+        last_movement: datetime,
+        below_zero: BelowZero = BelowZero.CLAMP,
+    ) -> tuple[LedgerResult, LoyaltyAccount]:
+        check(entry)
+        since = to_utc(last_movement)
+        async with self._lock:
+            account = self._accounts.get(entry.account_id)
+            if account is None or account.updated_at != since:
+                return LedgerResult.MOVED, account or LoyaltyAccount(id=entry.account_id)
+            if entry.key in self._ledger:
+                return LedgerResult.DUPLICATE, account
+            moved = move(account, entry, below_zero=below_zero, now=utc_now())
+            if not isinstance(moved, Movement):
+                return moved, account
+            stored = replace(moved.entry, at=to_utc(entry.at), meta=copy_json(entry.meta))
+            self._ledger[entry.key] = stored
+            self._by_account.setdefault(entry.account_id, []).append(entry.key)
+            self._accounts[entry.account_id] = moved.account
+            return LedgerResult.APPLIED, moved.account
+
+    async def loyalty_figures(self, since: datetime, until: datetime) -> LedgerFigures:
+        start, end = to_utc(since), to_utc(until)
+        sums: dict[str, dict[str | None, list[int]]] = {}
+        for entry in self._ledger.values():
+            if entry.at >= end:
+                continue
+            earned, redeemed = earned_points(entry), redeemed_points(entry)
+            if not (earned or redeemed):
+                continue
+            row = sums.setdefault(entry.account_id, {}).setdefault(entry.channel, [0, 0, 0])
+            row[1] += earned
+            if entry.at >= start:
+                row[0] += earned
+                row[2] += redeemed
+        members = (
+            [MemberChannel(channel, *row) for channel, row in channels.items()]
+            for channels in sums.values()
+        )
+        return figures(members, since=since, until=until)

@@ -26,6 +26,8 @@ from gateway.auth import Authenticator
 from gateway.examples import load_examples
 from gateway.graphql_view import GraphQLView
 from gateway.hold_sweeper import HoldSweeper
+from gateway.loyalty_expiry import ExpirySweeper
+from gateway.loyalty_sync import LoyaltySync
 from gateway.scheduler import SyncScheduler
 from gateway.settings import Settings
 from gateway.stock_scheduler import StockScheduler
@@ -232,6 +234,10 @@ class Runtime:
     stock_scheduler: StockScheduler
     #: Expires due pickup holds and settles timed-out completed ones.
     sweeper: HoldSweeper
+    #: Sends changed loyalty accounts' figures to the email tool's profiles.
+    loyalty_sync: LoyaltySync
+    #: Lets points lapse after the programme's inactivity period.
+    expiry: ExpirySweeper
     #: Relays every replica's stock changes onto this one's bus (``OMNIGATE_STOCK_BUS``
     #: resolving to ``mongo``); ``None`` on the in-process bus.
     stock_feed: StockFeed | None = None
@@ -292,6 +298,12 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             interval=settings.hold_sweep_interval_seconds,
             settle_timeout=timedelta(minutes=settings.hold_settle_timeout_minutes),
         ),
+        loyalty_sync=LoyaltySync(
+            services,
+            interval=settings.loyalty_sync_interval_seconds,
+            batch_size=settings.loyalty_sync_batch_size,
+        ),
+        expiry=ExpirySweeper(services, interval=settings.loyalty_expiry_sweep_seconds),
         stock_feed=build_stock_feed(settings, services),
     )
 

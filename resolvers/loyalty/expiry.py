@@ -8,9 +8,10 @@ sweepers race, and a later period of inactivity expires again under a new key.
 
 A member who earns or redeems while the sweep is deciding keeps their points: the entry is
 written by the store's :meth:`~resolvers.store.LedgerStore.apply_if_unmoved`, which lands it
-only if the account has not moved since it was read (``MOVED`` otherwise), in the same
-atomic step as the movement itself. Pending points (inside a return window) do not lapse:
-they are not spendable yet, and their settlement is a movement.
+only if the account still holds what the sweep read (balance, pending, last movement;
+``MOVED`` otherwise), in the same atomic step as the movement itself. Pending points
+(inside a return window) do not lapse: they are not spendable yet, and their settlement is
+a movement.
 
 One sweep at a time across replicas (the store lease :data:`LEASE`), though two at once
 would still expire each account once.
@@ -127,7 +128,7 @@ async def expire_once(
                 continue
             result, after = await ledger.apply_if_unmoved(
                 expiry_entry(account, program, now),
-                last_movement=account.updated_at,
+                seen=account,
                 below_zero=BelowZero.CLAMP,
             )
             if result is LedgerResult.APPLIED:

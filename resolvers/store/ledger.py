@@ -155,13 +155,14 @@ class LedgerStore(Protocol):
         self,
         entry: LedgerEntry,
         *,
-        last_movement: datetime,
+        seen: LoyaltyAccount,
         below_zero: BelowZero = BelowZero.CLAMP,
     ) -> tuple[LedgerResult, LoyaltyAccount]:
-        """:meth:`apply_ledger_entry`, in the same atomic step, only while the account's
-        ``updated_at`` is still ``last_movement``: an account that moved since it was read
-        (a racing earn or redemption) is left as it is (``MOVED``). Expiry writes through
-        this, so points of a member who just became active again never lapse."""
+        """:meth:`apply_ledger_entry`, in the same atomic step, only while the account still
+        holds what ``seen`` (as read before) held: its ``balance``, ``pending`` and last
+        movement (``updated_at``). An account that moved since (a racing earn or
+        redemption) is left as it is (``MOVED``). Expiry writes through this, so the points
+        of a member who just became active again never lapse."""
         ...
 
     async def loyalty_figures(self, since: datetime, until: datetime) -> LedgerFigures:

@@ -5,12 +5,13 @@ moved since it was read, so a racing earn or redemption is never lost."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from gateway.store.timeutil import utc_now
 from resolvers.model import LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
 from resolvers.store import LedgerStore
-from tests.store.builders import entry
+from tests.store.builders import T0, entry
 
 
 def expiry_of(account: LoyaltyAccount) -> LedgerEntry:
@@ -33,7 +34,9 @@ async def later() -> None:
 async def test_due_accounts_have_points_and_no_recent_movement(ledger: LedgerStore) -> None:
     await ledger.apply_ledger_entry(entry("e-a", 100, account="acct-a"))
     await later()
-    await ledger.apply_ledger_entry(entry("e-b", 40, account="acct-b"))
+    # Later by the store's clock and by the entry's own time, whichever stamps movements.
+    b = replace(entry("e-b", 40, account="acct-b"), at=T0 + timedelta(hours=1))
+    await ledger.apply_ledger_entry(b)
     await ledger.apply_ledger_entry(entry("e-c", 10, account="acct-c"))
     await ledger.apply_ledger_entry(entry("r-c", -10, account="acct-c"))  # nothing left
     future = utc_now() + timedelta(days=1)
@@ -56,14 +59,14 @@ async def test_expiry_lands_once_while_unmoved(ledger: LedgerStore) -> None:
     (account,) = await ledger.inactive_accounts(utc_now() + timedelta(days=1))
     assert account.updated_at is not None
     expire = expiry_of(account)
-    result, after = await ledger.apply_if_unmoved(expire, last_movement=account.updated_at)
+    result, after = await ledger.apply_if_unmoved(expire, seen=account)
     assert result is LedgerResult.APPLIED
     assert after.balance == 0
     assert after.lifetime_earned == 120  # lapsing is not un-earning
     stored = await ledger.get_entry(expire.key)
     assert stored is not None
     assert (stored.kind, stored.points, stored.reason) == (LedgerKind.EXPIRE, -120, "no movement")
-    again, _ = await ledger.apply_if_unmoved(expire, last_movement=account.updated_at)
+    again, _ = await ledger.apply_if_unmoved(expire, seen=account)
     assert again in (LedgerResult.MOVED, LedgerResult.DUPLICATE)  # moved by itself, or same key
     assert await ledger.inactive_accounts(utc_now() + timedelta(days=1)) == []
     entries = await ledger.ledger_entries("acct-1")
@@ -78,7 +81,7 @@ async def test_an_account_that_moved_since_it_was_read_does_not_lapse(
     assert read.updated_at is not None
     await later()
     await ledger.apply_ledger_entry(entry("r-1", -30))  # the member redeemed meanwhile
-    result, account = await ledger.apply_if_unmoved(expiry_of(read), last_movement=read.updated_at)
+    result, account = await ledger.apply_if_unmoved(expiry_of(read), seen=read)
     assert result is LedgerResult.MOVED
     assert account.balance == 70
     assert await ledger.get_entry(expiry_of(read).key) is None
@@ -102,7 +105,7 @@ async def test_expiry_racing_earns_and_redemptions_loses_neither(ledger: LedgerS
         earn = entry(f"e2-{round_}", 25, account=account_id)
         redeem = entry(f"r-{round_}", -20, account=account_id)
         results = await asyncio.gather(
-            ledger.apply_if_unmoved(expire, last_movement=read.updated_at),
+            ledger.apply_if_unmoved(expire, seen=read),
             ledger.apply_ledger_entry(earn),
             ledger.apply_ledger_entry(redeem),
         )

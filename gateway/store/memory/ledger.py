@@ -26,6 +26,12 @@ def _copy_entry(entry: LedgerEntry) -> LedgerEntry:
     return replace(entry, meta=copy_json(entry.meta))
 
 
+def _holdings(account: LoyaltyAccount) -> tuple[int, int, datetime | None]:
+    """What an account must still hold for a conditional entry (see ``apply_if_unmoved``)."""
+    moved = None if account.updated_at is None else to_utc(account.updated_at)
+    return account.balance, account.pending, moved
+
+
 class MemoryLedger:
     """The :class:`~resolvers.store.LedgerStore` of the memory store. Entries' ``meta`` is
     copied in and out; accounts are frozen with immutable fields, so they are shared."""
@@ -115,14 +121,13 @@ class MemoryLedger:
         self,
         entry: LedgerEntry,
         *,
-        last_movement: datetime,
+        seen: LoyaltyAccount,
         below_zero: BelowZero = BelowZero.CLAMP,
     ) -> tuple[LedgerResult, LoyaltyAccount]:
         check(entry)
-        since = to_utc(last_movement)
         async with self._lock:
             account = self._accounts.get(entry.account_id)
-            if account is None or account.updated_at != since:
+            if account is None or _holdings(account) != _holdings(seen):
                 return LedgerResult.MOVED, account or LoyaltyAccount(id=entry.account_id)
             if entry.key in self._ledger:
                 return LedgerResult.DUPLICATE, account

@@ -267,16 +267,15 @@ class MongoLedger:
         self,
         entry: LedgerEntry,
         *,
-        last_movement: datetime,
+        seen: LoyaltyAccount,
         below_zero: BelowZero = BelowZero.CLAMP,
     ) -> tuple[LedgerResult, LoyaltyAccount]:
         check(entry)
-        since = to_utc(last_movement)
         lock = self._locks.setdefault(entry.account_id, asyncio.Lock())
         async with lock:
             try:
                 moved = await self._backend.transaction(
-                    lambda session: self._apply_unmoved(entry, since, below_zero, session)
+                    lambda session: self._apply_unmoved(entry, seen, below_zero, session)
                 )
             except _Refused as refused:
                 return refused.result, await self._account_or_empty(entry.account_id)
@@ -289,14 +288,19 @@ class MongoLedger:
     async def _apply_unmoved(
         self,
         entry: LedgerEntry,
-        last_movement: datetime,
+        seen: LoyaltyAccount,
         below_zero: BelowZero,
         session: AsyncClientSession,
     ) -> LoyaltyAccount:
-        raw = await self._accounts.find_one({"_id": entry.account_id}, session=session)
-        account = None if raw is None else _account_from(raw)
-        if account is None or account.updated_at != last_movement:
+        held = {
+            "balance": seen.balance,
+            "pending": seen.pending,
+            "updated_at": None if seen.updated_at is None else to_utc(seen.updated_at),
+        }
+        raw = await self._accounts.find_one({"_id": entry.account_id, **held}, session=session)
+        if raw is None:
             raise _Refused(LedgerResult.MOVED)
+        account = _account_from(raw)
         moved = move(account, entry, below_zero=below_zero, now=utc_now())
         if not isinstance(moved, Movement):
             raise _Refused(moved)
@@ -306,12 +310,7 @@ class MongoLedger:
             raise _Refused(LedgerResult.DUPLICATE) from None
         after = moved.account
         result = await self._accounts.update_one(
-            {
-                "_id": entry.account_id,
-                "balance": account.balance,
-                "pending": account.pending,
-                "updated_at": last_movement,
-            },
+            {"_id": entry.account_id, **held},
             {
                 "$set": {
                     "balance": after.balance,

@@ -51,7 +51,7 @@ async def test_due_accounts_have_points_and_no_recent_movement(ledger: LedgerSto
     # Only those whose last movement is strictly before the moment.
     before_b = await ledger.inactive_accounts(account_b.updated_at, limit=10)
     assert [a.id for a in before_b] == ["acct-a"]
-    assert await ledger.inactive_accounts(utc_now() - timedelta(days=1)) == []
+    assert await ledger.inactive_accounts(T0) == []  # none moved before T0
 
 
 async def test_expiry_lands_once_while_unmoved(ledger: LedgerStore) -> None:

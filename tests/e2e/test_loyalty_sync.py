@@ -82,6 +82,7 @@ async def balance(demo: Demo, customer_id: str) -> int:
 
 
 async def test_new_points_reach_the_klaviyo_profile(stack: Demo) -> None:
+    assert stack.app.state.loyalty_expiry.running  # started with the app, as the sync is
     ((customer, klaviyo_id),) = await klaviyo_members(stack, 1)
     before = await properties(stack, klaviyo_id)
     body = await stack.gql(ADJUST, variables={"id": customer, "points": 250})

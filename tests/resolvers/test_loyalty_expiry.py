@@ -101,7 +101,8 @@ async def test_a_sweep_racing_redemptions_loses_no_redemption(store: Store) -> N
     swept, *outcomes = await asyncio.gather(
         expire_once(services, quiet_since + timedelta(days=DAYS)), *(redeem(c) for c in ids)
     )
-    assert swept.expired + swept.skipped == len(ids)
+    # A redemption that landed before the sweep read the accounts made its account not due.
+    assert swept.expired + swept.skipped == swept.due <= len(ids)
     for customer, outcome in zip(ids, outcomes, strict=True):
         entries = await store.ledger.ledger_entries(customer)
         account = await store.ledger.get_account(customer)

@@ -35,6 +35,7 @@ from schema.holds import HoldMutation, HoldQuery
 from schema.limits import limits_rule
 from schema.locations import LocationQuery
 from schema.loyalty import LoyaltyMutation, LoyaltyQuery
+from schema.loyalty_figures import LoyaltyFiguresQuery
 from schema.operation_log import OperationLog
 from schema.partial import PartialErrors
 from schema.sources import declare_sources
@@ -44,7 +45,16 @@ from schema.viewer import ViewerQuery
 
 Query = merge_types(
     "Query",
-    (HealthQuery, ViewerQuery, CustomerQuery, LocationQuery, StockQuery, HoldQuery, LoyaltyQuery),
+    (
+        HealthQuery,
+        ViewerQuery,
+        CustomerQuery,
+        LocationQuery,
+        StockQuery,
+        HoldQuery,
+        LoyaltyQuery,
+        LoyaltyFiguresQuery,
+    ),
 )
 Mutation = merge_types("Mutation", (CustomerMutation, HoldMutation, LoyaltyMutation))
 

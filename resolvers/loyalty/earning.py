@@ -34,6 +34,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Protocol
 
 from connectors.records import OrderRecord
+from resolvers.loyalty.notify import NotifyServices, account_changed
 from resolvers.loyalty.program import EARN_RULE, LoyaltyProgram, Tier, qualifying_spend
 from resolvers.model import BelowZero, LedgerEntry, LedgerKind, LedgerResult
 from resolvers.store import Store
@@ -51,12 +52,17 @@ class ProgramConfig(Protocol):
     def loyalty(self) -> LoyaltyProgram: ...
 
 
-class LoyaltyServices(Protocol):
+class LoyaltyServices(NotifyServices, Protocol):
     @property
     def store(self) -> Store: ...
 
     @property
     def config(self) -> ProgramConfig: ...
+
+
+def _announce(services: LoyaltyServices, written: Iterable[LedgerEntry]) -> None:
+    for account_id in sorted({e.account_id for e in written}):
+        account_changed(services, account_id)
 
 
 def earn_key(order: OrderRecord) -> str:
@@ -155,6 +161,7 @@ async def accrue(
             order_refs=[r for r in (order.id, order.name) if r],
             tier=current.name,
         )
+    _announce(services, written)
     return written
 
 
@@ -171,7 +178,8 @@ def _earn_entry(
     points = program.points(order.total.amount, rate)
     if points <= 0:
         return None
-    pending = now < order.created_at + program.return_window
+    # No window, no pending: a vendor clock a little ahead of ours must not hold points back.
+    pending = program.return_window_days > 0 and now < order.created_at + program.return_window
     return LedgerEntry(
         key=earn_key(order),
         account_id=account_id,
@@ -376,4 +384,5 @@ async def settle_due(services: LoyaltyServices, *, now: datetime | None = None) 
                 continue
             steps = await _advance(ledger, program, head, now=now, fraction=None, label="")
             settled += sum(1 for e in steps if e.kind is LedgerKind.EARN)
+            _announce(services, steps)
     return settled

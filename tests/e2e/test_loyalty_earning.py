@@ -24,7 +24,7 @@ from tests.support import codes
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 LOYALTY = """query($id: ID!) { customer(id: $id) { loyalty {
-  points pendingPoints lifetimePoints qualifyingSpend spendToNextTier
+  points pendingPoints lifetimePoints qualifyingSpend spendToNextTier expiresAt
   tier { name multiplier } nextTier { name threshold }
   history(first: 100) { id kind points channel locationId orderRef reason }
 } } }"""
@@ -44,7 +44,7 @@ def tokens(world: DemoWorld) -> dict[str, TokenGrant]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stack() -> AsyncIterator[Demo]:
-    async for demo in boot(tokens):
+    async for demo in boot(tokens, loyalty_sync_interval_seconds=0.05):
         yield demo
 
 
@@ -63,8 +63,8 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
 
 
 async def omnichannel_member(demo: Demo) -> tuple[str, int, str]:
-    """A person known to Shopify (with an email) and to Square as one profile: their
-    profile id, Shopify customer id and Square customer id."""
+    """A person known to Shopify (with an email), to Square and to Klaviyo as one profile:
+    their profile id, Shopify customer id and Square customer id."""
     identities = demo.app.state.services.store.identities
     shopify_by_person = {c.person_id: c for c in demo.world.shopify_customers if c.email}
     for square in demo.world.square_customers:
@@ -77,8 +77,12 @@ async def omnichannel_member(demo: Demo) -> tuple[str, int, str]:
         ]
         found = await identities.get_identities(keys)
         profiles = {found[k].profile_id for k in keys if k in found}
-        if len(found) == 2 and len(profiles) == 1:
-            return profiles.pop(), shopify.id, square.id
+        if len(found) != 2 or len(profiles) != 1:
+            continue
+        profile_id = profiles.pop()
+        linked = (await identities.identities_of([profile_id])).get(profile_id, [])
+        if any(i.source == Source("klaviyo") for i in linked):
+            return profile_id, shopify.id, square.id
     raise AssertionError("no omnichannel member in the demo")
 
 
@@ -198,6 +202,21 @@ async def test_earned_online_spent_in_store_clawed_back_on_refund(stack: Demo) -
     assert refunded["points"] == sum(
         e["points"] for e in refunded["history"] if e["kind"] != "PENDING_EARN"
     )
+    assert refunded["expiresAt"]
+
+    # The new balance and tier reach the member's Klaviyo profile properties.
+    linked = await stack.app.state.services.store.identities.identities_of([profile_id])
+    (klaviyo_id,) = [i.source_id for i in linked[profile_id] if i.source == Source("klaviyo")]
+
+    async def synced() -> bool:
+        answer = await stack.control("klaviyo", "GET", f"/_sandbox/profiles?id={klaviyo_id}")
+        found = answer["profiles"][0]["attributes"]["properties"]
+        return (found.get("omnigate_loyalty_points"), found.get("omnigate_loyalty_tier")) == (
+            refunded["points"],
+            refunded["tier"]["name"],
+        )
+
+    await eventually(synced, "Klaviyo shows the new balance and tier")
 
 
 MERGE = "mutation($ids: [ID!]!) { mergeCustomers(ids: $ids) { id } }"

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from connectors.records import Channel, Money, OrderRecord, Source
+from resolvers.events import EventBus
 from resolvers.loyalty import earning
 from resolvers.loyalty.program import LoyaltyProgram, Tier
 from resolvers.model import BelowZero, LedgerEntry, LedgerKind, LedgerResult
@@ -40,6 +41,7 @@ class _Store:
 class Services:
     store: _Store
     config: _Config = field(default_factory=_Config)
+    events: EventBus = field(default_factory=EventBus)
 
 
 def services(ledger: LedgerStore, program: LoyaltyProgram = PROGRAM) -> Services:

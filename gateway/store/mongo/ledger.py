@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -24,7 +26,17 @@ from gateway.store.mongo.base import Doc, MongoBackend, mapped
 from gateway.store.timeutil import to_utc, utc_now
 from resolvers.model import BelowZero, LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
 from resolvers.store import StoreError
-from resolvers.store.ledger import Movement, check, move, totals
+from resolvers.store.ledger import (
+    EARNED_IN_CHANNEL,
+    REDEEMED_IN_CHANNEL,
+    LedgerFigures,
+    MemberChannel,
+    Movement,
+    check,
+    figures,
+    move,
+    totals,
+)
 
 #: Attempts of one entry whose account another process changed between read and write.
 ATTEMPTS = 8
@@ -140,6 +152,8 @@ class MongoLedger:
                     [("account_id", ASCENDING), ("at", DESCENDING), ("key", DESCENDING)],
                     name="account_id_at_key",
                 ),
+                # loyalty_figures: the kinds it sums, over a period.
+                IndexModel([("kind", ASCENDING), ("at", ASCENDING)], name="kind_at"),
                 # At most one entry follows another: the chain of an order's entries is
                 # extended by one writer at a time.
                 IndexModel(
@@ -163,6 +177,10 @@ class MongoLedger:
                     partialFilterExpression={"pending": {"$gt": 0}},
                 )
             ]
+        )
+        # inactive_accounts: the least recently moved first, with points.
+        await self._accounts.create_indexes(
+            [IndexModel([("updated_at", ASCENDING), ("balance", ASCENDING)], name="updated_at")]
         )
 
     @mapped
@@ -350,3 +368,150 @@ class MongoLedger:
             return result.modified_count
 
         return await self._backend.transaction(in_transaction)
+
+    # --- expiry and cross-channel figures ---------------------------------------------------
+
+    @mapped
+    async def inactive_accounts(self, before: datetime, limit: int = 100) -> list[LoyaltyAccount]:
+        if limit <= 0:
+            return []
+        cursor = (
+            self._accounts.find({"updated_at": {"$lt": to_utc(before)}, "balance": {"$gt": 0}})
+            .sort([("updated_at", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [_account_from(raw) async for raw in cursor]
+
+    @mapped
+    async def apply_if_unmoved(
+        self,
+        entry: LedgerEntry,
+        *,
+        seen: LoyaltyAccount,
+        below_zero: BelowZero = BelowZero.CLAMP,
+    ) -> tuple[LedgerResult, LoyaltyAccount]:
+        check(entry)
+        lock = self._locks.setdefault(entry.account_id, asyncio.Lock())
+        async with lock:
+            try:
+                moved = await self._backend.transaction(
+                    lambda session: self._apply_unmoved(entry, seen, below_zero, session)
+                )
+            except _Refused as refused:
+                return refused.result, await self._account_or_empty(entry.account_id)
+            except _Moved:
+                # Another process wrote the account between our read and our write: it
+                # moved, so its points do not lapse now.
+                return LedgerResult.MOVED, await self._account_or_empty(entry.account_id)
+            return LedgerResult.APPLIED, moved
+
+    async def _apply_unmoved(
+        self,
+        entry: LedgerEntry,
+        seen: LoyaltyAccount,
+        below_zero: BelowZero,
+        session: AsyncClientSession,
+    ) -> LoyaltyAccount:
+        held = {
+            "balance": seen.balance,
+            "pending": seen.pending,
+            "updated_at": None if seen.updated_at is None else to_utc(seen.updated_at),
+        }
+        raw = await self._accounts.find_one({"_id": entry.account_id, **held}, session=session)
+        if raw is None:
+            raise _Refused(LedgerResult.MOVED)
+        account = _account_from(raw)
+        moved = move(account, entry, below_zero=below_zero, now=utc_now())
+        if not isinstance(moved, Movement):
+            raise _Refused(moved)
+        try:
+            await self._ledger.insert_one(_entry_doc(moved.entry), session=session)
+        except DuplicateKeyError:
+            raise _Refused(LedgerResult.DUPLICATE) from None
+        after = moved.account
+        result = await self._accounts.update_one(
+            {"_id": entry.account_id, **held},
+            {
+                "$set": {
+                    "balance": after.balance,
+                    "pending": after.pending,
+                    "lifetime_earned": after.lifetime_earned,
+                    "lifetime_redeemed": after.lifetime_redeemed,
+                    "updated_at": after.updated_at,
+                }
+            },
+            session=session,
+        )
+        if result.matched_count != 1:
+            raise _Moved
+        return after
+
+    @mapped
+    async def loyalty_figures(self, since: datetime, until: datetime) -> LedgerFigures:
+        """One aggregation: the entries of the summed kinds before ``until`` (index
+        ``kind_at``), summed per member and channel, then gathered per member; the
+        allocation across channels is :func:`resolvers.store.ledger.figures`'s."""
+        start, end = to_utc(since), to_utc(until)
+        earned_kinds = sorted(k.value for k in EARNED_IN_CHANNEL)
+        redeemed_kinds = sorted(k.value for k in REDEEMED_IN_CHANNEL)
+        in_period = {"$gte": ["$at", start]}
+        earned: Any = {
+            "$cond": [
+                {
+                    "$and": [
+                        {"$in": ["$kind", earned_kinds]},
+                        # The EARN that settles a pending earn was counted as pending.
+                        {"$not": [{"$and": [{"$eq": ["$kind", "earn"]}, "$settles"]}]},
+                    ]
+                },
+                "$points",
+                0,
+            ]
+        }
+        redeemed: Any = {
+            "$cond": [{"$in": ["$kind", redeemed_kinds]}, {"$subtract": [0, "$points"]}, 0]
+        }
+        pipeline: list[Doc] = [
+            {
+                "$match": {
+                    "kind": {"$in": earned_kinds + redeemed_kinds},
+                    "at": {"$lt": end},
+                }
+            },
+            {
+                "$group": {
+                    "_id": {"account": "$account_id", "channel": "$channel"},
+                    "earned": {"$sum": {"$cond": [in_period, earned, 0]}},
+                    "earned_before": {"$sum": earned},
+                    "redeemed": {"$sum": {"$cond": [in_period, redeemed, 0]}},
+                }
+            },
+            {
+                "$group": {
+                    "_id": "$_id.account",
+                    "channels": {
+                        "$push": {
+                            "channel": "$_id.channel",
+                            "earned": "$earned",
+                            "earned_before": "$earned_before",
+                            "redeemed": "$redeemed",
+                        }
+                    },
+                }
+            },
+        ]
+        members: list[list[MemberChannel]] = []
+        cursor = await self._ledger.aggregate(pipeline)
+        async for raw in cursor:
+            members.append(
+                [
+                    MemberChannel(
+                        channel=row.get("channel"),
+                        earned=int(row.get("earned") or 0),
+                        earned_before=int(row.get("earned_before") or 0),
+                        redeemed=int(row.get("redeemed") or 0),
+                    )
+                    for row in raw["channels"]
+                ]
+            )
+        return figures(members, since=since, until=until)

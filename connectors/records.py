@@ -202,6 +202,9 @@ class OrderRecord:
     line_items: tuple[LineItem, ...] = ()
     updated_at: datetime | None = None
     cancelled: bool = False
+    #: Codes the buyer entered (Shopify's discount codes), as the vendor reports them: a
+    #: referral code among them makes a first order a referral.
+    codes: tuple[str, ...] = ()
 
     @property
     def refund_state(self) -> RefundState:

@@ -35,6 +35,7 @@ from schema.holds import HoldMutation, HoldQuery
 from schema.limits import limits_rule
 from schema.locations import LocationQuery
 from schema.loyalty import LoyaltyMutation
+from schema.loyalty_codes import LoyaltyCodesMutation, LoyaltyCodesQuery
 from schema.operation_log import OperationLog
 from schema.partial import PartialErrors
 from schema.sources import declare_sources
@@ -43,9 +44,20 @@ from schema.subscriptions import Subscription
 from schema.viewer import ViewerQuery
 
 Query = merge_types(
-    "Query", (HealthQuery, ViewerQuery, CustomerQuery, LocationQuery, StockQuery, HoldQuery)
+    "Query",
+    (
+        HealthQuery,
+        ViewerQuery,
+        CustomerQuery,
+        LocationQuery,
+        StockQuery,
+        HoldQuery,
+        LoyaltyCodesQuery,
+    ),
 )
-Mutation = merge_types("Mutation", (CustomerMutation, HoldMutation, LoyaltyMutation))
+Mutation = merge_types(
+    "Mutation", (CustomerMutation, HoldMutation, LoyaltyMutation, LoyaltyCodesMutation)
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import strawberry
 
 from resolvers.context import RequestContext
 from resolvers.errors import check_page_size
+from resolvers.loyalty import codes
 from resolvers.loyalty import points as loyalty
 from resolvers.model import LedgerEntry, LoyaltyAccount
 from resolvers.viewer import Role
@@ -81,6 +82,12 @@ class Loyalty:
             pending_points=account.pending,
             lifetime_points=account.lifetime_earned,
         )
+
+    @strawberry.field(
+        description="Shown at the till as a QR code or barcode; customerByMemberCode finds it."
+    )
+    def member_code(self) -> str:
+        return codes.member_code(self.customer_id)
 
     @strawberry.field(description="The ledger, newest first.")
     async def history(self, info: Info, first: int = 20) -> list[LoyaltyEntry]:

@@ -33,6 +33,7 @@ from resolvers.customers.sources import load_sources
 from resolvers.errors import DeadlineExceeded
 from resolvers.identity.placeholders import Placeholders
 from resolvers.loaders import Loaders
+from resolvers.loyalty.code_index import index_codes
 from resolvers.model import ProfileDoc
 from resolvers.store import Store, VersionConflict
 
@@ -217,7 +218,7 @@ class CustomerService:
                 names=cached.names,
                 refreshed_at=cached.refreshed_at,
             )
-            return await self.store.profiles.put_profile(doc, expected_version=expected)
+            return await self._store(doc, expected)
         profile = build_profile(
             profile_id,
             customers=data.customers,
@@ -229,9 +230,14 @@ class CustomerService:
             sources=statuses,
             placeholder=self.placeholders,
         )
-        return await self.store.profiles.put_profile(
-            self.document(profile, partial=bool(data.failed)), expected_version=expected
-        )
+        return await self._store(self.document(profile, partial=bool(data.failed)), expected)
+
+    async def _store(self, doc: ProfileDoc, expected: int) -> ProfileDoc:
+        """Write the built profile, then index its member and referral codes (idempotent),
+        so a code the member is shown can be looked up."""
+        stored = await self.store.profiles.put_profile(doc, expected_version=expected)
+        await index_codes(self.store.codes, doc.id)
+        return stored
 
     def document(self, profile: UnifiedProfile, *, partial: bool = False) -> ProfileDoc:
         return ProfileDoc(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_READ_AS = str.maketrans("OIL", "011")
 LENGTH = 10
 
 
@@ -33,4 +34,4 @@ def normalise(code: str) -> str:
     """What a person typed or a scanner read, as the code is written: upper case, no spaces
     or dashes, and the letters Crockford base32 reads as digits (O→0, I and L→1)."""
     cleaned = code.strip().upper().replace("-", "").replace(" ", "")
-    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return cleaned.translate(_READ_AS)

@@ -178,6 +178,7 @@ def order(node: Json, line_items: list[Json] | None = None) -> OrderRecord:
         line_items=tuple(line_item(item, currency) for item in items),
         updated_at=parse_datetime(node.get("updatedAt")),
         cancelled=node.get("cancelledAt") is not None,
+        codes=tuple(str(c) for c in node.get("discountCodes") or () if c),
     )
 
 

@@ -67,6 +67,7 @@ fragment OrderFields on Order {
   updatedAt
   processedAt
   cancelledAt
+  discountCodes
   sourceName
   email
   phone

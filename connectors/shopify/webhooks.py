@@ -377,6 +377,11 @@ def rest_order(body: Json) -> OrderRecord:
         line_items=tuple(items),
         updated_at=parse_datetime(body.get("updated_at")),
         cancelled=body.get("cancelled_at") is not None,
+        codes=tuple(
+            str(d["code"])
+            for d in body.get("discount_codes") or ()
+            if isinstance(d, Mapping) and d.get("code")
+        ),
     )
 
 

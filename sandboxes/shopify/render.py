@@ -217,6 +217,7 @@ def order(state: SandboxState, o: ShopifyOrder) -> Obj:
         "updatedAt": iso(o.updated_at),
         "processedAt": iso(o.created_at),
         "cancelledAt": None,
+        "discountCodes": list(o.discount_codes),
         "closed": False,
         "email": o.email,
         "phone": o.phone,

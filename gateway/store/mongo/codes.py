@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pymongo import ASCENDING, IndexModel
-from pymongo.errors import DuplicateKeyError
+from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo.errors import BulkWriteError
 
 from gateway.store.mongo.base import Doc, MongoBackend, mapped
 from resolvers.store.codes import CodeOwner, CodePurpose
+
+_DUPLICATE_KEY = 11000
 
 
 def _owner_from(raw: Doc) -> CodeOwner:
@@ -33,23 +35,37 @@ class MongoCodes:
 
     @mapped
     async def register_codes(self, owners: Sequence[CodeOwner]) -> list[CodeOwner]:
-        """One conditional upsert per code: the filter matches only the code held by this
-        customer; held by another, the upsert tries to insert the same ``_id`` and the
-        unique index refuses it. Two registrations of the same code racing can both miss
-        and one insert lose too, so a refusal is read back before it counts as a clash."""
-        refused: list[CodeOwner] = []
-        for owner in owners:
-            try:
-                await self._codes.update_one(
-                    {"_id": owner.code, "customer_id": owner.customer_id},
-                    {"$setOnInsert": {"purpose": owner.purpose.value}},
-                    upsert=True,
-                )
-            except DuplicateKeyError:
-                held = await self._codes.find_one({"_id": owner.code})
-                if held is not None and held["customer_id"] != owner.customer_id:
-                    refused.append(_owner_from(held))
-        return refused
+        """Unordered conditional upserts in one round trip: the filter matches only the code
+        held by this customer; held by another, the upsert tries to insert the same ``_id``
+        and the unique index refuses it. Two registrations of one code racing can both miss
+        and one insert lose too, so each refusal is read back before it counts as a clash."""
+        if not owners:
+            return []
+        requests = [
+            UpdateOne(
+                {"_id": o.code, "customer_id": o.customer_id},
+                {"$setOnInsert": {"purpose": o.purpose.value}},
+                upsert=True,
+            )
+            for o in owners
+        ]
+        try:
+            await self._codes.bulk_write(requests, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if not errors or any(e.get("code") != _DUPLICATE_KEY for e in errors):
+                raise
+            missed = [owners[e["index"]] for e in errors]
+            held = {
+                raw["_id"]: _owner_from(raw)
+                async for raw in self._codes.find({"_id": {"$in": [o.code for o in missed]}})
+            }
+            return [
+                held[o.code]
+                for o in missed
+                if o.code in held and held[o.code].customer_id != o.customer_id
+            ]
+        return []
 
     @mapped
     async def code_owner(self, code: str) -> CodeOwner | None:

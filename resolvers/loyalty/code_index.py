@@ -92,6 +92,24 @@ async def current_profile(store: Store, customer_id: str) -> str | None:
     return None
 
 
+async def merged_into(store: Store, profile_id: str) -> set[str]:
+    """The ids merged into ``profile_id`` (and into those, as far as merges go) that no
+    unmerge has given back: the people this profile is now, besides its own id."""
+    found: set[str] = set()
+    todo = [profile_id]
+    while todo and len(found) < MAX_HOPS * 4:
+        current = todo.pop()
+        entries = await store.identities.merge_log(current)
+        undone = {e.undoes for e in entries if e.action == "unmerge" and e.undoes}
+        for e in entries:
+            if e.action == "merge" and e.profile_ids[0] == current and e.id not in undone:
+                for other in e.profile_ids[1:]:
+                    if other != profile_id and other not in found:
+                        found.add(other)
+                        todo.append(other)
+    return found
+
+
 async def owner_of(store: Store, code: str, purpose: CodePurpose) -> str | None:
     """The profile that a code (as written) of this purpose names now, or ``None``."""
     held = await store.codes.code_owner(code)

@@ -16,7 +16,10 @@ The rules:
   the referrer's ``referral:<referee>:referrer``, so replays and racing paths write each side
   once (the ledger's unique key). The referrer's side is written only for the referrer the
   stored referee entry names, so two paths naming different codes cannot pay two referrers;
-- no self-referral: a code whose owner is (after merges) the referee earns nothing.
+- no self-referral: a code whose owner is (after merges) the referee earns nothing;
+- a profile that someone already referred was merged into is referred already (checked
+  before writing: a merge racing the first bonus could still pay twice, which is rare and
+  visible in the ledger).
 
 Nothing here knows GraphQL.
 """
@@ -32,7 +35,13 @@ from typing import Protocol
 
 from connectors.records import Channel, OrderRecord, Source
 from resolvers.errors import BadUserInput, Forbidden, NotFound
-from resolvers.loyalty.code_index import current_profile, owner_of, parse, require_code
+from resolvers.loyalty.code_index import (
+    current_profile,
+    merged_into,
+    owner_of,
+    parse,
+    require_code,
+)
 from resolvers.loyalty.program import LoyaltyProgram
 from resolvers.model import LedgerEntry, LedgerKind, LedgerResult
 from resolvers.store import Store
@@ -105,6 +114,15 @@ async def _referral_code(store: Store, typed: Sequence[str]) -> tuple[str, str] 
     return None
 
 
+async def _referred_before_merge(store: Store, referee_id: str) -> bool:
+    """Whether someone merged into the referee already had their referral bonus: the merged
+    profile is one person, who is referred once."""
+    for other in await merged_into(store, referee_id):
+        if await store.ledger.get_entry(referee_key(other)) is not None:
+            return True
+    return False
+
+
 async def reward_referral(
     services: ReferralServices, account_id: str, orders: Sequence[OrderRecord]
 ) -> list[LedgerEntry]:
@@ -120,6 +138,10 @@ async def reward_referral(
     code, referrer = found
     if referrer == account_id:
         log.info("customer %s used their own referral code; no bonus", account_id)
+        return []
+    if await services.store.ledger.get_entry(referee_key(account_id)) is None and (
+        await _referred_before_merge(services.store, account_id)
+    ):
         return []
     referral = Referral(
         referee_id=account_id,
@@ -188,6 +210,11 @@ async def record_referral(
             "A customer cannot use their own referral code.", extensions={"argument": "code"}
         )
     existing = await services.store.ledger.get_entry(referee_key(claim.customer_id))
+    if existing is None and await _referred_before_merge(services.store, claim.customer_id):
+        raise BadUserInput(
+            "This customer already received a referral bonus (as a profile since merged).",
+            extensions={"customerId": claim.customer_id},
+        )
     if existing is None and any(_paid(o) and o.created_at < now - SAME_SALE for o in orders):
         raise BadUserInput(
             "Referrals are for new customers: this customer has paid for an earlier order.",

@@ -173,6 +173,28 @@ async def test_a_merged_away_referrers_code_pays_the_surviving_profile(
     assert [e.account_id for e in written] == [ann, jane]
 
 
+async def test_a_referee_merged_into_another_profile_is_referred_once(
+    services: Services, people: dict[str, str]
+) -> None:
+    jane, ann, ben = people["jane"], people["ann"], people["ben"]
+    orders = [bought("1", codes_=(codes.referral_code(jane),))]
+    assert len(await reward_referral(services, ann, orders)) == 2
+    # Ann's records join Ben's profile; his build now sees her first order with the code.
+    await services.admin.merge([ben, ann], actor="test")
+    assert await reward_referral(services, ben, orders) == []
+    with pytest.raises(BadUserInput, match="already"):
+        await record_referral(ctx(services), ReferralAtTill(ben, codes.referral_code(jane), STORE))
+    assert await balance(services, jane) == BONUS
+    # After an unmerge Ben is his own person again, and may still be referred.
+    await services.admin.unmerge(ben, actor="test")
+    assert (
+        len(
+            await reward_referral(services, ben, [bought("7", codes_=(codes.referral_code(jane),))])
+        )
+        == 2
+    )
+
+
 def ctx(services: Services, viewer: Viewer = TILL) -> RequestContext:
     return RequestContext(viewer=viewer, services=services)
 

@@ -74,6 +74,12 @@ class Loyalty:
         description="Ever earned, less what refunds clawed back."
     )
 
+    @strawberry.field(
+        description="Shown at the till as a QR code or barcode; customerByMemberCode finds it."
+    )
+    def member_code(self) -> str:
+        return codes.member_code(self.customer_id)
+
     @classmethod
     def of(cls, account: LoyaltyAccount) -> Loyalty:
         return cls(
@@ -82,12 +88,6 @@ class Loyalty:
             pending_points=account.pending,
             lifetime_points=account.lifetime_earned,
         )
-
-    @strawberry.field(
-        description="Shown at the till as a QR code or barcode; customerByMemberCode finds it."
-    )
-    def member_code(self) -> str:
-        return codes.member_code(self.customer_id)
 
     @strawberry.field(description="The ledger, newest first.")
     async def history(self, info: Info, first: int = 20) -> list[LoyaltyEntry]:

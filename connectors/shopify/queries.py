@@ -67,11 +67,11 @@ fragment OrderFields on Order {
   updatedAt
   processedAt
   cancelledAt
-  discountCodes
   sourceName
   email
   phone
   currencyCode
+  discountCodes
   customer {
     id
   }

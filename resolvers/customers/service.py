@@ -176,11 +176,16 @@ class CustomerService:
         """
         for _ in range(_REBUILD_ATTEMPTS):
             try:
-                return await self._build_once(profile_id, loaders)
+                built = await self._build_once(profile_id, loaders)
             except VersionConflict:
                 log.info("profile %s changed during its rebuild; rebuilding again", profile_id)
                 # A new wave: the loaders of the failed attempt may cache what it read.
                 loaders = Loaders()
+            else:
+                if built is not None:
+                    # A code the member is shown must find them: index both (idempotent).
+                    await index_codes(self.store.codes, profile_id)
+                return built
         log.warning("profile %s kept changing during %d rebuilds", profile_id, _REBUILD_ATTEMPTS)
         return (await self.store.profiles.get_profiles([profile_id])).get(profile_id)
 
@@ -218,7 +223,7 @@ class CustomerService:
                 names=cached.names,
                 refreshed_at=cached.refreshed_at,
             )
-            return await self._store(doc, expected)
+            return await self.store.profiles.put_profile(doc, expected_version=expected)
         profile = build_profile(
             profile_id,
             customers=data.customers,
@@ -230,14 +235,9 @@ class CustomerService:
             sources=statuses,
             placeholder=self.placeholders,
         )
-        return await self._store(self.document(profile, partial=bool(data.failed)), expected)
-
-    async def _store(self, doc: ProfileDoc, expected: int) -> ProfileDoc:
-        """Write the built profile, then index its member and referral codes (idempotent),
-        so a code the member is shown can be looked up."""
-        stored = await self.store.profiles.put_profile(doc, expected_version=expected)
-        await index_codes(self.store.codes, doc.id)
-        return stored
+        return await self.store.profiles.put_profile(
+            self.document(profile, partial=bool(data.failed)), expected_version=expected
+        )
 
     def document(self, profile: UnifiedProfile, *, partial: bool = False) -> ProfileDoc:
         return ProfileDoc(

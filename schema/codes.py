@@ -1,4 +1,4 @@
-"""Member codes and referrals in the schema: ``customerByMemberCode`` at the counter and
+"""Member and referral codes in the schema: ``customerByMemberCode`` at the counter and
 ``recordReferral`` at the till. The rules are :mod:`resolvers.loyalty.referrals` and
 :mod:`resolvers.customers.member_codes`; this module maps arguments in and values out."""
 

@@ -196,6 +196,9 @@ class OrderRecord:
     email: str | None = None
     phone: str | None = None
     name: str | None = None
+    #: Codes the buyer entered (Shopify's discount codes), as the vendor reports them: a
+    #: referral code among them makes a first order a referral.
+    codes: tuple[str, ...] = ()
     location_id: str | None = None
     source_name: str | None = None
     refunded: Money | None = None

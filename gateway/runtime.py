@@ -19,7 +19,7 @@ from functools import partial
 from connectors import vendors as registry
 from connectors.capabilities import Connector
 from connectors.metrics import RequestCounter
-from connectors.records import Source
+from connectors.records import OrderRecord, Source
 from connectors.registry import ConnectorSet
 from connectors.vendor import SharedConfig
 from connectors.webhooks import WebhookEndpoint
@@ -43,7 +43,7 @@ from resolvers.events import EventBus
 from resolvers.identity.normalize import normalize_email, normalize_phone
 from resolvers.identity.placeholders import Placeholders
 from resolvers.locations import LocationDirectory
-from resolvers.loyalty import earning, notify
+from resolvers.loyalty import earning, notify, referrals
 from resolvers.loyalty.program import LoyaltyProgram, Tier
 from resolvers.store import Store
 from resolvers.webhook_events import WebhookDispatcher
@@ -170,7 +170,7 @@ def compose_services(
         version=version,
         demo_mode=demo_mode,
     )
-    services.customers.after_build = partial(earning.accrue, services)
+    services.customers.after_build = partial(_loyalty_after_build, services)
 
     def accounts_moved(account_ids: Sequence[str]) -> None:
         for account_id in account_ids:
@@ -178,6 +178,15 @@ def compose_services(
 
     services.admin.accounts_moved = services.linker.accounts_moved = accounts_moved
     return services
+
+
+async def _loyalty_after_build(
+    services: Services, profile_id: str, orders: Sequence[OrderRecord]
+) -> None:
+    """After every profile build: earn from the person's orders, then pay the referral their
+    first paid order carried (both idempotent, so every path and replay may run them)."""
+    await earning.accrue(services, profile_id, orders)
+    await referrals.reward_referral(services, profile_id, orders)
 
 
 def open_settings_store(settings: Settings) -> Store:

@@ -25,6 +25,7 @@ from strawberry.federation import Schema
 from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
 
+from schema.codes import LoyaltyCodesMutation, LoyaltyCodesQuery
 from schema.customer_admin import CustomerMutation
 from schema.customers import CustomerQuery
 from schema.deadline import OperationDeadline
@@ -57,6 +58,9 @@ Query = merge_types(
     ),
 )
 Mutation = merge_types("Mutation", (CustomerMutation, HoldMutation, LoyaltyMutation))
+# Member codes and referrals (schema/codes.py) join both roots.
+Query = merge_types("Query", (Query, LoyaltyCodesQuery))
+Mutation = merge_types("Mutation", (Mutation, LoyaltyCodesMutation))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import strawberry
 from connectors.records import OrderRecord
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, check_page_size
-from resolvers.loyalty import earning
+from resolvers.loyalty import codes, earning
 from resolvers.loyalty import points as loyalty
 from resolvers.loyalty.expiry import expires_at
 from resolvers.loyalty.program import LoyaltyProgram, Tier
@@ -123,6 +123,12 @@ class Loyalty:
         description="When the points lapse unless they move before (earned or spent); null "
         "with no points or when points never lapse."
     )
+
+    @strawberry.field(
+        description="Shown at the till as a QR code or barcode; customerByMemberCode finds it."
+    )
+    def member_code(self) -> str:
+        return codes.member_code(self.customer_id)
 
     @classmethod
     def of(

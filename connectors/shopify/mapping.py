@@ -172,6 +172,7 @@ def order(node: Json, line_items: list[Json] | None = None) -> OrderRecord:
         email=node.get("email") or None,
         phone=node.get("phone") or None,
         name=node.get("name") or None,
+        codes=tuple(str(c) for c in node.get("discountCodes") or () if c),
         location_id=location_id(retail["id"]) if isinstance(retail, Mapping) else None,
         source_name=str(source_name) if source_name else None,
         refunded=refunded if refunded is not None and refunded.amount > 0 else None,

@@ -72,6 +72,7 @@ fragment OrderFields on Order {
   email
   phone
   currencyCode
+  discountCodes
   customer {
     id
   }

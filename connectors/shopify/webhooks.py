@@ -371,6 +371,11 @@ def rest_order(body: Json) -> OrderRecord:
         email=body.get("email") or body.get("contact_email") or None,
         phone=body.get("phone") or None,
         name=body.get("name") or None,
+        codes=tuple(
+            str(d["code"])
+            for d in body.get("discount_codes") or ()
+            if isinstance(d, Mapping) and d.get("code")
+        ),
         location_id=location_id(store) if store else None,
         source_name=str(source_name) if source_name else None,
         refunded=Money(refunded, currency.upper()) if refunded > 0 else None,

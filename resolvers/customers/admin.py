@@ -186,6 +186,7 @@ class ProfileAdmin:
         )
         anonymous = "anon_" + hashlib.sha256(profile_id.encode()).hexdigest()[:16]
         await self.store.ledger.anonymise_account(profile_id, anonymous)
+        await self.store.codes.forget_codes(profile_id)
         await self.store.identities.delete_identities(profile_id)
         # By key too: an identity a racing link moved to another profile id is still theirs.
         for identity in identities:

@@ -223,6 +223,7 @@ def order(state: SandboxState, o: ShopifyOrder) -> Obj:
         "phone": o.phone,
         "note": None,
         "tags": [],
+        "discountCodes": list(o.discount_codes),
         "test": False,
         "sourceName": o.source_name,
         "sourceIdentifier": None,

@@ -81,6 +81,7 @@ KEEP: dict[str, tuple[str, ...]] = {
         "customer", "email", "id", "legacyResourceId", "lineItems", "name", "note", "phone",
         "processedAt", "refunds", "retailLocation", "sourceIdentifier", "sourceName",
         "subtotalPriceSet", "tags", "test", "totalPriceSet", "totalRefundedSet", "updatedAt",
+        "discountCodes",
     ),
     "OrderConnection": ("edges", "nodes", "pageInfo"),
     "OrderEdge": ("cursor", "node"),

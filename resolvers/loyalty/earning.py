@@ -27,10 +27,12 @@ older than what the ledger has seen (less refunded) writes nothing.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
+from fractions import Fraction
 from typing import Protocol
 
 from connectors.records import OrderRecord
@@ -83,17 +85,19 @@ def _paid_orders(orders: Iterable[OrderRecord]) -> dict[str, OrderRecord]:
     return unique
 
 
-def refunded_fraction(order: OrderRecord) -> Decimal:
-    """How much of the order was given back: a cancelled order all of it."""
+def refunded_fraction(order: OrderRecord) -> Fraction:
+    """How much of the order was given back (a cancelled order: all of it), exactly: a
+    decimal quotient such as 1/28 would round, and 28 points times it fall a point short."""
     if order.cancelled:
-        return Decimal(1)
+        return Fraction(1)
     if order.refunded is None or order.refunded.currency != order.total.currency:
-        return Decimal(0)
-    return min(max(order.refunded.amount / order.total.amount, Decimal(0)), Decimal(1))
+        return Fraction(0)
+    share = Fraction(order.refunded.amount) / Fraction(order.total.amount)
+    return min(max(share, Fraction(0)), Fraction(1))
 
 
-def _share(points: int, fraction: Decimal) -> int:
-    return int((Decimal(points) * fraction).to_integral_value(rounding=ROUND_FLOOR))
+def _share(points: int, fraction: Fraction) -> int:
+    return math.floor(points * fraction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +250,7 @@ async def _advance(
     head: LedgerEntry,
     *,
     now: datetime,
-    fraction: Decimal | None,
+    fraction: Fraction | None,
     label: str,
     chain: list[LedgerEntry] | None = None,
     order_refs: Sequence[str] = (),
@@ -282,7 +286,7 @@ def _next_step(
     chain: list[LedgerEntry],
     *,
     now: datetime,
-    fraction: Decimal | None,
+    fraction: Fraction | None,
     label: str,
     tier: str | None,
 ) -> LedgerEntry | None:
@@ -334,7 +338,7 @@ async def _return_redeemed(
     ledger: LedgerStore,
     account_id: str,
     order_refs: Sequence[str],
-    fraction: Decimal,
+    fraction: Fraction,
     label: str,
 ) -> list[LedgerEntry]:
     """A refund of an order paid partly with points gives back that share of the points."""

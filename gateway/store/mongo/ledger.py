@@ -13,33 +13,37 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from connectors.records import Source
 from gateway.store.mongo.base import Doc, MongoBackend, mapped
-from gateway.store.timeutil import to_utc, utc_now
-from resolvers.model import BelowZero, LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
-from resolvers.store import StoreError
-from resolvers.store.ledger import (
-    EARNED_IN_CHANNEL,
-    REDEEMED_IN_CHANNEL,
-    LedgerFigures,
-    MemberChannel,
-    Movement,
-    check,
-    figures,
-    move,
-    totals,
+from gateway.store.mongo.ledger_docs import (
+    account_fields,
+    account_from,
+    entry_doc,
+    entry_from,
+    on_follows,
 )
+from gateway.store.mongo.ledger_figures import read_figures
+from gateway.store.timeutil import to_utc, utc_now
+from resolvers.model import BelowZero, LedgerEntry, LedgerResult, LoyaltyAccount
+from resolvers.store import StoreError
+from resolvers.store.ledger import LedgerFigures, Movement, check, move, totals
+
+_T = TypeVar("_T")
 
 #: Attempts of one entry whose account another process changed between read and write.
 ATTEMPTS = 8
+#: Ledger transactions one process runs at once; the rest wait their turn in the process.
+#: A backfill earns for hundreds of profiles at a time: started together, their
+#: transactions would wait on each other inside the server and run out of their operation
+#: timeout there, where a queue here costs nothing.
+CONCURRENT_TRANSACTIONS = 8
 
 
 class _Refused(Exception):
@@ -48,85 +52,6 @@ class _Refused(Exception):
     def __init__(self, result: LedgerResult) -> None:
         super().__init__(result.value)
         self.result = result
-
-
-def _entry_doc(entry: LedgerEntry) -> Doc:
-    return {
-        "key": entry.key,
-        "account_id": entry.account_id,
-        "points": entry.points,
-        "kind": entry.kind.value,
-        "at": to_utc(entry.at),
-        "source": entry.source.value if entry.source else None,
-        "channel": entry.channel,
-        "location_id": entry.location_id,
-        "order_ref": entry.order_ref,
-        "meta": dict(entry.meta),
-        "rule": entry.rule,
-        "rate": entry.rate,
-        "actor": entry.actor,
-        "reason": entry.reason,
-        "settles": entry.settles,
-        "shortfall": entry.shortfall,
-        "follows": entry.follows,
-        "origin": entry.origin,
-        "tier": entry.tier,
-    }
-
-
-def _entry_from(raw: Doc) -> LedgerEntry:
-    source = raw.get("source")
-    return LedgerEntry(
-        key=raw["key"],
-        account_id=raw["account_id"],
-        points=int(raw["points"]),
-        kind=LedgerKind(raw["kind"]),
-        at=raw["at"],
-        source=Source(source) if source else None,
-        channel=raw.get("channel"),
-        location_id=raw.get("location_id"),
-        order_ref=raw.get("order_ref"),
-        meta=raw.get("meta") or {},
-        rule=raw.get("rule"),
-        rate=raw.get("rate"),
-        actor=raw.get("actor"),
-        reason=raw.get("reason"),
-        settles=raw.get("settles"),
-        shortfall=int(raw.get("shortfall") or 0),
-        follows=raw.get("follows"),
-        origin=raw.get("origin"),
-        tier=raw.get("tier"),
-    )
-
-
-def _account_from(raw: Doc) -> LoyaltyAccount:
-    return LoyaltyAccount(
-        id=raw["_id"],
-        balance=int(raw.get("balance", 0)),
-        pending=int(raw.get("pending", 0)),
-        lifetime_earned=int(raw.get("lifetime_earned", 0)),
-        lifetime_redeemed=int(raw.get("lifetime_redeemed", 0)),
-        updated_at=raw.get("updated_at"),
-        tier=raw.get("tier"),
-    )
-
-
-def _account_fields(account: LoyaltyAccount) -> Doc:
-    return {
-        "balance": account.balance,
-        "pending": account.pending,
-        "lifetime_earned": account.lifetime_earned,
-        "lifetime_redeemed": account.lifetime_redeemed,
-        "updated_at": account.updated_at,
-        "tier": account.tier,
-    }
-
-
-def _on_follows(exc: DuplicateKeyError) -> bool:
-    """Whether the duplicate is of ``follows`` (a chain step taken) rather than ``key``."""
-    details = exc.details or {}
-    pattern = details.get("keyPattern") or {}
-    return "follows" in pattern or "follows" in str(details.get("errmsg", exc))
 
 
 class _Moved(Exception):
@@ -140,8 +65,13 @@ class MongoLedger:
         self._backend = backend
         self._ledger = backend.collection("ledger")
         self._accounts = backend.collection("accounts")
+        self._slots = asyncio.Semaphore(CONCURRENT_TRANSACTIONS)
         #: One queue per account in this process (entries dropped with their last waiter).
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def _transaction(self, work: Callable[[AsyncClientSession], Awaitable[_T]]) -> _T:
+        async with self._slots:
+            return await self._backend.transaction(work)
 
     async def prepare(self) -> None:
         await self._backend.ensure_collections(self._accounts.name)
@@ -192,7 +122,7 @@ class MongoLedger:
         async with lock:
             for _ in range(ATTEMPTS):
                 try:
-                    moved = await self._backend.transaction(
+                    moved = await self._transaction(
                         lambda session: self._apply(entry, below_zero, session)
                     )
                 except _Refused as refused:
@@ -210,18 +140,18 @@ class MongoLedger:
         if await self._ledger.find_one({"key": entry.key}, {"_id": 1}, session=session):
             raise _Refused(LedgerResult.DUPLICATE)
         raw = await self._accounts.find_one({"_id": entry.account_id}, session=session)
-        account = None if raw is None else _account_from(raw)
+        account = None if raw is None else account_from(raw)
         moved = move(account, entry, below_zero=below_zero, now=to_utc(entry.at))
         if not isinstance(moved, Movement):
             raise _Refused(moved)
         try:
-            await self._ledger.insert_one(_entry_doc(moved.entry), session=session)
+            await self._ledger.insert_one(entry_doc(moved.entry), session=session)
         except DuplicateKeyError as exc:
             raise _Refused(
-                LedgerResult.SUPERSEDED if _on_follows(exc) else LedgerResult.DUPLICATE
+                LedgerResult.SUPERSEDED if on_follows(exc) else LedgerResult.DUPLICATE
             ) from None
         after = moved.account
-        fields = _account_fields(after)
+        fields = account_fields(after)
         if account is None:
             try:
                 await self._accounts.insert_one(
@@ -241,26 +171,26 @@ class MongoLedger:
 
     async def _account_or_empty(self, account_id: str) -> LoyaltyAccount:
         raw = await self._accounts.find_one({"_id": account_id})
-        return LoyaltyAccount(id=account_id) if raw is None else _account_from(raw)
+        return LoyaltyAccount(id=account_id) if raw is None else account_from(raw)
 
     @mapped
     async def get_entry(self, key: str) -> LedgerEntry | None:
         raw = await self._ledger.find_one({"key": key})
-        return None if raw is None else _entry_from(raw)
+        return None if raw is None else entry_from(raw)
 
     @mapped
     async def get_entries(self, keys: Sequence[str]) -> dict[str, LedgerEntry]:
         if not keys:
             return {}
         cursor = self._ledger.find({"key": {"$in": list(keys)}})
-        return {raw["key"]: _entry_from(raw) async for raw in cursor}
+        return {raw["key"]: entry_from(raw) async for raw in cursor}
 
     @mapped
     async def followers(self, keys: Sequence[str]) -> dict[str, LedgerEntry]:
         if not keys:
             return {}
         cursor = self._ledger.find({"follows": {"$in": list(keys)}})
-        return {raw["follows"]: _entry_from(raw) async for raw in cursor}
+        return {raw["follows"]: entry_from(raw) async for raw in cursor}
 
     @mapped
     async def order_redemptions(
@@ -271,12 +201,12 @@ class MongoLedger:
         cursor = self._ledger.find(
             {"account_id": account_id, "kind": "redeem", "order_ref": {"$in": list(order_refs)}}
         )
-        return [_entry_from(raw) async for raw in cursor]
+        return [entry_from(raw) async for raw in cursor]
 
     @mapped
     async def pending_accounts(self, limit: int = 500) -> list[LoyaltyAccount]:
         cursor = self._accounts.find({"pending": {"$gt": 0}}).limit(limit)
-        return [_account_from(raw) async for raw in cursor]
+        return [account_from(raw) async for raw in cursor]
 
     @mapped
     async def move_entries(
@@ -299,13 +229,13 @@ class MongoLedger:
                 return 0
             for account_id in (from_id, into_id):
                 entries = [
-                    _entry_from(raw)
+                    entry_from(raw)
                     async for raw in self._ledger.find({"account_id": account_id}, session=session)
                 ]
                 if entries:
                     await self._accounts.replace_one(
                         {"_id": account_id},
-                        _account_fields(totals(account_id, entries)),
+                        account_fields(totals(account_id, entries)),
                         upsert=True,
                         session=session,
                     )
@@ -313,12 +243,12 @@ class MongoLedger:
                     await self._accounts.delete_one({"_id": account_id}, session=session)
             return result.modified_count
 
-        return await self._backend.transaction(in_transaction)
+        return await self._transaction(in_transaction)
 
     @mapped
     async def get_account(self, account_id: str) -> LoyaltyAccount | None:
         raw = await self._accounts.find_one({"_id": account_id})
-        return None if raw is None else _account_from(raw)
+        return None if raw is None else account_from(raw)
 
     @mapped
     async def ledger_entries(
@@ -333,7 +263,7 @@ class MongoLedger:
         cursor = (
             self._ledger.find(query).sort([("at", DESCENDING), ("key", DESCENDING)]).limit(limit)
         )
-        return [_entry_from(raw) async for raw in cursor]
+        return [entry_from(raw) async for raw in cursor]
 
     @mapped
     async def anonymise_account(self, account_id: str, anonymous_id: str) -> int:
@@ -367,7 +297,7 @@ class MongoLedger:
                 )
             return result.modified_count
 
-        return await self._backend.transaction(in_transaction)
+        return await self._transaction(in_transaction)
 
     # --- expiry and cross-channel figures ---------------------------------------------------
 
@@ -380,7 +310,7 @@ class MongoLedger:
             .sort([("updated_at", ASCENDING), ("_id", ASCENDING)])
             .limit(limit)
         )
-        return [_account_from(raw) async for raw in cursor]
+        return [account_from(raw) async for raw in cursor]
 
     @mapped
     async def apply_if_unmoved(
@@ -394,7 +324,7 @@ class MongoLedger:
         lock = self._locks.setdefault(entry.account_id, asyncio.Lock())
         async with lock:
             try:
-                moved = await self._backend.transaction(
+                moved = await self._transaction(
                     lambda session: self._apply_unmoved(entry, seen, below_zero, session)
                 )
             except _Refused as refused:
@@ -420,12 +350,12 @@ class MongoLedger:
         raw = await self._accounts.find_one({"_id": entry.account_id, **held}, session=session)
         if raw is None:
             raise _Refused(LedgerResult.MOVED)
-        account = _account_from(raw)
+        account = account_from(raw)
         moved = move(account, entry, below_zero=below_zero, now=utc_now())
         if not isinstance(moved, Movement):
             raise _Refused(moved)
         try:
-            await self._ledger.insert_one(_entry_doc(moved.entry), session=session)
+            await self._ledger.insert_one(entry_doc(moved.entry), session=session)
         except DuplicateKeyError:
             raise _Refused(LedgerResult.DUPLICATE) from None
         after = moved.account
@@ -448,70 +378,4 @@ class MongoLedger:
 
     @mapped
     async def loyalty_figures(self, since: datetime, until: datetime) -> LedgerFigures:
-        """One aggregation: the entries of the summed kinds before ``until`` (index
-        ``kind_at``), summed per member and channel, then gathered per member; the
-        allocation across channels is :func:`resolvers.store.ledger.figures`'s."""
-        start, end = to_utc(since), to_utc(until)
-        earned_kinds = sorted(k.value for k in EARNED_IN_CHANNEL)
-        redeemed_kinds = sorted(k.value for k in REDEEMED_IN_CHANNEL)
-        in_period = {"$gte": ["$at", start]}
-        earned: Any = {
-            "$cond": [
-                {
-                    "$and": [
-                        {"$in": ["$kind", earned_kinds]},
-                        # The EARN that settles a pending earn was counted as pending.
-                        {"$not": [{"$and": [{"$eq": ["$kind", "earn"]}, "$settles"]}]},
-                    ]
-                },
-                "$points",
-                0,
-            ]
-        }
-        redeemed: Any = {
-            "$cond": [{"$in": ["$kind", redeemed_kinds]}, {"$subtract": [0, "$points"]}, 0]
-        }
-        pipeline: list[Doc] = [
-            {
-                "$match": {
-                    "kind": {"$in": earned_kinds + redeemed_kinds},
-                    "at": {"$lt": end},
-                }
-            },
-            {
-                "$group": {
-                    "_id": {"account": "$account_id", "channel": "$channel"},
-                    "earned": {"$sum": {"$cond": [in_period, earned, 0]}},
-                    "earned_before": {"$sum": earned},
-                    "redeemed": {"$sum": {"$cond": [in_period, redeemed, 0]}},
-                }
-            },
-            {
-                "$group": {
-                    "_id": "$_id.account",
-                    "channels": {
-                        "$push": {
-                            "channel": "$_id.channel",
-                            "earned": "$earned",
-                            "earned_before": "$earned_before",
-                            "redeemed": "$redeemed",
-                        }
-                    },
-                }
-            },
-        ]
-        members: list[list[MemberChannel]] = []
-        cursor = await self._ledger.aggregate(pipeline)
-        async for raw in cursor:
-            members.append(
-                [
-                    MemberChannel(
-                        channel=row.get("channel"),
-                        earned=int(row.get("earned") or 0),
-                        earned_before=int(row.get("earned_before") or 0),
-                        redeemed=int(row.get("redeemed") or 0),
-                    )
-                    for row in raw["channels"]
-                ]
-            )
-        return figures(members, since=since, until=until)
+        return await read_figures(self._ledger, since, until)

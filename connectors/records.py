@@ -196,12 +196,18 @@ class OrderRecord:
     email: str | None = None
     phone: str | None = None
     name: str | None = None
+    #: Codes the buyer entered (Shopify's discount codes), as the vendor reports them: a
+    #: referral code among them makes a first order a referral.
+    codes: tuple[str, ...] = ()
     location_id: str | None = None
     source_name: str | None = None
     refunded: Money | None = None
     line_items: tuple[LineItem, ...] = ()
     updated_at: datetime | None = None
     cancelled: bool = False
+    #: Whether the buyer has paid (Shopify's financial status, a completed Square order):
+    #: an authorised-only, pending, voided or expired order does not earn loyalty points.
+    paid: bool = True
 
     @property
     def refund_state(self) -> RefundState:

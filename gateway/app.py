@@ -81,6 +81,8 @@ def create_app(
         scheduler.start(backfill=sync_on_start)
         stock_scheduler.start(store_ready=store_ready)
         runtime.sweeper.start()
+        runtime.loyalty_sync.start()
+        runtime.expiry.start()
         if on_started is not None:
             on_started()
         try:
@@ -90,6 +92,8 @@ def create_app(
             await stock_scheduler.stop()
             catalog.cancel()
             await runtime.sweeper.stop()
+            await runtime.expiry.stop()
+            await runtime.loyalty_sync.stop()
             if runtime.stock_feed is not None:
                 await runtime.stock_feed.stop()
             if store_retry is not None and not store_retry.done():
@@ -137,6 +141,9 @@ def create_app(
     app.state.stock_scheduler = stock_scheduler
     #: Expires and settles pickup holds (``trigger()`` / ``next_pass()`` in tests).
     app.state.hold_sweeper = runtime.sweeper
+    #: Loyalty figures to the email tool (``idle()`` in tests) and the expiry sweeper.
+    app.state.loyalty_sync = runtime.loyalty_sync
+    app.state.loyalty_expiry = runtime.expiry
     #: The stock journal's change-stream relay (``None`` on the in-process bus).
     app.state.stock_feed = runtime.stock_feed
     #: Set once the store is initialised (at start-up, or later if it was unreachable then).

@@ -11,7 +11,7 @@ Only construction happens here; connecting is the app lifespan's job.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -19,7 +19,7 @@ from functools import partial
 from connectors import vendors as registry
 from connectors.capabilities import Connector
 from connectors.metrics import RequestCounter
-from connectors.records import Source
+from connectors.records import OrderRecord, Source
 from connectors.registry import ConnectorSet
 from connectors.vendor import SharedConfig
 from connectors.webhooks import WebhookEndpoint
@@ -27,6 +27,8 @@ from gateway.auth import Authenticator
 from gateway.examples import load_examples
 from gateway.graphql_view import GraphQLView
 from gateway.hold_sweeper import HoldSweeper
+from gateway.loyalty_expiry import ExpirySweeper
+from gateway.loyalty_sync import LoyaltySync
 from gateway.scheduler import SyncScheduler
 from gateway.settings import Settings
 from gateway.stock_scheduler import StockScheduler
@@ -41,7 +43,7 @@ from resolvers.events import EventBus
 from resolvers.identity.normalize import normalize_email, normalize_phone
 from resolvers.identity.placeholders import Placeholders
 from resolvers.locations import LocationDirectory
-from resolvers.loyalty import earning
+from resolvers.loyalty import earning, notify, referrals
 from resolvers.loyalty.program import LoyaltyProgram, Tier
 from resolvers.store import Store
 from resolvers.webhook_events import WebhookDispatcher
@@ -168,8 +170,23 @@ def compose_services(
         version=version,
         demo_mode=demo_mode,
     )
-    services.customers.after_build = partial(earning.accrue, services)
+    services.customers.after_build = partial(_loyalty_after_build, services)
+
+    def accounts_moved(account_ids: Sequence[str]) -> None:
+        for account_id in account_ids:
+            notify.account_changed(services, account_id)
+
+    services.admin.accounts_moved = services.linker.accounts_moved = accounts_moved
     return services
+
+
+async def _loyalty_after_build(
+    services: Services, profile_id: str, orders: Sequence[OrderRecord]
+) -> None:
+    """After every profile build: earn from the person's orders, then pay the referral their
+    first paid order carried (both idempotent, so every path and replay may run them)."""
+    await earning.accrue(services, profile_id, orders)
+    await referrals.reward_referral(services, profile_id, orders)
 
 
 def open_settings_store(settings: Settings) -> Store:
@@ -236,6 +253,10 @@ class Runtime:
     stock_scheduler: StockScheduler
     #: Expires due pickup holds and settles timed-out completed ones.
     sweeper: HoldSweeper
+    #: Sends changed loyalty accounts' figures to the email tool's profiles.
+    loyalty_sync: LoyaltySync
+    #: Lets points lapse after the programme's inactivity period.
+    expiry: ExpirySweeper
     #: Relays every replica's stock changes onto this one's bus (``OMNIGATE_STOCK_BUS``
     #: resolving to ``mongo``); ``None`` on the in-process bus.
     stock_feed: StockFeed | None = None
@@ -296,6 +317,12 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             interval=settings.hold_sweep_interval_seconds,
             settle_timeout=timedelta(minutes=settings.hold_settle_timeout_minutes),
         ),
+        loyalty_sync=LoyaltySync(
+            services,
+            interval=settings.loyalty_sync_interval_seconds,
+            batch_size=settings.loyalty_sync_batch_size,
+        ),
+        expiry=ExpirySweeper(services, interval=settings.loyalty_expiry_sweep_seconds),
         stock_feed=build_stock_feed(settings, services),
     )
 

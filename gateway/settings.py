@@ -309,6 +309,25 @@ class Settings(BaseSettings):
     loyalty_referral_bonus: int = Field(
         500, ge=0, description="Points each side of a referral gets, once."
     )
+    loyalty_expiry_sweep_seconds: float = Field(
+        3600.0,
+        ge=0,
+        description="Seconds between sweeps that let points lapse after "
+        "`loyalty_expiry_days` without a movement; `0` turns the sweeper off.",
+    )
+    loyalty_sync_interval_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="Seconds the email-tool property sync collects changed accounts before "
+        "it sends them in one batch (Klaviyo `omnigate_loyalty_*`); `0` turns the sync off.",
+    )
+    loyalty_sync_batch_size: int = Field(
+        100,
+        ge=1,
+        le=10_000,
+        description="Changed accounts that make the property sync send at once, without "
+        "waiting for its interval; also the most in one batch.",
+    )
 
     # --- stock ----------------------------------------------------------------------------------
     safety_stock: Annotated[dict[str, int], NoDecode] = Field(

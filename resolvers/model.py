@@ -290,3 +290,6 @@ class LedgerResult(enum.StrEnum):
     #: Another entry already follows the one this one ``follows``: decide again from the
     #: ledger as it is now.
     SUPERSEDED = "superseded"
+    #: An entry conditional on the account's last movement (expiry) found that it moved
+    #: since it was read: nothing is written.
+    MOVED = "moved"

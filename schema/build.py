@@ -25,6 +25,7 @@ from strawberry.federation import Schema
 from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
 
+from schema.codes import LoyaltyCodesMutation, LoyaltyCodesQuery
 from schema.customer_admin import CustomerMutation
 from schema.customers import CustomerQuery
 from schema.deadline import OperationDeadline
@@ -35,6 +36,7 @@ from schema.holds import HoldMutation, HoldQuery
 from schema.limits import limits_rule
 from schema.locations import LocationQuery
 from schema.loyalty import LoyaltyMutation, LoyaltyQuery
+from schema.loyalty_figures import LoyaltyFiguresQuery
 from schema.operation_log import OperationLog
 from schema.partial import PartialErrors
 from schema.sources import declare_sources
@@ -44,9 +46,21 @@ from schema.viewer import ViewerQuery
 
 Query = merge_types(
     "Query",
-    (HealthQuery, ViewerQuery, CustomerQuery, LocationQuery, StockQuery, HoldQuery, LoyaltyQuery),
+    (
+        HealthQuery,
+        ViewerQuery,
+        CustomerQuery,
+        LocationQuery,
+        StockQuery,
+        HoldQuery,
+        LoyaltyQuery,
+        LoyaltyFiguresQuery,
+    ),
 )
 Mutation = merge_types("Mutation", (CustomerMutation, HoldMutation, LoyaltyMutation))
+# Member codes and referrals (schema/codes.py) join both roots.
+Query = merge_types("Query", (Query, LoyaltyCodesQuery))
+Mutation = merge_types("Mutation", (Mutation, LoyaltyCodesMutation))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from resolvers.customers.queries import get_customer, lookup_customers, possible
 from resolvers.customers.service import Served
 from resolvers.customers.visibility import order_in_full, require_visible
 from resolvers.errors import BadUserInput, Forbidden, Unauthenticated, check_page_size
+from resolvers.loyalty import codes
 from resolvers.viewer import Role
 from schema.holds import PickupHold, customer_holds
 from schema.locations import Address, Location
@@ -380,6 +381,14 @@ class Customer:
     async def loyalty(self, info: Info) -> Loyalty:
         self._guard(info)
         return await customer_loyalty(info, self._p.id, self._p.orders)
+
+    @strawberry.field(
+        description="The code this customer gives friends: a new customer who uses it (at "
+        "checkout as a discount code, or at a till) earns both of them the referral bonus."
+    )
+    def referral_code(self, info: Info) -> str:
+        self._guard(info)
+        return codes.referral_code(self._p.id)
 
     @strawberry.field
     def cache(self) -> CacheInfo:

@@ -14,8 +14,9 @@ import strawberry
 from connectors.records import OrderRecord
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, check_page_size
-from resolvers.loyalty import earning
+from resolvers.loyalty import codes, earning
 from resolvers.loyalty import points as loyalty
+from resolvers.loyalty.expiry import expires_at
 from resolvers.loyalty.program import LoyaltyProgram, Tier
 from resolvers.model import LedgerEntry, LoyaltyAccount
 from resolvers.viewer import Role
@@ -118,15 +119,28 @@ class Loyalty:
     lifetime_points: int = strawberry.field(
         description="Ever earned, less what refunds clawed back."
     )
+    expires_at: datetime | None = strawberry.field(
+        description="When the points lapse unless they move before (earned or spent); null "
+        "with no points or when points never lapse."
+    )
+
+    @strawberry.field(
+        description="Shown at the till as a QR code or barcode; customerByMemberCode finds it."
+    )
+    def member_code(self) -> str:
+        return codes.member_code(self.customer_id)
 
     @classmethod
-    def of(cls, account: LoyaltyAccount, standing: earning.Standing) -> Loyalty:
+    def of(
+        cls, account: LoyaltyAccount, standing: earning.Standing, program: LoyaltyProgram
+    ) -> Loyalty:
         return cls(
             customer_id=account.id,
             standing=standing,
             points=account.balance,
             pending_points=account.pending,
             lifetime_points=account.lifetime_earned,
+            expires_at=expires_at(account, program),
         )
 
     @strawberry.field(
@@ -172,7 +186,8 @@ class Loyalty:
 async def customer_loyalty(info: Info, customer_id: str, orders: Sequence[OrderRecord]) -> Loyalty:
     services = info.context.services
     standing = earning.standing(services.config.loyalty, orders, datetime.now(UTC))
-    return Loyalty.of(await loyalty.account(services, customer_id), standing)
+    account = await loyalty.account(services, customer_id)
+    return Loyalty.of(account, standing, services.config.loyalty)
 
 
 @strawberry.type

@@ -20,7 +20,11 @@ from connectors.records import Money
 #: Domain name -> property suffix. The written name is ``prefix + suffix``.
 WRITTEN: dict[str, str] = {
     "points": "loyalty_points",
+    "pending_points": "loyalty_pending_points",
+    "lifetime_points": "loyalty_lifetime_points",
     "tier": "loyalty_tier",
+    "member_code": "loyalty_member_code",
+    "points_expire_at": "loyalty_points_expire_at",
     "lifetime_value": "lifetime_value",
     "omnichannel": "omnichannel",
     "favourite_store": "favourite_store",

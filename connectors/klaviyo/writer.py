@@ -10,9 +10,13 @@ only records the change and returns; a background task sends what has accumulate
   bulk import job (up to 10,000 profiles each), whose status is then polled until Klaviyo has
   processed it;
 - a batch that fails for a reason worth retrying (unavailable, rate limited, a job Klaviyo
-  cancelled) goes back into the queue with exponential backoff, without overwriting newer
-  values queued meanwhile; a request Klaviyo rejects as invalid is dropped and logged, since
-  sending it again cannot succeed.
+  cancelled) goes back into the queue with exponential backoff (up to ``backoff_max``),
+  without overwriting newer values queued meanwhile, until it is written: loyalty figures
+  must not silently stop matching the ledger because Klaviyo was down for longer than a few
+  attempts (the queue holds one entry per profile, so an outage costs memory for the
+  profiles that changed, not for every change); ``max_attempts`` caps it when set;
+- a request Klaviyo rejects as invalid is dropped and logged, since sending it again cannot
+  succeed.
 
 :meth:`flush` waits until everything queued so far has been written (tests, shutdown).
 """
@@ -46,7 +50,8 @@ Sleep = Callable[[float], Awaitable[object]]
 class WriterSettings:
     #: How long the worker waits after the first queued change for more to join its batch.
     linger: float = 0.2
-    max_attempts: int = 6
+    #: Attempts of a retryable failure before the update is dropped; ``None``: until written.
+    max_attempts: int | None = None
     backoff_base: float = 0.5
     backoff_max: float = 60.0
     #: Bulk job status polling: first wait, growth factor, longest wait, give up after.
@@ -289,11 +294,13 @@ class ProfileWriter:
         jitter = 0.5 + self._rand() / 2
         for key, item in batch.items():
             item.attempts += 1
-            if item.attempts >= self.settings.max_attempts:
+            limit = self.settings.max_attempts
+            if limit is not None and item.attempts >= limit:
                 self.stats.dropped += 1
                 continue
             delay = min(
-                self.settings.backoff_max, self.settings.backoff_base * 2 ** (item.attempts - 1)
+                self.settings.backoff_max,
+                self.settings.backoff_base * 2 ** min(item.attempts - 1, 30),
             )
             item.not_before = self._clock() + delay * jitter
             newer = self._pending.get(key)

@@ -172,13 +172,27 @@ def order(node: Json, line_items: list[Json] | None = None) -> OrderRecord:
         email=node.get("email") or None,
         phone=node.get("phone") or None,
         name=node.get("name") or None,
+        codes=tuple(str(c) for c in node.get("discountCodes") or () if c),
         location_id=location_id(retail["id"]) if isinstance(retail, Mapping) else None,
         source_name=str(source_name) if source_name else None,
         refunded=refunded if refunded is not None and refunded.amount > 0 else None,
         line_items=tuple(line_item(item, currency) for item in items),
         updated_at=parse_datetime(node.get("updatedAt")),
         cancelled=node.get("cancelledAt") is not None,
+        paid=paid(node.get("displayFinancialStatus")),
     )
+
+
+#: ``OrderDisplayFinancialStatus`` values of an order its buyer has paid (refunds are
+#: accounted for apart). ``PARTIALLY_PAID``, ``PENDING``, ``AUTHORIZED``, ``EXPIRED`` and
+#: ``VOIDED`` are not paid yet, or never will be.
+PAID_STATUSES = frozenset({"PAID", "PARTIALLY_REFUNDED", "REFUNDED"})
+
+
+def paid(status: object) -> bool:
+    """Whether a financial status (GraphQL ``PAID`` or a webhook's ``paid``) means paid; an
+    order without one (an older cached body) counts as paid."""
+    return status is None or str(status).upper() in PAID_STATUSES
 
 
 #: ``DeliveryLocalPickupTime`` -> minutes until an order is usually ready. Ranges take their

@@ -67,10 +67,12 @@ fragment OrderFields on Order {
   updatedAt
   processedAt
   cancelledAt
+  displayFinancialStatus
   sourceName
   email
   phone
   currencyCode
+  discountCodes
   customer {
     id
   }

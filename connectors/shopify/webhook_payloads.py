@@ -134,6 +134,12 @@ class CustomerRef(Payload):
     admin_graphql_api_id: StrictStr | None = None
 
 
+class DiscountCode(Payload):
+    code: StrictStr
+    amount: Amount | None = None
+    type: StrictStr | None = None
+
+
 class RefundOfOrder(Payload):
     """A refund inside an order body."""
 
@@ -164,6 +170,7 @@ class Order(Payload):
     location_id: Id | None = None
     cancelled_at: StrictStr | None = None
     refunds: list[RefundOfOrder] | None = None
+    discount_codes: list[DiscountCode] | None = None
     admin_graphql_api_id: StrictStr | None = None
 
     @model_validator(mode="after")

@@ -60,7 +60,7 @@ from connectors.records import (
     WebhookEvent,
 )
 from connectors.shopify.ids import gid, location_id
-from connectors.shopify.mapping import channel, consent, parse_datetime
+from connectors.shopify.mapping import channel, consent, paid, parse_datetime
 from connectors.shopify.source import SOURCE
 from connectors.shopify.webhook_payloads import PAYLOADS
 from connectors.webhooks import (
@@ -371,12 +371,18 @@ def rest_order(body: Json) -> OrderRecord:
         email=body.get("email") or body.get("contact_email") or None,
         phone=body.get("phone") or None,
         name=body.get("name") or None,
+        codes=tuple(
+            str(d["code"])
+            for d in body.get("discount_codes") or ()
+            if isinstance(d, Mapping) and d.get("code")
+        ),
         location_id=location_id(store) if store else None,
         source_name=str(source_name) if source_name else None,
         refunded=Money(refunded, currency.upper()) if refunded > 0 else None,
         line_items=tuple(items),
         updated_at=parse_datetime(body.get("updated_at")),
         cancelled=body.get("cancelled_at") is not None,
+        paid=paid(body.get("financial_status")),
     )
 
 

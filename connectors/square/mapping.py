@@ -259,6 +259,8 @@ def order(
         line_items=tuple(lines),
         updated_at=parse_time(value.get("updated_at")),
         cancelled=value.get("state") == "CANCELED",
+        # An OPEN order is still being rung up or paid for; COMPLETED is paid.
+        paid=value.get("state") in (None, "COMPLETED"),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -42,6 +42,16 @@ class ProfileAdmin:
         self.connectors = connectors
         self.clock = clock
         self.placeholders = placeholders or Placeholders()
+        #: Told the ids of loyalty accounts a merge or unmerge moved entries between (set by
+        #: the composition root: the email tool's copy of the figures follows).
+        self.accounts_moved: Callable[[Sequence[str]], None] | None = None
+
+    async def _move_points(
+        self, from_id: str, into_id: str, origins: Sequence[str] | None = None
+    ) -> None:
+        moved = await self.store.ledger.move_entries(from_id, into_id, origins=origins)
+        if moved and self.accounts_moved is not None:
+            self.accounts_moved([from_id, into_id])
 
     async def merge(self, profile_ids: list[str], *, actor: str | None) -> str:
         """Join profiles into the first one. Returns the surviving id."""
@@ -72,7 +82,7 @@ class ProfileAdmin:
         await self.store.identities.link_identities(moved)
         # Points go with the person: each merged account's ledger moves into the survivor's.
         for pid in others:
-            await self.store.ledger.move_entries(pid, target)
+            await self._move_points(pid, target)
         # After the identities moved: a rebuild of any side that read the old identities
         # now fails its conditional write (see CustomerService._rebuild).
         await self.store.profiles.invalidate_profiles([target])
@@ -106,7 +116,7 @@ class ProfileAdmin:
         # had absorbed itself, before this merge.
         for pid in merge.profile_ids[1:]:
             origins = await self._absorbed(pid, merge.at)
-            await self.store.ledger.move_entries(profile_id, pid, origins=sorted(origins))
+            await self._move_points(profile_id, pid, sorted(origins))
         await self.store.profiles.invalidate_profiles(list(merge.profile_ids))
         await self.store.identities.append_merge_log(
             MergeLogEntry(
@@ -176,6 +186,7 @@ class ProfileAdmin:
         )
         anonymous = "anon_" + hashlib.sha256(profile_id.encode()).hexdigest()[:16]
         await self.store.ledger.anonymise_account(profile_id, anonymous)
+        await self.store.codes.forget_codes(profile_id)
         await self.store.identities.delete_identities(profile_id)
         # By key too: an identity a racing link moved to another profile id is still theirs.
         for identity in identities:

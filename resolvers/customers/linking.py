@@ -86,6 +86,8 @@ class Linker:
         self.placeholder_threshold = placeholder_threshold
         self.clock = clock
         self.new_id = new_id
+        #: Told the loyalty accounts a merge moved entries between (see ProfileAdmin).
+        self.accounts_moved: Callable[[Sequence[str]], None] | None = None
 
     async def link(self, records: Iterable[CustomerRecord | MarketingProfile]) -> LinkReport:
         """Resolve ``records`` with their stored neighbours and write the outcome.
@@ -208,8 +210,11 @@ class Linker:
         # A profile merged away hands its points (the ledger) to the one that absorbed it.
         for survivor, merged in report.merged:
             for profile_id in merged:
-                if profile_id != survivor and profile_id in report.emptied:
-                    await self.store.ledger.move_entries(profile_id, survivor)
+                if profile_id == survivor or profile_id not in report.emptied:
+                    continue
+                moved = await self.store.ledger.move_entries(profile_id, survivor)
+                if moved and self.accounts_moved is not None:
+                    self.accounts_moved([profile_id, survivor])
         for link in [*result.conflicts, *result.possible_duplicates]:
             a, b = assigned.get(link.a), assigned.get(link.b)
             if a and b and a != b:

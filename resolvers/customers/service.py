@@ -34,6 +34,7 @@ from resolvers.customers.sources import load_sources
 from resolvers.errors import DeadlineExceeded
 from resolvers.identity.placeholders import Placeholders
 from resolvers.loaders import Loaders
+from resolvers.loyalty.code_index import index_codes
 from resolvers.model import ProfileDoc
 from resolvers.store import Store, VersionConflict
 
@@ -182,11 +183,16 @@ class CustomerService:
         """
         for _ in range(_REBUILD_ATTEMPTS):
             try:
-                return await self._build_once(profile_id, loaders)
+                built = await self._build_once(profile_id, loaders)
             except VersionConflict:
                 log.info("profile %s changed during its rebuild; rebuilding again", profile_id)
                 # A new wave: the loaders of the failed attempt may cache what it read.
                 loaders = Loaders()
+            else:
+                if built is not None:
+                    # A code the member is shown must find them: index both (idempotent).
+                    await index_codes(self.store.codes, profile_id)
+                return built
         log.warning("profile %s kept changing during %d rebuilds", profile_id, _REBUILD_ATTEMPTS)
         return (await self.store.profiles.get_profiles([profile_id])).get(profile_id)
 

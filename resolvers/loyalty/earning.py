@@ -27,13 +27,16 @@ older than what the ledger has seen (less refunded) writes nothing.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
+from fractions import Fraction
 from typing import Protocol
 
 from connectors.records import OrderRecord
+from resolvers.loyalty.notify import NotifyServices, account_changed
 from resolvers.loyalty.program import EARN_RULE, LoyaltyProgram, Tier, qualifying_spend
 from resolvers.model import BelowZero, LedgerEntry, LedgerKind, LedgerResult
 from resolvers.store import Store
@@ -51,12 +54,17 @@ class ProgramConfig(Protocol):
     def loyalty(self) -> LoyaltyProgram: ...
 
 
-class LoyaltyServices(Protocol):
+class LoyaltyServices(NotifyServices, Protocol):
     @property
     def store(self) -> Store: ...
 
     @property
     def config(self) -> ProgramConfig: ...
+
+
+def _announce(services: LoyaltyServices, written: Iterable[LedgerEntry]) -> None:
+    for account_id in sorted({e.account_id for e in written}):
+        account_changed(services, account_id)
 
 
 def earn_key(order: OrderRecord) -> str:
@@ -72,22 +80,24 @@ def _paid_orders(orders: Iterable[OrderRecord]) -> dict[str, OrderRecord]:
     sources' reads counts once)."""
     unique: dict[str, OrderRecord] = {}
     for order in orders:
-        if order.total.amount > 0:
+        if order.total.amount > 0 and order.paid:
             unique[earn_key(order)] = order
     return unique
 
 
-def refunded_fraction(order: OrderRecord) -> Decimal:
-    """How much of the order was given back: a cancelled order all of it."""
+def refunded_fraction(order: OrderRecord) -> Fraction:
+    """How much of the order was given back (a cancelled order: all of it), exactly: a
+    decimal quotient such as 1/28 would round, and 28 points times it fall a point short."""
     if order.cancelled:
-        return Decimal(1)
+        return Fraction(1)
     if order.refunded is None or order.refunded.currency != order.total.currency:
-        return Decimal(0)
-    return min(max(order.refunded.amount / order.total.amount, Decimal(0)), Decimal(1))
+        return Fraction(0)
+    share = Fraction(order.refunded.amount) / Fraction(order.total.amount)
+    return min(max(share, Fraction(0)), Fraction(1))
 
 
-def _share(points: int, fraction: Decimal) -> int:
-    return int((Decimal(points) * fraction).to_integral_value(rounding=ROUND_FLOOR))
+def _share(points: int, fraction: Fraction) -> int:
+    return math.floor(points * fraction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,18 +151,21 @@ async def accrue(
             raced.append(key)
     if raced:
         heads.update(await ledger.get_entries(raced))
+    chains = await _chains(ledger, list(heads.values()))
     for key, head in heads.items():
         order = paid[key]
         written += await _advance(
             ledger,
             program,
             head,
+            chain=chains[key],
             now=now,
             fraction=refunded_fraction(order),
             label=_refund_label(order),
             order_refs=[r for r in (order.id, order.name) if r],
             tier=current.name,
         )
+    _announce(services, written)
     return written
 
 
@@ -169,7 +182,8 @@ def _earn_entry(
     points = program.points(order.total.amount, rate)
     if points <= 0:
         return None
-    pending = now < order.created_at + program.return_window
+    # No window, no pending: a vendor clock a little ahead of ours must not hold points back.
+    pending = program.return_window_days > 0 and now < order.created_at + program.return_window
     return LedgerEntry(
         key=earn_key(order),
         account_id=account_id,
@@ -202,13 +216,27 @@ def _refund_label(order: OrderRecord) -> str:
     return str(order.refunded.amount) if order.refunded is not None else "0"
 
 
+async def _chains(
+    ledger: LedgerStore, heads: Sequence[LedgerEntry]
+) -> dict[str, list[LedgerEntry]]:
+    """Each head's chain, read a link at a time for all of them together (most orders'
+    chain is the earn alone: one call)."""
+    chains = {head.key: [head] for head in heads}
+    open_ = dict(chains)
+    while open_:
+        following = await ledger.followers([chain[-1].key for chain in open_.values()])
+        still: dict[str, list[LedgerEntry]] = {}
+        for key, chain in open_.items():
+            nxt = following.get(chain[-1].key)
+            if nxt is not None:
+                chain.append(nxt)
+                still[key] = chain
+        open_ = still
+    return chains
+
+
 async def _chain(ledger: LedgerStore, head: LedgerEntry) -> list[LedgerEntry]:
-    chain = [head]
-    while True:
-        following = (await ledger.followers([chain[-1].key])).get(chain[-1].key)
-        if following is None:
-            return chain
-        chain.append(following)
+    return (await _chains(ledger, [head]))[head.key]
 
 
 def _due(head: LedgerEntry, now: datetime) -> bool:
@@ -222,8 +250,9 @@ async def _advance(
     head: LedgerEntry,
     *,
     now: datetime,
-    fraction: Decimal | None,
+    fraction: Fraction | None,
     label: str,
+    chain: list[LedgerEntry] | None = None,
     order_refs: Sequence[str] = (),
     tier: str | None = None,
 ) -> list[LedgerEntry]:
@@ -231,7 +260,7 @@ async def _advance(
     then return the refunded share of the order's redemptions. ``fraction`` ``None``: the
     refund state is not known (the settlement sweep) and nothing is clawed back."""
     written: list[LedgerEntry] = []
-    chain = await _chain(ledger, head)
+    chain = chain or await _chain(ledger, head)
     for _ in range(_STEPS):
         entry = _next_step(program, chain, now=now, fraction=fraction, label=label, tier=tier)
         if entry is None:
@@ -257,7 +286,7 @@ def _next_step(
     chain: list[LedgerEntry],
     *,
     now: datetime,
-    fraction: Decimal | None,
+    fraction: Fraction | None,
     label: str,
     tier: str | None,
 ) -> LedgerEntry | None:
@@ -309,7 +338,7 @@ async def _return_redeemed(
     ledger: LedgerStore,
     account_id: str,
     order_refs: Sequence[str],
-    fraction: Decimal,
+    fraction: Fraction,
     label: str,
 ) -> list[LedgerEntry]:
     """A refund of an order paid partly with points gives back that share of the points."""
@@ -359,4 +388,5 @@ async def settle_due(services: LoyaltyServices, *, now: datetime | None = None) 
                 continue
             steps = await _advance(ledger, program, head, now=now, fraction=None, label="")
             settled += sum(1 for e in steps if e.kind is LedgerKind.EARN)
+            _announce(services, steps)
     return settled

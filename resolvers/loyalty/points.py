@@ -23,6 +23,8 @@ from typing import Protocol
 
 from connectors.records import Channel
 from resolvers.errors import BadUserInput, Forbidden, NotFound, OmnigateError
+from resolvers.events import EventBus
+from resolvers.loyalty.notify import account_changed
 from resolvers.model import LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
 from resolvers.store import Store
 from resolvers.viewer import Role, Viewer
@@ -40,6 +42,9 @@ class InsufficientPoints(OmnigateError):
 class PointsServices(Protocol):
     @property
     def store(self) -> Store: ...
+
+    @property
+    def events(self) -> EventBus: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +169,8 @@ async def reverse_redemption(
             follows=chain[-1].key,
         )
         result, _ = await ledger.apply_ledger_entry(entry)
+        if result is LedgerResult.APPLIED:
+            account_changed(services, entry.account_id)
         if result is not LedgerResult.SUPERSEDED:
             return await _stored(services, key, "reverse")
     raise OmnigateError(f"the reversal of {entry_id} kept being overtaken; try again")
@@ -193,6 +200,8 @@ async def adjust(
 async def _write(services: PointsServices, entry: LedgerEntry, what: str) -> LedgerEntry:
     ledger = services.store.ledger
     result, account = await ledger.apply_ledger_entry(entry)
+    if result is LedgerResult.APPLIED:
+        account_changed(services, entry.account_id)
     if result is LedgerResult.INSUFFICIENT_BALANCE:
         raise InsufficientPoints(
             f"The balance ({account.balance} points) does not cover {-entry.points}.",

@@ -94,7 +94,7 @@ def qualifying_spend(orders: Iterable[OrderRecord], until: datetime) -> Decimal:
     since = until - QUALIFYING_PERIOD
     seen: dict[tuple[str, str], Decimal] = {}
     for order in orders:
-        if order.cancelled or not (since <= order.created_at < until):
+        if order.cancelled or not order.paid or not (since <= order.created_at < until):
             continue
         seen[(str(order.source), order.id)] = max(order.net.amount, Decimal(0))
     return sum(seen.values(), Decimal(0))

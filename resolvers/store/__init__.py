@@ -13,6 +13,7 @@ port               what it keeps                                          module
 ``identities``     vendor records -> profiles, merge log, tombstones      :mod:`.identities`
 ``inventory``      stock levels and the pickup holds reserved on them     :mod:`.inventory`
 ``catalog``        one entry per SKU: title, price, every vendor's ids    :mod:`.catalog`
+``codes``          member and referral codes -> the customer they name    :mod:`.codes`
 ``ledger``         loyalty entries and account balances                   :mod:`.ledger`
 ``webhooks``       delivery receipts and claims, dead letters             :mod:`.webhooks`
 ``checkpoints``    where resumable jobs left off                          :mod:`.checkpoints`
@@ -35,6 +36,7 @@ from typing import Protocol
 
 from resolvers.store.catalog import CatalogEntry, CatalogStore
 from resolvers.store.checkpoints import CheckpointStore
+from resolvers.store.codes import CodeStore
 from resolvers.store.errors import StoreError, VersionConflict
 from resolvers.store.identities import IdentityStore
 from resolvers.store.inventory import InventoryStore
@@ -47,6 +49,7 @@ __all__ = [
     "CatalogEntry",
     "CatalogStore",
     "CheckpointStore",
+    "CodeStore",
     "DeadLetter",
     "IdentityStore",
     "InventoryStore",
@@ -84,6 +87,9 @@ class Store(Protocol):
 
     @property
     def ledger(self) -> LedgerStore: ...
+
+    @property
+    def codes(self) -> CodeStore: ...
 
     @property
     def webhooks(self) -> WebhookStore: ...

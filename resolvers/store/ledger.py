@@ -222,3 +222,155 @@ class LedgerStore(Protocol):
         """Re-key an erased person's ledger entries and account to ``anonymous_id`` and strip
         their ``meta``; the points history stays auditable without naming the person."""
         ...
+
+    # --- expiry and cross-channel figures ---------------------------------------------------
+
+    async def inactive_accounts(self, before: datetime, limit: int = 100) -> list[LoyaltyAccount]:
+        """Accounts with points (``balance > 0``) whose last movement (``updated_at``) is
+        older than ``before``, least recently moved first, at most ``limit``: the ones whose
+        points are due to lapse."""
+        ...
+
+    async def apply_if_unmoved(
+        self,
+        entry: LedgerEntry,
+        *,
+        seen: LoyaltyAccount,
+        below_zero: BelowZero = BelowZero.CLAMP,
+    ) -> tuple[LedgerResult, LoyaltyAccount]:
+        """:meth:`apply_ledger_entry`, in the same atomic step, only while the account still
+        holds what ``seen`` (as read before) held: its ``balance``, ``pending`` and last
+        movement (``updated_at``). An account that moved since (a racing earn or
+        redemption) is left as it is (``MOVED``). Expiry writes through this, so the points
+        of a member who just became active again never lapse."""
+        ...
+
+    async def loyalty_figures(self, since: datetime, until: datetime) -> LedgerFigures:
+        """Points earned and redeemed per channel from ``since`` (inclusive) to ``until``
+        (exclusive), and how many of the redeemed were earned in another channel (see
+        :func:`figures`)."""
+        ...
+
+
+# --- cross-channel figures ------------------------------------------------------------------
+#
+# Both stores sum the entries per member and channel (memory over its entries, MongoDB in an
+# aggregation pipeline) and hand the sums to :func:`figures`, so they agree on every rule.
+
+#: Kinds that count as earned in a channel: what orders earned, less their refunds. The
+#: ``EARN`` that settles a pending earn is not counted again (its ``PENDING_EARN`` was).
+EARNED_IN_CHANNEL = frozenset(
+    {LedgerKind.EARN, LedgerKind.PENDING_EARN, LedgerKind.REFUND_CLAWBACK}
+)
+#: Kinds that count as redeemed in a channel: redemptions, less their reversals (negated).
+REDEEMED_IN_CHANNEL = frozenset({LedgerKind.REDEEM, LedgerKind.REDEEM_REVERSAL})
+
+
+def earned_points(entry: LedgerEntry) -> int:
+    """What ``entry`` adds to its channel's earned points (0 for other kinds)."""
+    if entry.kind not in EARNED_IN_CHANNEL:
+        return 0
+    if entry.kind is LedgerKind.EARN and entry.settles is not None:
+        return 0
+    return entry.points
+
+
+def redeemed_points(entry: LedgerEntry) -> int:
+    """What ``entry`` adds to its channel's redeemed points (0 for other kinds)."""
+    return -entry.points if entry.kind in REDEEMED_IN_CHANNEL else 0
+
+
+@dataclass(frozen=True, slots=True)
+class MemberChannel:
+    """One member's sums in one channel (``None``: entries that name no channel)."""
+
+    channel: str | None
+    #: Net earned from ``since`` to ``until``.
+    earned: int = 0
+    #: Net earned at any time before ``until``: what redemptions of the period can draw on.
+    earned_before: int = 0
+    #: Net redeemed from ``since`` to ``until``.
+    redeemed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPoints:
+    channel: str | None
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerFigures:
+    since: datetime
+    until: datetime
+    #: Net points earned per channel in the period, by channel name (``None`` last).
+    earned_by_channel: tuple[ChannelPoints, ...]
+    #: Net points redeemed per channel in the period.
+    redeemed_by_channel: tuple[ChannelPoints, ...]
+    #: Redeemed points of the period in a named channel, each member's counted at most up
+    #: to what they redeemed net (the share's denominator).
+    redeemed_points: int
+    #: Of those, the points the member had earned in another channel (the numerator).
+    cross_channel_points: int
+
+    @property
+    def cross_channel_share(self) -> float:
+        if self.redeemed_points <= 0:
+            return 0.0
+        return self.cross_channel_points / self.redeemed_points
+
+
+def cross_channel(member: Sequence[MemberChannel]) -> tuple[int, int]:
+    """(redeemed, of which earned elsewhere) for one member.
+
+    Only named channels take part. Each channel's net redemptions of the period (0 if net
+    negative) draw first on what the member earned before ``until`` in the *other* channels,
+    in channel-name order, each earned point used once; what those do not cover counts as
+    same-channel. With the two channels Omnigate records (``online``, ``in_store``) this is
+    ``min(redeemed online, earned in store) + min(redeemed in store, earned online)``.
+    """
+    named = sorted((m for m in member if m.channel is not None), key=lambda m: str(m.channel))
+    left = {m.channel: max(m.earned_before, 0) for m in named}
+    redeemed = cross = 0
+    for spent in named:
+        want = max(spent.redeemed, 0)
+        redeemed += want
+        for other in named:
+            if other.channel == spent.channel or want == 0:
+                continue
+            take = min(want, left[other.channel])
+            left[other.channel] -= take
+            want -= take
+            cross += take
+    return redeemed, cross
+
+
+def figures(
+    members: Iterable[Sequence[MemberChannel]], *, since: datetime, until: datetime
+) -> LedgerFigures:
+    """The figures from each member's per-channel sums (one sequence per member)."""
+    earned: dict[str | None, int] = {}
+    redeemed_by: dict[str | None, int] = {}
+    redeemed = cross = 0
+    for member in members:
+        for row in member:
+            if row.earned:
+                earned[row.channel] = earned.get(row.channel, 0) + row.earned
+            if row.redeemed:
+                redeemed_by[row.channel] = redeemed_by.get(row.channel, 0) + row.redeemed
+        spent, elsewhere = cross_channel(member)
+        redeemed += spent
+        cross += elsewhere
+    return LedgerFigures(
+        since=since,
+        until=until,
+        earned_by_channel=_by_channel(earned),
+        redeemed_by_channel=_by_channel(redeemed_by),
+        redeemed_points=redeemed,
+        cross_channel_points=cross,
+    )
+
+
+def _by_channel(points: dict[str | None, int]) -> tuple[ChannelPoints, ...]:
+    order = sorted(points, key=lambda c: (c is None, c or ""))
+    return tuple(ChannelPoints(channel, points[channel]) for channel in order)

@@ -364,6 +364,9 @@ class ShopifyOrder:
     tax_rate: Decimal
     shipping_address: Address | None
     refunds: list[ShopifyRefund]
+    #: Codes the buyer entered at checkout (``Order.discountCodes``); the sandbox records
+    #: them and takes nothing off the price.
+    discount_codes: list[str] = field(default_factory=list)
 
     @property
     def retail_location_code(self) -> str | None:

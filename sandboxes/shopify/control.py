@@ -8,7 +8,8 @@ Back Bay") and then look at the gateway, without polling.
 Routes (JSON bodies; ids may be numeric or global ids, locations also a code such as ``BOS``):
 
 - ``POST /_sandbox/sales``: ``{"location", "lines": [{"sku", "quantity"}], "customer_id"?,
-  "email"?, "source_name"?: "pos"|"web", "stock_webhooks"?: true}`` -> ``orders/create`` +
+  "email"?, "source_name"?: "pos"|"web", "discount_codes"?: [str], "stock_webhooks"?: true}``
+  -> ``orders/create`` +
   ``inventory_levels/update`` (not sent with ``"stock_webhooks": false``: lost deliveries).
 - ``POST /_sandbox/inventory``: ``{"sku", "location", "delta"|"available", "updated_at"?,
   "duplicates"?, "out_of_order"?, "then"?, "webhook"?}`` -> ``inventory_levels/update`` (see
@@ -169,6 +170,11 @@ class Control:
         if not isinstance(lines_in, list) or not lines_in:
             raise ControlError("lines must be a non-empty list")
         customer = self._customer(body["customer_id"]) if body.get("customer_id") else None
+        discount_codes = body.get("discount_codes") or []
+        if not isinstance(discount_codes, list) or not all(
+            isinstance(c, str) and c for c in discount_codes
+        ):
+            raise ControlError("discount_codes must be a list of codes")
         now = self.state.now()
         lines: list[ShopifyLineItem] = []
         for line in lines_in:
@@ -241,6 +247,7 @@ class Control:
             tax_rate=TAX_RATE,
             shipping_address=None,
             refunds=[],
+            discount_codes=list(discount_codes),
         )
         world.add_shopify_order(order)
         deliveries = [await self.deliver("orders/create", payloads.order(self.state, order), now)]

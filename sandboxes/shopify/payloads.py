@@ -198,6 +198,9 @@ def order(state: SandboxState, o: ShopifyOrder) -> Obj:
         "updated_at": rest_time(o.updated_at),
         "processed_at": rest_time(o.created_at),
         "cancelled_at": None,
+        "discount_codes": [
+            {"code": code, "amount": "0.00", "type": "fixed_amount"} for code in o.discount_codes
+        ],
         "currency": o.currency,
         "presentment_currency": o.currency,
         "source_name": o.source_name,

@@ -77,9 +77,11 @@ KEEP: dict[str, tuple[str, ...]] = {
     "MailingAddressEdge": ("cursor", "node"),
     "Order": (
         "cancelledAt", "closed", "createdAt", "currencyCode", "currentTotalPriceSet",
+        "displayFinancialStatus",
         "customer", "email", "id", "legacyResourceId", "lineItems", "name", "note", "phone",
         "processedAt", "refunds", "retailLocation", "sourceIdentifier", "sourceName",
         "subtotalPriceSet", "tags", "test", "totalPriceSet", "totalRefundedSet", "updatedAt",
+        "discountCodes",
     ),
     "OrderConnection": ("edges", "nodes", "pageInfo"),
     "OrderEdge": ("cursor", "node"),

@@ -69,6 +69,8 @@ async def test_a_burst_of_cold_360s_larger_than_the_pools_all_succeed(pooled_dem
         assert body["data"]["customer"]["id"] == pid
         assert all(s["ok"] for s in body["data"]["customer"]["cache"]["sources"])
     outcomes = counter.outcomes()
-    assert set(outcomes) == {"200"}, outcomes  # no timeout, no connection error
+    # No timeout, no connection error (Klaviyo's 202s are the loyalty property sync's bulk
+    # jobs for the points the start-up sync earned).
+    assert set(outcomes) <= {"200", "202"}, outcomes
     health = await demo.gql("{ health { connectors { name circuit } } }")
     assert {c["circuit"] for c in health["data"]["health"]["connectors"]} == {"CLOSED"}

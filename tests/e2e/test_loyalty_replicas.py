@@ -204,12 +204,6 @@ async def test_one_retry_sent_to_both_gateways_at_once_writes_one_entry(
         assert [e["kind"] for e in account["history"]].count("REDEEM") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MongoLedger._apply decides on today's balance before it tries the key: a retry "
-    "the balance no longer covers is INSUFFICIENT_POINTS (tests/store/"
-    "test_ledger_replay_contract.py)",
-)
 async def test_a_retry_the_balance_no_longer_covers_returns_the_first_answer(
     replicas: Replicas,
 ) -> None:
@@ -221,6 +215,5 @@ async def test_a_retry_the_balance_no_longer_covers_returns_the_first_answer(
         again = await call(http, replicas.urls[1], REDEEM, token="till", **sale)
         assert "errors" not in first, first
         assert again == first  # one entry, however many gateways the till's retries reach
-        # Neither entry nor points changed by the refused retry (true with or without the bug).
         account = await ledger(http, replicas.urls[1], customer)
         assert account["points"] == 20

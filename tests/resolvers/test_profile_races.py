@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from connectors.records import CustomerChanged, CustomerRecord, Source
+from connectors.records import Channel, CustomerChanged, CustomerRecord, Source
 from connectors.registry import ConnectorSet
 from gateway.runtime import compose_services
 from gateway.store import MemoryStore
@@ -25,7 +25,7 @@ from resolvers.model import Identity
 from resolvers.store import Store
 from resolvers.webhook_events import WebhookDispatcher
 from tests.resolvers.fakes import FakeCommerce, FakeMarketing
-from tests.resolvers.world import T0, profile_of
+from tests.resolvers.world import T0, order, profile_of
 
 World = dict[str, FakeCommerce | FakeMarketing]
 
@@ -115,6 +115,47 @@ async def test_a_merge_during_refreshes_leaves_no_ghost_and_a_whole_survivor(
     assert await emails_found(services, "ben@example.com") == [ann]
     survivor = (await services.store.profiles.get_profiles([ann]))[ann]
     assert sorted(survivor.emails) == ["ann@example.com", "ben@example.com"]
+
+
+async def test_points_follow_a_merge_during_refreshes_and_come_back_on_unmerge(
+    services: Services, world: World
+) -> None:
+    shopify = world["shopify"]
+    assert isinstance(shopify, FakeCommerce)
+    shopify.orders += [
+        order(Source("shopify"), "o2", "S2", Channel.ONLINE, "30"),
+        order(Source("shopify"), "o3", "S3", Channel.ONLINE, "50"),
+    ]
+    await sync_customers(services)
+    ann = await profile_of(services, Source("shopify"), "S2")
+    ben = await profile_of(services, Source("shopify"), "S3")
+    ledger = services.store.ledger
+    before = {
+        pid: (await ledger.get_account(pid), await ledger.ledger_entries(pid)) for pid in (ann, ben)
+    }
+    assert [a.balance for a, _ in before.values() if a] == [30, 50]
+    gate = hold_vendors(world)
+    stale = [asyncio.create_task(services.customers.refresh(p)) for p in (ann, ben)]
+    await in_flight(world)
+
+    await services.admin.merge([ann, ben], actor="test")
+    after_merge = asyncio.create_task(services.customers.refresh(ann))
+    gate.set()
+    await asyncio.gather(*stale, after_merge)
+
+    survivor = await ledger.get_account(ann)
+    assert survivor is not None
+    assert survivor.balance == 80
+    assert await ledger.get_account(ben) is None
+    keys = sorted(e.key for e in await ledger.ledger_entries(ann))
+    assert keys == ["earn:shopify:order:o2", "earn:shopify:order:o3"]
+
+    await services.admin.unmerge(ann, actor="test")
+    for pid in (ann, ben):
+        await services.customers.refresh(pid)
+    assert {
+        pid: (await ledger.get_account(pid), await ledger.ledger_entries(pid)) for pid in (ann, ben)
+    } == before
 
 
 async def test_an_unmerge_during_a_refresh_is_not_undone(services: Services, world: World) -> None:

@@ -13,6 +13,7 @@ import pytest
 from gateway.store.memory import (
     MemoryCatalog,
     MemoryCheckpoints,
+    MemoryCodes,
     MemoryIdentities,
     MemoryInventory,
     MemoryLeases,
@@ -24,6 +25,7 @@ from gateway.store.mongo import (
     MongoBackend,
     MongoCatalog,
     MongoCheckpoints,
+    MongoCodes,
     MongoIdentities,
     MongoInventory,
     MongoLeases,
@@ -35,6 +37,7 @@ from gateway.store.mongo.base import MongoPort
 from resolvers.store import (
     CatalogStore,
     CheckpointStore,
+    CodeStore,
     IdentityStore,
     InventoryStore,
     LeaseStore,
@@ -105,3 +108,10 @@ async def leases(mongo_backend: MongoBackend | None) -> LeaseStore:
     if mongo_backend is None:
         return MemoryLeases()
     return await prepared(MongoLeases(mongo_backend))
+
+
+@pytest.fixture
+async def codes(mongo_backend: MongoBackend | None) -> CodeStore:
+    if mongo_backend is None:
+        return MemoryCodes()
+    return await prepared(MongoCodes(mongo_backend))

@@ -21,6 +21,7 @@ def test_the_composite_has_one_port_per_aggregate() -> None:
     assert ports() == [
         "catalog",
         "checkpoints",
+        "codes",
         "identities",
         "inventory",
         "leases",

@@ -1,35 +1,18 @@
 """A replayed ledger entry is a duplicate, whatever the account holds by the time it comes
 back: a till's retry of a redemption the balance no longer covers returns the first answer
 (``DUPLICATE``), not ``INSUFFICIENT_BALANCE``; a second settlement of a pending earn is a
-duplicate, not ``NOT_PENDING``. The memory store checks the key first; on MongoDB the rules
-run against today's account before the unique key is tried (``gateway/store/mongo/
-ledger.py``, ``_apply``), so these are marked expected-to-fail there until that is fixed
-(strict: the mark must go once it is)."""
+duplicate, not ``NOT_PENDING``. (MongoDB once decided the movement on today's account
+before it tried the key, and answered such replays with the refusal.)"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
 
-import pytest
-
 from resolvers.model import LedgerKind, LedgerResult
 from resolvers.store import LedgerStore
 from resolvers.store.ledger import settle_key
 from tests.store.builders import entry
-
-MONGO_CHECKS_RULES_BEFORE_THE_KEY = (
-    "MongoLedger._apply decides the movement on today's account before it tries the key: "
-    "a replay the account no longer covers is refused instead of answered DUPLICATE"
-)
-
-
-@pytest.fixture(autouse=True)
-def _known_on_mongo(backend: str, request: pytest.FixtureRequest) -> None:
-    if backend != "memory":
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason=MONGO_CHECKS_RULES_BEFORE_THE_KEY)
-        )
 
 
 async def test_a_redemption_replayed_after_the_balance_fell_is_a_duplicate(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from connectors.records import Channel, Money, OrderRecord, Source
+from resolvers.events import EventBus
 from resolvers.loyalty import earning
 from resolvers.loyalty.program import LoyaltyProgram, Tier
 from resolvers.model import BelowZero, LedgerEntry, LedgerKind, LedgerResult
@@ -40,6 +41,7 @@ class _Store:
 class Services:
     store: _Store
     config: _Config = field(default_factory=_Config)
+    events: EventBus = field(default_factory=EventBus)
 
 
 def services(ledger: LedgerStore, program: LoyaltyProgram = PROGRAM) -> Services:
@@ -277,3 +279,12 @@ async def test_moving_entries_recomputes_both_accounts(ledger: LedgerStore) -> N
     assert await ledger.get_account("cus_a") == before_a
     assert await ledger.get_account("cus_b") == before_b
     assert await ledger.ledger_entries("cus_a") == entries_a
+
+
+async def test_an_unpaid_order_earns_once_it_is_paid(ledger: LedgerStore) -> None:
+    s = services(ledger)
+    authorised = replace(order("1", "60"), paid=False)
+    assert await earning.accrue(s, "cus_a", [authorised], now=NOW) == []
+    assert earning.standing(PROGRAM, [authorised], NOW).spend == 0
+    (earned,) = await earning.accrue(s, "cus_a", [replace(authorised, paid=True)], now=NOW)
+    assert (earned.key, earned.points) == ("earn:shopify:order:1", 60)

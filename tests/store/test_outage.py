@@ -20,6 +20,7 @@ from gateway.store import MongoStore, MongoTimeouts, open_store
 from gateway.store.mongo import (
     MongoCatalog,
     MongoCheckpoints,
+    MongoCodes,
     MongoIdentities,
     MongoInventory,
     MongoLeases,
@@ -33,6 +34,7 @@ from resolvers.store import (
     CatalogEntry,
     CatalogStore,
     CheckpointStore,
+    CodeStore,
     IdentityStore,
     InventoryStore,
     LeaseStore,
@@ -42,6 +44,7 @@ from resolvers.store import (
     StoreError,
     WebhookStore,
 )
+from resolvers.store.codes import CodeOwner, CodePurpose
 from tests.store.builders import T0, entry, hold, level
 
 pytestmark = pytest.mark.mongo
@@ -104,6 +107,7 @@ PORTS: dict[str, tuple[type, type]] = {
     "inventory": (InventoryStore, MongoInventory),
     "catalog": (CatalogStore, MongoCatalog),
     "ledger": (LedgerStore, MongoLedger),
+    "codes": (CodeStore, MongoCodes),
     "webhooks": (WebhookStore, MongoWebhooks),
     "checkpoints": (CheckpointStore, MongoCheckpoints),
     "leases": (LeaseStore, MongoLeases),
@@ -180,6 +184,10 @@ def _calls(store: MongoStore) -> dict[str, Callable[[], Awaitable[object]]]:
             [CatalogEntry(sku="TEE-1", title="Tee", seen_at=T0)]
         ),
         "apply_ledger_entry": lambda: store.ledger.apply_ledger_entry(entry("earn:1", 10)),
+        "code_owner": lambda: store.codes.code_owner("ABCDEFGH12"),
+        "register_codes": lambda: store.codes.register_codes(
+            [CodeOwner("ABCDEFGH12", "p1", CodePurpose.MEMBER)]
+        ),
         "get_checkpoint": lambda: store.checkpoints.get_checkpoint("sync"),
         "take_lease": lambda: store.leases.take_lease("sync", "a", now=T0, ttl=timedelta(1)),
     }

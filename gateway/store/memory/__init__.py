@@ -26,6 +26,7 @@ from datetime import timedelta
 
 from gateway.store.memory.catalog import MemoryCatalog
 from gateway.store.memory.checkpoints import MemoryCheckpoints
+from gateway.store.memory.codes import MemoryCodes
 from gateway.store.memory.identities import MemoryIdentities
 from gateway.store.memory.inventory import MemoryInventory
 from gateway.store.memory.leases import MemoryLeases
@@ -37,6 +38,7 @@ from gateway.store.retention import DEFAULT_DEAD_LETTER_RETENTION, DEFAULT_RECEI
 __all__ = [
     "MemoryCatalog",
     "MemoryCheckpoints",
+    "MemoryCodes",
     "MemoryIdentities",
     "MemoryInventory",
     "MemoryLeases",
@@ -64,6 +66,7 @@ class MemoryStore:
         self.inventory = MemoryInventory()
         self.catalog = MemoryCatalog()
         self.ledger = MemoryLedger()
+        self.codes = MemoryCodes()
         self.webhooks = MemoryWebhooks(
             receipt_retention=receipt_retention, dead_letter_retention=dead_letter_retention
         )

@@ -6,15 +6,32 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from gateway.store.memory.copying import copy_json
 from gateway.store.timeutil import to_utc, utc_now
 from resolvers.model import BelowZero, LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
-from resolvers.store.ledger import Movement, check, move, totals
+from resolvers.store.ledger import (
+    LedgerFigures,
+    MemberChannel,
+    Movement,
+    check,
+    earned_points,
+    figures,
+    move,
+    redeemed_points,
+    totals,
+)
 
 
 def _copy_entry(entry: LedgerEntry) -> LedgerEntry:
     return replace(entry, meta=copy_json(entry.meta))
+
+
+def _holdings(account: LoyaltyAccount) -> tuple[int, int, datetime | None]:
+    """What an account must still hold for a conditional entry (see ``apply_if_unmoved``)."""
+    moved = None if account.updated_at is None else to_utc(account.updated_at)
+    return account.balance, account.pending, moved
 
 
 class MemoryLedger:
@@ -142,3 +159,60 @@ class MemoryLedger:
                     updated_at=utc_now(),
                 )
             return len(keys)
+
+    # --- expiry and cross-channel figures ---------------------------------------------------
+
+    async def inactive_accounts(self, before: datetime, limit: int = 100) -> list[LoyaltyAccount]:
+        if limit <= 0:
+            return []
+        cutoff = to_utc(before)
+        due = [
+            a
+            for a in self._accounts.values()
+            if a.balance > 0 and a.updated_at is not None and a.updated_at < cutoff
+        ]
+        due.sort(key=lambda a: (a.updated_at or cutoff, a.id))
+        return due[:limit]
+
+    async def apply_if_unmoved(
+        self,
+        entry: LedgerEntry,
+        *,
+        seen: LoyaltyAccount,
+        below_zero: BelowZero = BelowZero.CLAMP,
+    ) -> tuple[LedgerResult, LoyaltyAccount]:
+        check(entry)
+        async with self._lock:
+            account = self._accounts.get(entry.account_id)
+            if account is None or _holdings(account) != _holdings(seen):
+                return LedgerResult.MOVED, account or LoyaltyAccount(id=entry.account_id)
+            if entry.key in self._ledger:
+                return LedgerResult.DUPLICATE, account
+            moved = move(account, entry, below_zero=below_zero, now=utc_now())
+            if not isinstance(moved, Movement):
+                return moved, account
+            stored = replace(moved.entry, at=to_utc(entry.at), meta=copy_json(entry.meta))
+            self._ledger[entry.key] = stored
+            self._by_account.setdefault(entry.account_id, []).append(entry.key)
+            self._accounts[entry.account_id] = moved.account
+            return LedgerResult.APPLIED, moved.account
+
+    async def loyalty_figures(self, since: datetime, until: datetime) -> LedgerFigures:
+        start, end = to_utc(since), to_utc(until)
+        sums: dict[str, dict[str | None, list[int]]] = {}
+        for entry in self._ledger.values():
+            if entry.at >= end:
+                continue
+            earned, redeemed = earned_points(entry), redeemed_points(entry)
+            if not (earned or redeemed):
+                continue
+            row = sums.setdefault(entry.account_id, {}).setdefault(entry.channel, [0, 0, 0])
+            row[1] += earned
+            if entry.at >= start:
+                row[0] += earned
+                row[2] += redeemed
+        members = (
+            [MemberChannel(channel, *row) for channel, row in channels.items()]
+            for channels in sums.values()
+        )
+        return figures(members, since=since, until=until)

@@ -1,7 +1,7 @@
 """The production :class:`~resolvers.store.Store`, on MongoDB through PyMongo's async API.
 
 One module per port (:mod:`.profiles`, :mod:`.identities`, :mod:`.inventory`, :mod:`.catalog`,
-:mod:`.ledger`, :mod:`.webhooks`, :mod:`.checkpoints`, :mod:`.leases`), each with the
+:mod:`.ledger`, :mod:`.codes`, :mod:`.webhooks`, :mod:`.checkpoints`, :mod:`.leases`), each with the
 indexes its invariants rely on, over one shared client (:mod:`.base`). Every invariant is
 guarded by the server, never by a read in this process followed by a write; where two
 documents move together it is one transaction, which is why a replica set is required
@@ -32,6 +32,7 @@ from gateway.store.mongo.base import (
 )
 from gateway.store.mongo.catalog import MongoCatalog
 from gateway.store.mongo.checkpoints import MongoCheckpoints
+from gateway.store.mongo.codes import MongoCodes
 from gateway.store.mongo.identities import MongoIdentities
 from gateway.store.mongo.inventory import MongoInventory
 from gateway.store.mongo.leases import MongoLeases
@@ -49,6 +50,7 @@ __all__ = [
     "MongoBackend",
     "MongoCatalog",
     "MongoCheckpoints",
+    "MongoCodes",
     "MongoIdentities",
     "MongoInventory",
     "MongoLeases",
@@ -94,6 +96,7 @@ class MongoStore:
         self.inventory = MongoInventory(self._backend, hold_retention=hold_retention)
         self.catalog = MongoCatalog(self._backend)
         self.ledger = MongoLedger(self._backend)
+        self.codes = MongoCodes(self._backend)
         self.webhooks = MongoWebhooks(
             self._backend,
             receipt_retention=receipt_retention,
@@ -115,6 +118,7 @@ class MongoStore:
             self.inventory,
             self.catalog,
             self.ledger,
+            self.codes,
             self.webhooks,
             self.checkpoints,
             self.leases,

@@ -13,21 +13,37 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from connectors.records import Source
 from gateway.store.mongo.base import Doc, MongoBackend, mapped
+from gateway.store.mongo.ledger_docs import (
+    account_fields,
+    account_from,
+    entry_doc,
+    entry_from,
+    on_follows,
+)
+from gateway.store.mongo.ledger_figures import read_figures
 from gateway.store.timeutil import to_utc, utc_now
-from resolvers.model import BelowZero, LedgerEntry, LedgerKind, LedgerResult, LoyaltyAccount
+from resolvers.model import BelowZero, LedgerEntry, LedgerResult, LoyaltyAccount
 from resolvers.store import StoreError
-from resolvers.store.ledger import Movement, check, move, totals
+from resolvers.store.ledger import LedgerFigures, Movement, check, move, totals
+
+_T = TypeVar("_T")
 
 #: Attempts of one entry whose account another process changed between read and write.
 ATTEMPTS = 8
+#: Ledger transactions one process runs at once; the rest wait their turn in the process.
+#: A backfill earns for hundreds of profiles at a time: started together, their
+#: transactions would wait on each other inside the server and run out of their operation
+#: timeout there, where a queue here costs nothing.
+CONCURRENT_TRANSACTIONS = 8
 
 
 class _Refused(Exception):
@@ -36,85 +52,6 @@ class _Refused(Exception):
     def __init__(self, result: LedgerResult) -> None:
         super().__init__(result.value)
         self.result = result
-
-
-def _entry_doc(entry: LedgerEntry) -> Doc:
-    return {
-        "key": entry.key,
-        "account_id": entry.account_id,
-        "points": entry.points,
-        "kind": entry.kind.value,
-        "at": to_utc(entry.at),
-        "source": entry.source.value if entry.source else None,
-        "channel": entry.channel,
-        "location_id": entry.location_id,
-        "order_ref": entry.order_ref,
-        "meta": dict(entry.meta),
-        "rule": entry.rule,
-        "rate": entry.rate,
-        "actor": entry.actor,
-        "reason": entry.reason,
-        "settles": entry.settles,
-        "shortfall": entry.shortfall,
-        "follows": entry.follows,
-        "origin": entry.origin,
-        "tier": entry.tier,
-    }
-
-
-def _entry_from(raw: Doc) -> LedgerEntry:
-    source = raw.get("source")
-    return LedgerEntry(
-        key=raw["key"],
-        account_id=raw["account_id"],
-        points=int(raw["points"]),
-        kind=LedgerKind(raw["kind"]),
-        at=raw["at"],
-        source=Source(source) if source else None,
-        channel=raw.get("channel"),
-        location_id=raw.get("location_id"),
-        order_ref=raw.get("order_ref"),
-        meta=raw.get("meta") or {},
-        rule=raw.get("rule"),
-        rate=raw.get("rate"),
-        actor=raw.get("actor"),
-        reason=raw.get("reason"),
-        settles=raw.get("settles"),
-        shortfall=int(raw.get("shortfall") or 0),
-        follows=raw.get("follows"),
-        origin=raw.get("origin"),
-        tier=raw.get("tier"),
-    )
-
-
-def _account_from(raw: Doc) -> LoyaltyAccount:
-    return LoyaltyAccount(
-        id=raw["_id"],
-        balance=int(raw.get("balance", 0)),
-        pending=int(raw.get("pending", 0)),
-        lifetime_earned=int(raw.get("lifetime_earned", 0)),
-        lifetime_redeemed=int(raw.get("lifetime_redeemed", 0)),
-        updated_at=raw.get("updated_at"),
-        tier=raw.get("tier"),
-    )
-
-
-def _account_fields(account: LoyaltyAccount) -> Doc:
-    return {
-        "balance": account.balance,
-        "pending": account.pending,
-        "lifetime_earned": account.lifetime_earned,
-        "lifetime_redeemed": account.lifetime_redeemed,
-        "updated_at": account.updated_at,
-        "tier": account.tier,
-    }
-
-
-def _on_follows(exc: DuplicateKeyError) -> bool:
-    """Whether the duplicate is of ``follows`` (a chain step taken) rather than ``key``."""
-    details = exc.details or {}
-    pattern = details.get("keyPattern") or {}
-    return "follows" in pattern or "follows" in str(details.get("errmsg", exc))
 
 
 class _Moved(Exception):
@@ -128,8 +65,13 @@ class MongoLedger:
         self._backend = backend
         self._ledger = backend.collection("ledger")
         self._accounts = backend.collection("accounts")
+        self._slots = asyncio.Semaphore(CONCURRENT_TRANSACTIONS)
         #: One queue per account in this process (entries dropped with their last waiter).
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def _transaction(self, work: Callable[[AsyncClientSession], Awaitable[_T]]) -> _T:
+        async with self._slots:
+            return await self._backend.transaction(work)
 
     async def prepare(self) -> None:
         await self._backend.ensure_collections(self._accounts.name)
@@ -140,6 +82,8 @@ class MongoLedger:
                     [("account_id", ASCENDING), ("at", DESCENDING), ("key", DESCENDING)],
                     name="account_id_at_key",
                 ),
+                # loyalty_figures: the kinds it sums, over a period.
+                IndexModel([("kind", ASCENDING), ("at", ASCENDING)], name="kind_at"),
                 # At most one entry follows another: the chain of an order's entries is
                 # extended by one writer at a time.
                 IndexModel(
@@ -164,6 +108,10 @@ class MongoLedger:
                 )
             ]
         )
+        # inactive_accounts: the least recently moved first, with points.
+        await self._accounts.create_indexes(
+            [IndexModel([("updated_at", ASCENDING), ("balance", ASCENDING)], name="updated_at")]
+        )
 
     @mapped
     async def apply_ledger_entry(
@@ -174,7 +122,7 @@ class MongoLedger:
         async with lock:
             for _ in range(ATTEMPTS):
                 try:
-                    moved = await self._backend.transaction(
+                    moved = await self._transaction(
                         lambda session: self._apply(entry, below_zero, session)
                     )
                 except _Refused as refused:
@@ -187,19 +135,23 @@ class MongoLedger:
     async def _apply(
         self, entry: LedgerEntry, below_zero: BelowZero, session: AsyncClientSession
     ) -> LoyaltyAccount:
+        # A replay is a duplicate before any rule is weighed: the retry of a redemption the
+        # balance no longer covers still returns the first answer.
+        if await self._ledger.find_one({"key": entry.key}, {"_id": 1}, session=session):
+            raise _Refused(LedgerResult.DUPLICATE)
         raw = await self._accounts.find_one({"_id": entry.account_id}, session=session)
-        account = None if raw is None else _account_from(raw)
+        account = None if raw is None else account_from(raw)
         moved = move(account, entry, below_zero=below_zero, now=to_utc(entry.at))
         if not isinstance(moved, Movement):
             raise _Refused(moved)
         try:
-            await self._ledger.insert_one(_entry_doc(moved.entry), session=session)
+            await self._ledger.insert_one(entry_doc(moved.entry), session=session)
         except DuplicateKeyError as exc:
             raise _Refused(
-                LedgerResult.SUPERSEDED if _on_follows(exc) else LedgerResult.DUPLICATE
+                LedgerResult.SUPERSEDED if on_follows(exc) else LedgerResult.DUPLICATE
             ) from None
         after = moved.account
-        fields = _account_fields(after)
+        fields = account_fields(after)
         if account is None:
             try:
                 await self._accounts.insert_one(
@@ -219,26 +171,26 @@ class MongoLedger:
 
     async def _account_or_empty(self, account_id: str) -> LoyaltyAccount:
         raw = await self._accounts.find_one({"_id": account_id})
-        return LoyaltyAccount(id=account_id) if raw is None else _account_from(raw)
+        return LoyaltyAccount(id=account_id) if raw is None else account_from(raw)
 
     @mapped
     async def get_entry(self, key: str) -> LedgerEntry | None:
         raw = await self._ledger.find_one({"key": key})
-        return None if raw is None else _entry_from(raw)
+        return None if raw is None else entry_from(raw)
 
     @mapped
     async def get_entries(self, keys: Sequence[str]) -> dict[str, LedgerEntry]:
         if not keys:
             return {}
         cursor = self._ledger.find({"key": {"$in": list(keys)}})
-        return {raw["key"]: _entry_from(raw) async for raw in cursor}
+        return {raw["key"]: entry_from(raw) async for raw in cursor}
 
     @mapped
     async def followers(self, keys: Sequence[str]) -> dict[str, LedgerEntry]:
         if not keys:
             return {}
         cursor = self._ledger.find({"follows": {"$in": list(keys)}})
-        return {raw["follows"]: _entry_from(raw) async for raw in cursor}
+        return {raw["follows"]: entry_from(raw) async for raw in cursor}
 
     @mapped
     async def order_redemptions(
@@ -249,12 +201,12 @@ class MongoLedger:
         cursor = self._ledger.find(
             {"account_id": account_id, "kind": "redeem", "order_ref": {"$in": list(order_refs)}}
         )
-        return [_entry_from(raw) async for raw in cursor]
+        return [entry_from(raw) async for raw in cursor]
 
     @mapped
     async def pending_accounts(self, limit: int = 500) -> list[LoyaltyAccount]:
         cursor = self._accounts.find({"pending": {"$gt": 0}}).limit(limit)
-        return [_account_from(raw) async for raw in cursor]
+        return [account_from(raw) async for raw in cursor]
 
     @mapped
     async def move_entries(
@@ -277,13 +229,13 @@ class MongoLedger:
                 return 0
             for account_id in (from_id, into_id):
                 entries = [
-                    _entry_from(raw)
+                    entry_from(raw)
                     async for raw in self._ledger.find({"account_id": account_id}, session=session)
                 ]
                 if entries:
                     await self._accounts.replace_one(
                         {"_id": account_id},
-                        _account_fields(totals(account_id, entries)),
+                        account_fields(totals(account_id, entries)),
                         upsert=True,
                         session=session,
                     )
@@ -291,12 +243,12 @@ class MongoLedger:
                     await self._accounts.delete_one({"_id": account_id}, session=session)
             return result.modified_count
 
-        return await self._backend.transaction(in_transaction)
+        return await self._transaction(in_transaction)
 
     @mapped
     async def get_account(self, account_id: str) -> LoyaltyAccount | None:
         raw = await self._accounts.find_one({"_id": account_id})
-        return None if raw is None else _account_from(raw)
+        return None if raw is None else account_from(raw)
 
     @mapped
     async def ledger_entries(
@@ -311,7 +263,7 @@ class MongoLedger:
         cursor = (
             self._ledger.find(query).sort([("at", DESCENDING), ("key", DESCENDING)]).limit(limit)
         )
-        return [_entry_from(raw) async for raw in cursor]
+        return [entry_from(raw) async for raw in cursor]
 
     @mapped
     async def anonymise_account(self, account_id: str, anonymous_id: str) -> int:
@@ -345,4 +297,85 @@ class MongoLedger:
                 )
             return result.modified_count
 
-        return await self._backend.transaction(in_transaction)
+        return await self._transaction(in_transaction)
+
+    # --- expiry and cross-channel figures ---------------------------------------------------
+
+    @mapped
+    async def inactive_accounts(self, before: datetime, limit: int = 100) -> list[LoyaltyAccount]:
+        if limit <= 0:
+            return []
+        cursor = (
+            self._accounts.find({"updated_at": {"$lt": to_utc(before)}, "balance": {"$gt": 0}})
+            .sort([("updated_at", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [account_from(raw) async for raw in cursor]
+
+    @mapped
+    async def apply_if_unmoved(
+        self,
+        entry: LedgerEntry,
+        *,
+        seen: LoyaltyAccount,
+        below_zero: BelowZero = BelowZero.CLAMP,
+    ) -> tuple[LedgerResult, LoyaltyAccount]:
+        check(entry)
+        lock = self._locks.setdefault(entry.account_id, asyncio.Lock())
+        async with lock:
+            try:
+                moved = await self._transaction(
+                    lambda session: self._apply_unmoved(entry, seen, below_zero, session)
+                )
+            except _Refused as refused:
+                return refused.result, await self._account_or_empty(entry.account_id)
+            except _Moved:
+                # Another process wrote the account between our read and our write: it
+                # moved, so its points do not lapse now.
+                return LedgerResult.MOVED, await self._account_or_empty(entry.account_id)
+            return LedgerResult.APPLIED, moved
+
+    async def _apply_unmoved(
+        self,
+        entry: LedgerEntry,
+        seen: LoyaltyAccount,
+        below_zero: BelowZero,
+        session: AsyncClientSession,
+    ) -> LoyaltyAccount:
+        held = {
+            "balance": seen.balance,
+            "pending": seen.pending,
+            "updated_at": None if seen.updated_at is None else to_utc(seen.updated_at),
+        }
+        raw = await self._accounts.find_one({"_id": entry.account_id, **held}, session=session)
+        if raw is None:
+            raise _Refused(LedgerResult.MOVED)
+        account = account_from(raw)
+        moved = move(account, entry, below_zero=below_zero, now=utc_now())
+        if not isinstance(moved, Movement):
+            raise _Refused(moved)
+        try:
+            await self._ledger.insert_one(entry_doc(moved.entry), session=session)
+        except DuplicateKeyError:
+            raise _Refused(LedgerResult.DUPLICATE) from None
+        after = moved.account
+        result = await self._accounts.update_one(
+            {"_id": entry.account_id, **held},
+            {
+                "$set": {
+                    "balance": after.balance,
+                    "pending": after.pending,
+                    "lifetime_earned": after.lifetime_earned,
+                    "lifetime_redeemed": after.lifetime_redeemed,
+                    "updated_at": after.updated_at,
+                }
+            },
+            session=session,
+        )
+        if result.matched_count != 1:
+            raise _Moved
+        return after
+
+    @mapped
+    async def loyalty_figures(self, since: datetime, until: datetime) -> LedgerFigures:
+        return await read_figures(self._ledger, since, until)

@@ -449,3 +449,22 @@ async def test_large_or_one_sided_bundles_fall_back_to_the_batched_reads(
     assert set(only_ids.customers) == set(ids[:1])
     assert only_ids.email_orders == {}
     assert counter.count("shopify", "customer_bundle") == 0
+
+
+async def test_an_orders_discount_codes_are_read(
+    world: DemoWorld, start_shop: StartShop, make_connector: MakeConnector
+) -> None:
+    shop = await start_shop(world)
+    connector = await make_connector(shop)
+    row = next(s for s in world.stock if s.location_code == "WHS" and s.available >= 1)
+    status, sale = await shop.call(
+        "POST",
+        "/sales",
+        {"source_name": "web", "lines": [{"sku": row.sku}], "discount_codes": ["7K2M9QX4TB"]},
+    )
+    assert status == 200
+    order_id = sale["order"]["id"]
+    assert (await connector.get_orders([order_id]))[order_id].codes == ("7K2M9QX4TB",)
+    plain = next(o for o in world.shopify_orders)
+    record = (await connector.get_orders([gid("Order", plain.id)]))[gid("Order", plain.id)]
+    assert record.codes == ()

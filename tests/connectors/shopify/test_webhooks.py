@@ -195,6 +195,26 @@ def test_web_order_is_online_without_location() -> None:
     assert event.order.refunded is None
 
 
+@pytest.mark.parametrize(
+    ("status", "paid"),
+    [
+        ("paid", True),
+        ("partially_refunded", True),
+        ("refunded", True),
+        ("pending", False),
+        ("authorized", False),
+        ("partially_paid", False),
+        ("voided", False),
+        (None, True),
+    ],
+)
+def test_an_order_is_paid_by_its_financial_status(status: str | None, paid: bool) -> None:
+    (event,) = parse("orders/updated", {**ORDER, "financial_status": status})
+    assert isinstance(event, OrderChanged)
+    assert event.order is not None
+    assert event.order.paid is paid
+
+
 def test_refund_created() -> None:
     body = {
         "id": 929361464,

@@ -180,6 +180,38 @@ async def test_shared_429_faults_answer_in_shopifys_shape(shop: Shop) -> None:
 # --- the control API ------------------------------------------------------------------------
 
 
+async def test_a_sale_carries_its_discount_codes_in_the_webhook_and_the_api(
+    shop: Shop, world: DemoWorld, receiver: Receiver
+) -> None:
+    row = next(s for s in world.stock if s.location_code == "WHS" and s.available >= 1)
+    buyer = next(c for c in world.shopify_customers if c.email)
+    status, sale = await shop.call(
+        "POST",
+        "/sales",
+        {
+            "source_name": "web",
+            "customer_id": gid("Customer", buyer.id),
+            "lines": [{"sku": row.sku}],
+            "discount_codes": ["SUMMER10", "7K2M9QX4TB"],
+        },
+    )
+    assert status == 200
+    headers, body = receiver.received[0]
+    (event, *_) = ShopifyWebhooks(SECRET).parse(headers=headers, body=body)
+    assert isinstance(event, OrderChanged)
+    assert event.order is not None
+    assert event.order.codes == ("SUMMER10", "7K2M9QX4TB")
+    status, answer = await shop.graphql(
+        "query($id: ID!) { order(id: $id) { discountCodes } }", {"id": sale["order"]["id"]}
+    )
+    assert status == 200
+    assert answer["data"]["order"]["discountCodes"] == ["SUMMER10", "7K2M9QX4TB"]
+    status, _ = await shop.call(
+        "POST", "/sales", {"source_name": "web", "lines": [{"sku": row.sku}], "discount_codes": "X"}
+    )
+    assert status == 400
+
+
 async def test_an_in_store_sale_sends_signed_webhooks_and_changes_the_shop(
     shop: Shop, world: DemoWorld, receiver: Receiver
 ) -> None:

@@ -34,6 +34,7 @@ from bench.stock import secantus
 from connectors.records import Channel, Money, OrderRecord, Source
 from gateway.store import MemoryStore, MongoStore, MongoTimeouts
 from resolvers.config import ResolverConfig
+from resolvers.events import EventBus
 from resolvers.loyalty import earning
 from resolvers.model import LedgerEntry, LedgerKind
 from resolvers.store import Store
@@ -47,6 +48,8 @@ BATCH = 50
 class Services:
     store: Store
     config: ResolverConfig = field(default_factory=ResolverConfig)
+    #: Where loyalty announces account changes (nobody listens here).
+    events: EventBus = field(default_factory=EventBus)
 
 
 def earn(n: int, account: str) -> LedgerEntry:

@@ -188,7 +188,7 @@ class MemoryLedger:
                 return LedgerResult.MOVED, account or LoyaltyAccount(id=entry.account_id)
             if entry.key in self._ledger:
                 return LedgerResult.DUPLICATE, account
-            moved = move(account, entry, below_zero=below_zero, now=utc_now())
+            moved = move(account, entry, below_zero=below_zero, now=to_utc(entry.at))
             if not isinstance(moved, Movement):
                 return moved, account
             stored = replace(moved.entry, at=to_utc(entry.at), meta=copy_json(entry.meta))

@@ -351,7 +351,7 @@ class MongoLedger:
         if raw is None:
             raise _Refused(LedgerResult.MOVED)
         account = account_from(raw)
-        moved = move(account, entry, below_zero=below_zero, now=utc_now())
+        moved = move(account, entry, below_zero=below_zero, now=to_utc(entry.at))
         if not isinstance(moved, Movement):
             raise _Refused(moved)
         try:
@@ -361,15 +361,7 @@ class MongoLedger:
         after = moved.account
         result = await self._accounts.update_one(
             {"_id": entry.account_id, **held},
-            {
-                "$set": {
-                    "balance": after.balance,
-                    "pending": after.pending,
-                    "lifetime_earned": after.lifetime_earned,
-                    "lifetime_redeemed": after.lifetime_redeemed,
-                    "updated_at": after.updated_at,
-                }
-            },
+            {"$set": account_fields(after)},
             session=session,
         )
         if result.matched_count != 1:

@@ -61,6 +61,10 @@ def sync_env(stack: DemoStack, mongo_uri: str, database: str) -> dict[str, str]:
         "OMNIGATE_SQUARE_ACCESS_TOKEN": square.access_token.get_secret_value(),
         "OMNIGATE_KLAVIYO_BASE_URL": klaviyo.base_url,
         "OMNIGATE_KLAVIYO_API_KEY": klaviyo.api_key.get_secret_value(),
+        # The test server shares two cores with the whole suite: a backfill's store calls
+        # (profiles, identities, the points each order earns) get the time a loaded test
+        # machine needs, not the 2 s a real server answers well within.
+        "OMNIGATE_MONGODB_TIMEOUT": "15",
     }
 
 

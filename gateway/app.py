@@ -12,11 +12,12 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from gateway import __version__
@@ -45,6 +46,9 @@ def create_app(
     runtime = build_runtime(settings, version=__version__, services=services)
     services, scheduler = runtime.services, runtime.scheduler
     stock_scheduler = runtime.stock_scheduler
+
+    async def metrics(request: Request) -> Response:
+        return Response(runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -107,6 +111,7 @@ def create_app(
             Route("/", root),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *([Route("/metrics", metrics)] if settings.metrics_enabled else []),
             Route("/graphql", runtime.graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", runtime.graphql),
             Route("/webhooks/{vendor}", runtime.webhooks.handle, methods=["POST"]),

@@ -29,6 +29,7 @@ from gateway.graphql_view import GraphQLView
 from gateway.hold_sweeper import HoldSweeper
 from gateway.loyalty_expiry import ExpirySweeper
 from gateway.loyalty_sync import LoyaltySync
+from gateway.metrics import GatewayMetrics
 from gateway.scheduler import SyncScheduler
 from gateway.settings import Settings
 from gateway.stock_scheduler import StockScheduler
@@ -241,6 +242,8 @@ class Runtime:
     settings: Settings
     #: Upstream calls by connector and operation (tests and benchmarks read it).
     counter: RequestCounter
+    #: What ``/metrics`` serves.
+    metrics: GatewayMetrics
     services: Services
     schema: OmnigateSchema
     authenticator: Authenticator
@@ -267,6 +270,7 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
     (tests hand in a store or connectors of their own)."""
     counter = RequestCounter()
     services = services or build_services(settings, version=version, counter=counter)
+    metrics = GatewayMetrics(counter, services.connectors, services.events)
     schema = build_schema(
         Limits(
             max_depth=settings.max_depth,
@@ -276,7 +280,8 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             sdl_needs_token=settings.production,
             query_deadline=settings.query_deadline_seconds,
             mutation_deadline=settings.mutation_deadline_seconds,
-        )
+        ),
+        observe=metrics.operation,
     )
     authenticator = Authenticator(
         settings.token_grants(),
@@ -286,9 +291,12 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
         router_token=settings.router_token.get_secret_value() if settings.router_token else None,
     )
     dispatcher = WebhookDispatcher(services)
+    webhooks = build_webhook_route(settings, services, dispatcher)
+    webhooks.observe = metrics.webhook
     return Runtime(
         settings=settings,
         counter=counter,
+        metrics=metrics,
         services=services,
         schema=schema,
         authenticator=authenticator,
@@ -301,7 +309,7 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             allowed_origins=settings.cors_allowed_origins,
         ),
         dispatcher=dispatcher,
-        webhooks=build_webhook_route(settings, services, dispatcher),
+        webhooks=webhooks,
         scheduler=SyncScheduler(
             services,
             interval=settings.sync_interval if len(services.connectors) > 0 else 0,

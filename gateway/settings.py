@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     introspection: bool | None = Field(
         None, description="Allow introspection (default: on outside production)."
     )
+    metrics_enabled: bool = Field(
+        True,
+        description="Serve Prometheus metrics at `/metrics` (no token: keep the path off "
+        "the public load balancer, as `/readyz`).",
+    )
     cors_origins: Annotated[list[str] | None, NoDecode] = Field(
         None,
         description="Origins whose pages may call the gateway (comma-separated, `*` for any);"

@@ -88,6 +88,19 @@ class Outcome:
     def dead_lettered(self) -> bool:
         return bool(self.body.get("deadLettered"))
 
+    @property
+    def kind(self) -> str:
+        """The delivery's outcome as metrics count it."""
+        if self.status >= 500:
+            return "retry_later"
+        if self.status >= 400:
+            return "rejected"
+        if self.dead_lettered:
+            return "dead_lettered"
+        if not self.body.get("applied") and self.body.get("duplicates"):
+            return "duplicate"
+        return "accepted"
+
     def response(self) -> JSONResponse:
         headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
         return JSONResponse(self.body, status_code=self.status, headers=headers)
@@ -113,12 +126,20 @@ class WebhookRoute:
         self.retry_after = retry_after
         #: How long one delivery's events may take; see :data:`DEADLINE_SECONDS`.
         self.deadline_seconds = deadline_seconds
+        #: Told each delivery's vendor and outcome kind (metrics).
+        self.observe: Callable[[str, str], None] | None = None
 
     async def handle(self, request: Request) -> JSONResponse:
         vendor = request.path_params["vendor"]
         endpoint = self.endpoints.get(vendor)
         if endpoint is None:
             return _reply(404, "unknown webhook vendor", "NOT_FOUND").response()
+        outcome = await self._deliver(request, vendor, endpoint)
+        if self.observe is not None:
+            self.observe(vendor, outcome.kind)
+        return outcome.response()
+
+    async def _deliver(self, request: Request, vendor: str, endpoint: WebhookEndpoint) -> Outcome:
         body = await request.body()
         # A vendor that signs the URL knows the one it registered (a proxy in front of the
         # gateway may make it differ from this one): its endpoint checks against that.
@@ -126,9 +147,8 @@ class WebhookRoute:
         headers = {k.lower(): v for k, v in request.headers.items()}
         if not endpoint.verify(url=url, headers=headers, body=body):
             log.warning("rejected %s webhook with a bad signature", vendor)
-            return _reply(401, "invalid signature", "UNAUTHENTICATED").response()
-        outcome = await self.receive(vendor, endpoint, headers, body)
-        return outcome.response()
+            return _reply(401, "invalid signature", "UNAUTHENTICATED")
+        return await self.receive(vendor, endpoint, headers, body)
 
     async def replay(self, letter: DeadLetter) -> Outcome:
         """Run a dead letter through the route again, as the vendor first sent it (its

@@ -210,6 +210,10 @@ class EventBus:
     def is_fed(self, topic: str) -> bool:
         return topic in self._fed
 
+    def topics(self) -> list[str]:
+        """Topics with a subscriber now."""
+        return sorted(self._subscribers)
+
     def subscriber_count(self, topic: str) -> int:
         return len(self._subscribers.get(topic, ()))
 

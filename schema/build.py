@@ -37,7 +37,7 @@ from schema.limits import limits_rule
 from schema.locations import LocationQuery
 from schema.loyalty import LoyaltyMutation, LoyaltyQuery
 from schema.loyalty_figures import LoyaltyFiguresQuery
-from schema.operation_log import OperationLog
+from schema.operation_log import OperationLog, OperationObserver, observed
 from schema.partial import PartialErrors
 from schema.sources import declare_sources
 from schema.stock_queries import StockQuery
@@ -86,7 +86,10 @@ class OmnigateSchema(Schema):
             classify(error)
 
 
-def build_schema(limits: Limits | None = None) -> OmnigateSchema:
+def build_schema(
+    limits: Limits | None = None, *, observe: OperationObserver | None = None
+) -> OmnigateSchema:
+    """``observe`` is told of every operation (the gateway's metrics)."""
     limits = limits or Limits()
     # The ``Source`` enum lists the vendors registered now.
     declare_sources()
@@ -100,7 +103,7 @@ def build_schema(limits: Limits | None = None) -> OmnigateSchema:
     # Factories, not instances: strawberry builds fresh extensions per operation; the parser
     # and validation caches live at module level, shared by every operation.
     extensions: list[Any] = [
-        OperationLog,
+        observed(observe) if observe is not None else OperationLog,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import ClassVar
 
 from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast
 from strawberry.exceptions import MissingQueryError
@@ -32,7 +33,15 @@ log = logging.getLogger("omnigate.operations")
 _REFUSED = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 
 
+#: Told each operation's name, type, duration in seconds and error codes (metrics).
+OperationObserver = Callable[[str | None, str | None, float, list[str]], None]
+
+
 class OperationLog(SchemaExtension):
+    #: Set on a subclass per schema (:func:`observed`): strawberry builds an extension per
+    #: operation from its class.
+    observers: ClassVar[tuple[OperationObserver, ...]] = ()
+
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         failure: str | None = None
@@ -53,14 +62,17 @@ class OperationLog(SchemaExtension):
                 failure = "INTERNAL_SERVER_ERROR"
                 raise
             finally:
-                duration_ms = round((time.perf_counter() - started) * 1000, 1)
-                self._log(duration_ms, calls.requests, failure)
+                seconds = time.perf_counter() - started
+                self._log(seconds, calls.requests, failure)
 
-    def _log(self, duration_ms: float, upstream_calls: int, failure: str | None) -> None:
+    def _log(self, seconds: float, upstream_calls: int, failure: str | None) -> None:
+        duration_ms = round(seconds * 1000, 1)
         operation = self._operation()
         name = operation.name.value if operation is not None and operation.name else None
         kind = operation.operation.value if operation is not None else None
         codes = [failure] if failure is not None else self._codes()
+        for observe in self.observers:
+            observe(name, kind, seconds, codes)
         viewer = getattr(self.execution_context.context, "viewer", None)
         role = str(viewer.role) if viewer is not None else "anonymous"
         log.info(
@@ -98,3 +110,8 @@ class OperationLog(SchemaExtension):
             code = (error.extensions or {}).get("code")
             codes[str(code or "UNKNOWN")] = None
         return list(codes)
+
+
+def observed(observer: OperationObserver) -> type[OperationLog]:
+    """The operation log, also telling ``observer`` of every operation."""
+    return type("ObservedOperationLog", (OperationLog,), {"observers": (observer,)})

@@ -14,7 +14,7 @@ with every name a client makes up).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -33,10 +33,17 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 class _Upstream(Collector):
     """The connectors' own tallies and states, read when Prometheus scrapes."""
 
-    def __init__(self, counter: RequestCounter, connectors: ConnectorSet, events: EventBus):
+    def __init__(
+        self,
+        counter: RequestCounter,
+        connectors: ConnectorSet,
+        events: EventBus,
+        profiles: Mapping[str, int] | None = None,
+    ):
         self.counter = counter
         self.connectors = connectors
         self.events = events
+        self.profiles = profiles if profiles is not None else {}
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         requests = CounterMetricFamily(
@@ -83,12 +90,29 @@ class _Upstream(Collector):
         for topic in self.events.topics():
             subscriptions.add_metric([topic], self.events.subscriber_count(topic))
         yield subscriptions
+        cache = CounterMetricFamily(
+            "omnigate_profile_cache",
+            "Unified profiles served from the cache (hit), served stale while a refresh runs "
+            "(stale), or built because nothing was cached (miss).",
+            labels=["result"],
+        )
+        for result in ("hit", "stale", "miss"):
+            cache.add_metric([result], self.profiles.get(result, 0))
+        yield cache
 
 
 class GatewayMetrics:
-    def __init__(self, counter: RequestCounter, connectors: ConnectorSet, events: EventBus) -> None:
+    def __init__(
+        self,
+        counter: RequestCounter,
+        connectors: ConnectorSet,
+        events: EventBus,
+        profiles: Mapping[str, int] | None = None,
+    ) -> None:
+        """``profiles``: the customer service's cache tallies (``hit``, ``stale``, ``miss``),
+        read at scrape time."""
         self.registry = CollectorRegistry()
-        self.registry.register(_Upstream(counter, connectors, events))
+        self.registry.register(_Upstream(counter, connectors, events, profiles))
         self._operations = Counter(
             "omnigate_graphql_operations",
             "GraphQL operations by name, type and outcome (ok, or the first error code).",

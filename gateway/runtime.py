@@ -270,7 +270,9 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
     (tests hand in a store or connectors of their own)."""
     counter = RequestCounter()
     services = services or build_services(settings, version=version, counter=counter)
-    metrics = GatewayMetrics(counter, services.connectors, services.events)
+    metrics = GatewayMetrics(
+        counter, services.connectors, services.events, services.customers.served
+    )
     schema = build_schema(
         Limits(
             max_depth=settings.max_depth,

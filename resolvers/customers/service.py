@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -87,6 +88,9 @@ class CustomerService:
         self._inflight: dict[str, asyncio.Task[ProfileDoc | None]] = {}
         self._background: set[asyncio.Task[ProfileDoc | None]] = set()
         self._bg_loaders: Loaders | None = None
+        #: Profiles served from the cache (``hit``), served stale while a refresh runs
+        #: (``stale``), or built because nothing was cached (``miss``), since start.
+        self.served: Counter[str] = Counter()
         #: Set by the composition root; the customer use cases do not know loyalty.
         self.after_build: AfterBuild | None = None
 
@@ -104,11 +108,13 @@ class CustomerService:
     ) -> Served | None:
         """The profile for a cached document (``None`` if it was not cached)."""
         if doc is None or not doc.body:
+            self.served["miss"] += 1
             doc = await self.refresh(profile_id, loaders)
             if doc is None or not doc.body:
                 return None
             return Served(from_body(doc.body), stale=self.is_stale(doc))
         stale = self.is_stale(doc)
+        self.served["stale" if stale else "hit"] += 1
         if stale:
             self.refresh_in_background(profile_id)
         return Served(from_body(doc.body), stale=stale)

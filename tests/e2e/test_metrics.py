@@ -123,3 +123,19 @@ async def test_webhook_deliveries_are_counted_by_outcome(stack: Demo) -> None:
     assert delta("rejected") == 1
     # The loyalty property sync listens on the event bus: a live subscriber.
     assert value(after, "omnigate_subscriptions_active", topic="loyalty.account") >= 1
+
+
+async def test_profile_cache_hits_and_misses_are_counted(stack: Demo) -> None:
+    store = stack.app.state.services.store
+    customer = stack.world.shopify_customers[3]
+    key = (Source("shopify"), f"gid://shopify/Customer/{customer.id}")
+    profile_id = (await store.identities.get_identities([key]))[key].profile_id
+    await store.profiles.delete_profile(profile_id)
+    query = "query Read($id: ID!) { customer(id: $id) { id } }"
+    before = await scrape(stack)
+    await stack.gql(query, variables={"id": profile_id})  # built now: a miss
+    await stack.gql(query, variables={"id": profile_id})  # then cached and fresh: a hit
+    after = await scrape(stack)
+    for result in ("miss", "hit"):
+        name = "omnigate_profile_cache_total"
+        assert value(after, name, result=result) >= value(before, name, result=result) + 1

@@ -37,9 +37,10 @@ types: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
-## Regenerate docs/schema.graphql and the README's configuration reference
+## Regenerate docs/schema.graphql, docs/schema.federation.graphql and the README's configuration reference
 docs: $(STAMP)
 	$(BIN)/omnigate schema --output docs/schema.graphql
+	$(BIN)/omnigate schema --federation --output docs/schema.federation.graphql
 	$(BIN)/python scripts/readme_settings.py
 
 bench: $(STAMP)

@@ -59,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     schema = sub.add_parser("schema", help="print the GraphQL SDL")
     schema.add_argument("--output", "-o", default=None, help="write to a file instead")
+    schema.add_argument(
+        "--federation", action="store_true", help="the subgraph SDL a router composes"
+    )
 
     args = parser.parse_args(argv)
     settings = Settings()
@@ -69,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "schema":
         from schema.build import export_sdl
 
-        sdl = export_sdl()
+        sdl = export_sdl(federation=args.federation)
         if args.output:
             with open(args.output, "w") as fh:
                 fh.write(sdl)

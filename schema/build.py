@@ -7,9 +7,17 @@ Apollo Federation 2 supergraph without changing a type.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from graphql import GraphQLError
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    Node,
+    ObjectTypeDefinitionNode,
+    SchemaDefinitionNode,
+    parse,
+    print_ast,
+)
 from graphql.validation import (
     MaxIntrospectionDepthRule,
     NoSchemaIntrospectionCustomRule,
@@ -86,6 +94,12 @@ class OmnigateSchema(Schema):
             classify(error)
 
 
+_N = TypeVar("_N", bound=Node)
+
+#: Directives only a federation router reads.
+FEDERATION = frozenset({"key", "link", "shareable", "external", "requires", "provides"})
+
+
 def build_schema(
     limits: Limits | None = None, *, observe: OperationObserver | None = None
 ) -> OmnigateSchema:
@@ -119,6 +133,39 @@ def build_schema(
     )
 
 
-def export_sdl() -> str:
-    """The SDL as `omnigate schema` prints it and docs/schema.graphql stores it."""
-    return build_schema().as_str() + "\n"
+def export_sdl(*, federation: bool = False) -> str:
+    """The SDL as ``omnigate schema`` prints it (``docs/schema.graphql``): the API a client
+    sees, for codegen; with ``federation``, the subgraph SDL a router composes
+    (``docs/schema.federation.graphql``: ``@link``, ``@key``, ``_entities``, ``_service``)."""
+    subgraph = build_schema().as_str()
+    return (subgraph if federation else plain_sdl(subgraph)) + "\n"
+
+
+def plain_sdl(subgraph: str) -> str:
+    """The subgraph SDL without what only a router uses: the federation ``@link`` and
+    ``@key`` directives, the ``_entities`` and ``_service`` fields and their ``_``-types."""
+    document = parse(subgraph)
+    kept: list[Any] = []
+    for definition in document.definitions:
+        name = getattr(getattr(definition, "name", None), "value", "")
+        if name.startswith("_"):
+            continue
+        if isinstance(definition, SchemaDefinitionNode):
+            definition = _with(definition, directives=())
+        if isinstance(definition, ObjectTypeDefinitionNode):
+            definition = _with(
+                definition,
+                directives=tuple(
+                    d for d in definition.directives or () if d.name.value not in FEDERATION
+                ),
+                fields=tuple(
+                    f for f in definition.fields or () if not f.name.value.startswith("_")
+                ),
+            )
+        kept.append(definition)
+    return print_ast(DocumentNode(definitions=tuple(kept)))
+
+
+def _with(node: _N, **changes: Any) -> _N:
+    """A copy of an AST node with some fields replaced (graphql-core's nodes are read-only)."""
+    return type(node)(**{key: getattr(node, key) for key in node.keys} | changes)

@@ -46,6 +46,10 @@ async def omnigate(*args: str, env: dict[str, str]) -> tuple[int, str]:
 async def test_schema_command_prints_the_sdl() -> None:
     code, output = await omnigate("schema", env={})
     assert code == 0
+    assert "type Customer {" in output
+    assert "@key" not in output
+    code, output = await omnigate("schema", "--federation", env={})
+    assert code == 0
     assert 'type Customer @key(fields: "id")' in output
 
 

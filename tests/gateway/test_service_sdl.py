@@ -60,7 +60,7 @@ async def test_production_gives_the_sdl_to_the_router_and_internal_tokens(
         assert "errors" not in body, body
         sdl = body["data"]["_service"]["sdl"]
         assert 'type Customer @key(fields: "id")' in sdl
-        assert sdl + "\n" == export_sdl()  # the same SDL as outside production
+        assert sdl + "\n" == export_sdl(federation=True)  # the same SDL as outside production
 
 
 async def test_the_router_token_reads_no_entities(

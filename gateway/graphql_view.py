@@ -22,6 +22,7 @@ from strawberry.http.parse_content_type import parse_content_type
 
 from gateway.auth import CUSTOMER_TOKEN_HEADER, Authenticator, InvalidToken
 from gateway.examples import Example
+from gateway.persisted import PersistedQueries, PersistedQueryError
 from resolvers.context import RequestContext, Services
 from resolvers.loaders import Loaders
 from resolvers.viewer import ANONYMOUS, Viewer
@@ -69,6 +70,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.services = services
         self.authenticator = authenticator
         self.examples = examples
+        self.persisted = PersistedQueries()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,6 +86,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
             response = await self.run(request)
         except HTTPException as exc:
             response = error_response(exc.reason, "BAD_REQUEST", exc.status_code)
+        except PersistedQueryError as exc:
+            response = error_response(exc.message, exc.code, 200)
         await response(scope, receive, send)
 
     async def parse_http_body(
@@ -103,7 +107,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         data = await super().parse_http_body(request)
         if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
             raise HTTPException(400, "`operationName` must be a string or null, if provided.")
-        return data
+        if isinstance(data, list):
+            return [self.persisted.resolve(item) for item in data]
+        return self.persisted.resolve(data)
 
     def parse_json(self, data: str | bytes) -> Any:
         """As strawberry's, saying what is wrong with the JSON (it describes the client's own

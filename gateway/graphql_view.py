@@ -23,6 +23,7 @@ from strawberry.http.parse_content_type import parse_content_type
 from gateway.auth import CUSTOMER_TOKEN_HEADER, Authenticator, InvalidToken
 from gateway.examples import Example
 from gateway.persisted import PersistedQueries, PersistedQueryError
+from gateway.trusted_documents import TrustedDocuments
 from resolvers.context import RequestContext, Services
 from resolvers.loaders import Loaders
 from resolvers.viewer import ANONYMOUS, Viewer
@@ -62,6 +63,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         authenticator: Authenticator,
         examples: list[Example],
         graphiql: bool,
+        trusted: TrustedDocuments | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -70,7 +72,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.services = services
         self.authenticator = authenticator
         self.examples = examples
-        self.persisted = PersistedQueries()
+        self.persisted = PersistedQueries(manifest=trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -8,6 +8,9 @@ client registers it there, which is the protocol's normal path, so nothing is sh
 
 A hash that does not match its text is refused (``PERSISTED_QUERY_HASH_MISMATCH``): the
 table can never map a hash to another operation than its own.
+
+With a trusted documents manifest (:mod:`gateway.trusted_documents`), an id the manifest
+lists runs its operation on every replica from the first request, with nothing registered.
 """
 
 from __future__ import annotations
@@ -16,8 +19,14 @@ import hashlib
 import re
 from collections import OrderedDict
 from dataclasses import replace
+from typing import Protocol
 
 from strawberry.http import GraphQLRequestData
+
+
+class Manifest(Protocol):
+    def body(self, operation_id: str) -> str | None: ...
+
 
 #: Operations one replica remembers.
 MAX_ENTRIES = 5_000
@@ -34,8 +43,9 @@ class PersistedQueryError(Exception):
 
 
 class PersistedQueries:
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int = MAX_ENTRIES, manifest: Manifest | None = None) -> None:
         self.max_entries = max_entries
+        self.manifest = manifest
         self._queries: OrderedDict[str, str] = OrderedDict()
 
     def resolve(self, request: GraphQLRequestData) -> GraphQLRequestData:
@@ -53,6 +63,9 @@ class PersistedQueries:
                 "sha256Hash must be 64 lower-case hex digits", "BAD_USER_INPUT"
             )
         if request.query is None:
+            listed = self.manifest.body(digest) if self.manifest is not None else None
+            if listed is not None:
+                return replace(request, query=listed)
             known = self._queries.get(digest)
             if known is None:
                 raise PersistedQueryError("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")

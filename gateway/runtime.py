@@ -35,6 +35,7 @@ from gateway.settings import Settings
 from gateway.stock_scheduler import StockScheduler
 from gateway.store import MongoStore, MongoTimeouts, open_store
 from gateway.store.mongo.stock_feed import StockFeed
+from gateway.trusted_documents import trusted_documents
 from gateway.webhooks import WebhookRoute
 from resolvers.context import ResolverConfig, Services
 from resolvers.customers.admin import ProfileAdmin
@@ -49,6 +50,7 @@ from resolvers.loyalty.program import LoyaltyProgram, Tier
 from resolvers.store import Store
 from resolvers.webhook_events import WebhookDispatcher
 from schema.build import Limits, OmnigateSchema, build_schema
+from schema.cache_control import CacheAges
 
 # --- connectors ---------------------------------------------------------------------------------
 
@@ -273,6 +275,7 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
     metrics = GatewayMetrics(
         counter, services.connectors, services.events, services.customers.served
     )
+    trusted = trusted_documents(settings)
     schema = build_schema(
         Limits(
             max_depth=settings.max_depth,
@@ -282,8 +285,15 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             sdl_needs_token=settings.production,
             query_deadline=settings.query_deadline_seconds,
             mutation_deadline=settings.mutation_deadline_seconds,
+            cache=CacheAges(
+                stock=settings.cache_max_age_stock_seconds,
+                catalog=settings.cache_max_age_catalog_seconds,
+                locations=settings.cache_max_age_locations_seconds,
+                program=settings.cache_max_age_program_seconds,
+            ),
         ),
         observe=metrics.operation,
+        trust=trusted.refusal if trusted is not None else None,
     )
     authenticator = Authenticator(
         settings.token_grants(),
@@ -309,6 +319,7 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             examples=load_examples() if settings.graphiql_enabled else [],
             graphiql=settings.graphiql_enabled,
             allowed_origins=settings.cors_allowed_origins,
+            trusted=trusted,
         ),
         dispatcher=dispatcher,
         webhooks=webhooks,

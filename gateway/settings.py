@@ -45,6 +45,10 @@ class StartupError(Exception):
         self.problems = problems
 
 
+#: The roles a caller can have (a bearer token's, or none).
+CallerRole = Literal["anonymous", "storefront", "staff", "internal"]
+
+
 class TokenGrant(BaseModel):
     """What one bearer token may do. ``locations`` (staff only) lists unified location ids;
     ``"*"`` means every location."""
@@ -140,12 +144,40 @@ class Settings(BaseSettings):
         "it (or an internal token).",
     )
 
+    trusted_documents: str | None = Field(
+        None,
+        description="Path of a trusted documents manifest (Apollo's persisted query manifest, "
+        "or a JSON map of id to operation text): the roles in `trusted_documents_roles` may "
+        "run only its operations (`PERSISTED_QUERY_NOT_IN_LIST` otherwise). Set it in "
+        "production for the storefront's public token.",
+    )
+    trusted_documents_roles: Annotated[list[CallerRole], NoDecode] = Field(
+        default_factory=lambda: list[CallerRole](["storefront"]),
+        description="Roles held to the trusted documents manifest (comma-separated).",
+    )
+
     # --- GraphQL limits -----------------------------------------------------------------------
     max_depth: int = Field(12, description="Deepest selection allowed.")
     max_aliases: int = Field(30, description="Most aliases in one document.")
     max_tokens: int = Field(5000, description="Most lexical tokens in one document.")
     max_page_size: int = Field(100, description="Largest `first` any list field accepts.")
     max_body_bytes: int = Field(1_000_000, description="Largest request body, in bytes.")
+
+    cache_max_age_stock_seconds: int = Field(
+        5,
+        ge=0,
+        description="`Cache-Control` max-age of public stock answers (0: `no-store`); "
+        "see docs/http.md.",
+    )
+    cache_max_age_catalog_seconds: int = Field(
+        60, ge=0, description="… of public product variant answers."
+    )
+    cache_max_age_locations_seconds: int = Field(
+        300, ge=0, description="… of public location answers."
+    )
+    cache_max_age_program_seconds: int = Field(
+        300, ge=0, description="… of the loyalty programme's rules."
+    )
 
     # --- store --------------------------------------------------------------------------------
     mongodb_uri: SecretStr | None = Field(
@@ -404,7 +436,7 @@ class Settings(BaseSettings):
     def _parse_tokens(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
 
-    @field_validator("placeholder_emails", "cors_origins", mode="before")
+    @field_validator("placeholder_emails", "cors_origins", "trusted_documents_roles", mode="before")
     @classmethod
     def _parse_list(cls, value: Any) -> Any:
         if isinstance(value, str):

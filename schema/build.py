@@ -6,7 +6,7 @@ Apollo Federation 2 supergraph without changing a type.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from graphql import (
@@ -33,6 +33,7 @@ from strawberry.federation import Schema
 from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
 
+from schema.cache_control import CacheAges, cache_control
 from schema.codes import LoyaltyCodesMutation, LoyaltyCodesQuery
 from schema.customer_admin import CustomerMutation
 from schema.customers import CustomerQuery
@@ -50,6 +51,7 @@ from schema.partial import PartialErrors
 from schema.sources import declare_sources
 from schema.stock_queries import StockQuery
 from schema.subscriptions import Subscription
+from schema.trusted import TrustCheck, trusted_only
 from schema.viewer import ViewerQuery
 
 Query = merge_types(
@@ -79,6 +81,8 @@ class Limits:
     introspection: bool = True
     #: ``_service { sdl }`` needs the router's (or an internal) token: on in production.
     sdl_needs_token: bool = False
+    #: How long shared caches may keep public answers (see :mod:`schema.cache_control`).
+    cache: CacheAges = field(default_factory=CacheAges)
     #: Seconds an operation may take (see :mod:`schema.deadline`).
     query_deadline: float = 5.0
     mutation_deadline: float = 15.0
@@ -101,9 +105,13 @@ FEDERATION = frozenset({"key", "link", "shareable", "external", "requires", "pro
 
 
 def build_schema(
-    limits: Limits | None = None, *, observe: OperationObserver | None = None
+    limits: Limits | None = None,
+    *,
+    observe: OperationObserver | None = None,
+    trust: TrustCheck | None = None,
 ) -> OmnigateSchema:
-    """``observe`` is told of every operation (the gateway's metrics)."""
+    """``observe`` is told of every operation (the gateway's metrics); ``trust`` refuses the
+    operations a caller may not run (the trusted documents) before they are parsed."""
     limits = limits or Limits()
     # The ``Source`` enum lists the vendors registered now.
     declare_sources()
@@ -124,6 +132,9 @@ def build_schema(
         lambda: AddValidationRules(rules),
         lambda: OperationDeadline(query=limits.query_deadline, mutation=limits.mutation_deadline),
         PartialErrors,
+        cache_control(limits.cache),
+        # Last: its validation hook must run after the validation cache's (see the module).
+        *([trusted_only(trust)] if trust is not None else []),
     ]
     query = Query
     if limits.sdl_needs_token:

@@ -1,6 +1,8 @@
 """Two gateway replicas over one SecantusDB store (``OMNIGATE_STOCK_BUS=auto`` resolves to
 the change-stream bus on MongoDB): a stock change made through either reaches WebSocket
-subscribers of both, once each, in journal order."""
+subscribers of both, once each, in journal order; a pickup hold whose ttl ran out, swept by
+both replicas at once, expires once: its units come back once and each subscriber hears of it
+once."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pymongo import AsyncMongoClient
 from starlette.applications import Starlette
 
 from gateway.app import create_app
-from resolvers.model import StockLevel
+from resolvers.model import Hold, HoldStatus, StockLevel
 from resolvers.stock.levels import store_level
 from resolvers.stock.live import encode_cursor
 from tests.e2e.ws import Operation, connect
@@ -93,3 +95,60 @@ async def test_a_change_made_through_one_replica_reaches_subscribers_of_both(
             await change(two, 4)
             assert await availability(on_one) == (4, 4)
             assert await availability(on_two) == (4, 4)
+
+
+async def test_a_hold_swept_by_both_replicas_expires_exactly_once(
+    secantus_uri: str, database: str
+) -> None:
+    settings = make_settings(
+        mongodb_uri=secantus_uri,
+        mongodb_database=database,
+        tokens={"sf": {"role": "storefront"}},
+        hold_sweep_interval_seconds=0.05,  # both sweep all the time
+    )
+    one, two = create_app(settings), create_app(settings)
+    async with serve(one) as url_one, serve(two) as url_two:
+        await ready(one)
+        await ready(two)
+        await change(one, 10)
+        inventory = one.state.services.store.inventory
+        hold = Hold(
+            id="hold-replicas",
+            sku="R-1",
+            location_id="square:L1",
+            quantity=3,
+            status=HoldStatus.ACTIVE,
+            created_at=T0,
+            expires_at=T0 + timedelta(minutes=30),
+        )
+        placed = await inventory.create_hold(hold)
+        assert placed is not None
+        assert placed.change is not None
+        async with connect(url_one, token="sf") as c1, connect(url_two, token="sf") as c2:
+            since = encode_cursor(placed.change.seq)
+            on_one = await c1.subscribe(SUBSCRIPTION, {"skus": ["R-1"], "since": since})
+            on_two = await c2.subscribe(SUBSCRIPTION, {"skus": ["R-1"], "since": since})
+            # Both sweepers' clocks jump past the ttl at once; each also gets a pass of
+            # its own at the same moment, so four passes race for one hold.
+            for app in (one, two):
+                app.state.hold_sweeper.clock = lambda: T0 + timedelta(hours=1)
+            raced = await asyncio.gather(
+                one.state.hold_sweeper.run_once(), two.state.hold_sweeper.run_once()
+            )
+            passes = [one.state.hold_sweeper.next_pass(), two.state.hold_sweeper.next_pass()]
+            scheduled = await asyncio.wait_for(asyncio.gather(*passes), 10)
+            events = [await on_one.data("stockChanged"), await on_two.data("stockChanged")]
+            # One more change: the next event each subscriber gets is it, not a second expiry.
+            await change(two, 11)
+            after = [await on_one.data("stockChanged"), await on_two.data("stockChanged")]
+        finished = await inventory.get_hold("hold-replicas")
+        [level] = await inventory.get_stock(["R-1"])
+    expired = sum(s.expired for s in raced) + sum(s.expired for s in scheduled if s)
+    assert expired == 1, (raced, scheduled)
+    assert finished is not None
+    assert finished.status is HoldStatus.EXPIRED
+    assert [e["cause"] for e in events] == ["expiry", "expiry"]
+    assert {e["cursor"] for e in events} == {events[0]["cursor"]}  # the same journal entry
+    assert [(e["cause"], e["level"]["available"]) for e in after] == [("webhook", 11)] * 2
+    assert level.held == 0
+    assert level.version == placed.change.level.version + 2  # the expiry, then the change

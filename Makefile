@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/customer360.py
 	$(BIN)/python bench/stock.py
 	$(BIN)/python bench/loyalty.py
+	$(BIN)/python bench/replicas.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

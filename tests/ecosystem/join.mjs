@@ -89,6 +89,8 @@ main(async () => {
   const joined = await gql(routerUrl, JOIN, { token, variables });
   check(joined.status === 200 && !joined.body.errors, "the joined query through the router failed", joined.body);
   const { productVariant: variant, customer } = joined.body.data;
+  // A null here with no error is how a router reports an entity a subgraph did not resolve.
+  check(variant && customer, "the router answered null for the variant or the customer", joined.body);
 
   check(variant.sku === variables.sku && variant.title === titles.get(variables.sku).title, "variant title", variant);
   check(variant.imageUrl === imageUrlFor(variant.sku) && variant.blurb === blurbFor(variant.sku), "variant content", variant);

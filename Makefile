@@ -6,8 +6,13 @@ BIN    := $(VENV)/bin
 # Two distributions: the product (pyproject.toml) and its sandboxes (sandboxes/pyproject.toml).
 PROJECTS := pyproject.toml sandboxes/pyproject.toml
 STAMP  := $(VENV)/.installed-$(shell cat $(PROJECTS) | cksum | cut -d' ' -f1)
+# The JavaScript tools of tests/ecosystem (composition, a router, a graphql-ws client), pinned
+# by its package-lock.json; `npm ci` empties node_modules, stamp included, before installing.
+ECO       := tests/ecosystem
+ECO_STAMP := $(ECO)/node_modules/.installed-$(shell cksum < $(ECO)/package-lock.json | cut -d' ' -f1)
+HAVE_NODE := $(and $(shell command -v node),$(shell command -v npm))
 
-.PHONY: demo test check lint types layers docs bench clean
+.PHONY: demo test check lint types layers docs bench clean ecosystem
 
 $(STAMP): $(PROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +25,15 @@ $(STAMP): $(PROJECTS)
 demo: $(STAMP)
 	$(BIN)/omnigate demo $(ARGS)
 
-## Run the whole test suite
-test: $(STAMP)
+$(ECO_STAMP): $(ECO)/package.json $(ECO)/package-lock.json
+	npm ci --prefix $(ECO) --no-audit --no-fund
+	@touch $@
+
+## Install the JavaScript tools of tests/ecosystem (needs node and npm)
+ecosystem: $(ECO_STAMP)
+
+## Run the whole test suite (with node and npm, tests/ecosystem's tools first; without, those tests skip)
+test: $(STAMP) $(if $(HAVE_NODE),ecosystem)
 	$(BIN)/python -m pytest $(ARGS)
 
 ## Guard rails: lint, types, layer contract
@@ -50,4 +62,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/replicas.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(ECO)/node_modules

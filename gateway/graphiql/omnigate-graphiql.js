@@ -1,6 +1,5 @@
 // The GraphiQL page's own code (gateway/graphiql/page.py renders the page around it): it
-// opens with the example operations as tabs, keeps the editors in the URL for sharing, and
-// sends the headers editor's token to subscriptions too.
+// opens with the example operations as tabs and keeps the editors in the URL for sharing.
 "use strict";
 
 (function () {
@@ -37,28 +36,12 @@
     return parsed.toString();
   }
 
-  // GraphiQL sends its headers editor over HTTP only; a subscription (WebSocket) gets the
-  // Authorization and customer token as the connection_init payload instead, read from the
-  // persisted headers each time a socket opens (gateway/graphql_view.py reads them there).
-  function connectionParams() {
-    try {
-      const headers = JSON.parse(localStorage.getItem("graphiql:headers") || "{}");
-      const params = {};
-      for (const [name, value] of Object.entries(headers)) {
-        const key = name.toLowerCase();
-        if (key === "authorization") params.Authorization = value;
-        if (key === "x-customer-token") params["X-Customer-Token"] = value;
-      }
-      return params;
-    } catch (error) {
-      return {};
-    }
-  }
-
+  // A subscription runs over the WebSocket, where a browser cannot set headers: GraphiQL
+  // sends the headers editor's (the token) as the connection_init payload instead, which
+  // gateway/graphql_view.py reads.
   const fetcher = GraphiQL.createFetcher({
     url: fetchURL,
     subscriptionUrl: webSocketURL(fetchURL),
-    wsConnectionParams: connectionParams,
   });
 
   function OmnigateGraphiQL() {

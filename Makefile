@@ -7,7 +7,15 @@ BIN    := $(VENV)/bin
 PROJECTS := pyproject.toml sandboxes/pyproject.toml
 STAMP  := $(VENV)/.installed-$(shell cat $(PROJECTS) | cksum | cut -d' ' -f1)
 
-.PHONY: demo test check lint types layers docs bench clean
+# GraphiQL's browser files (web/graphiql, see gateway/graphiql): `npm ci` once per lock,
+# stamped on its checksum. Without npm, `make demo` still starts and GraphiQL's page says
+# how to install them; `make test` then skips the browser tests.
+GRAPHIQL := web/graphiql
+GRAPHIQL_STAMP := $(GRAPHIQL)/node_modules/.installed-$(shell cksum < $(GRAPHIQL)/package-lock.json | cut -d' ' -f1)
+NPM := $(shell command -v npm 2>/dev/null)
+GRAPHIQL_FILES := $(if $(NPM),$(GRAPHIQL_STAMP),graphiql-without-npm)
+
+.PHONY: demo test check lint types layers docs bench clean graphiql graphiql-without-npm
 
 $(STAMP): $(PROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,12 +24,23 @@ $(STAMP): $(PROJECTS)
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+$(GRAPHIQL_STAMP): $(GRAPHIQL)/package.json $(GRAPHIQL)/package-lock.json
+	npm ci --prefix $(GRAPHIQL) --no-audit --no-fund --loglevel=error
+	@rm -f $(GRAPHIQL)/node_modules/.installed-*
+	@touch $@
+
+## Install GraphiQL's browser files from the lock (the gateway serves them: works offline)
+graphiql: $(GRAPHIQL_FILES)
+
+graphiql-without-npm:
+	@echo "npm not found: GraphiQL's files are not installed (GET /graphql says how)."
+
 ## Start the gateway with its embedded demo (sandboxes + in-memory store): GraphiQL at :8000/graphql
-demo: $(STAMP)
+demo: $(STAMP) $(GRAPHIQL_FILES)
 	$(BIN)/omnigate demo $(ARGS)
 
 ## Run the whole test suite
-test: $(STAMP)
+test: $(STAMP) $(GRAPHIQL_FILES)
 	$(BIN)/python -m pytest $(ARGS)
 
 ## Guard rails: lint, types, layer contract
@@ -49,4 +68,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/loyalty.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(GRAPHIQL)/node_modules

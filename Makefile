@@ -12,7 +12,15 @@ ECO       := tests/ecosystem
 ECO_STAMP := $(ECO)/node_modules/.installed-$(shell cksum < $(ECO)/package-lock.json | cut -d' ' -f1)
 HAVE_NODE := $(and $(shell command -v node),$(shell command -v npm))
 
-.PHONY: demo test check lint types layers docs bench clean ecosystem
+# GraphiQL's browser files (web/graphiql, see gateway/graphiql): `npm ci` once per lock,
+# stamped on its checksum. Without npm, `make demo` still starts and GraphiQL's page says
+# how to install them; `make test` then skips the browser tests.
+GRAPHIQL := web/graphiql
+GRAPHIQL_STAMP := $(GRAPHIQL)/node_modules/.installed-$(shell cksum < $(GRAPHIQL)/package-lock.json | cut -d' ' -f1)
+NPM := $(shell command -v npm 2>/dev/null)
+GRAPHIQL_FILES := $(if $(NPM),$(GRAPHIQL_STAMP),graphiql-without-npm)
+
+.PHONY: demo test check lint types layers docs bench clean ecosystem graphiql graphiql-without-npm
 
 $(STAMP): $(PROJECTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +29,19 @@ $(STAMP): $(PROJECTS)
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+$(GRAPHIQL_STAMP): $(GRAPHIQL)/package.json $(GRAPHIQL)/package-lock.json
+	npm ci --prefix $(GRAPHIQL) --no-audit --no-fund --loglevel=error
+	@rm -f $(GRAPHIQL)/node_modules/.installed-*
+	@touch $@
+
+## Install GraphiQL's browser files from the lock (the gateway serves them: works offline)
+graphiql: $(GRAPHIQL_FILES)
+
+graphiql-without-npm:
+	@echo "npm not found: GraphiQL's files are not installed (GET /graphql says how)."
+
 ## Start the gateway with its embedded demo (sandboxes + in-memory store): GraphiQL at :8000/graphql
-demo: $(STAMP)
+demo: $(STAMP) $(GRAPHIQL_FILES)
 	$(BIN)/omnigate demo $(ARGS)
 
 $(ECO_STAMP): $(ECO)/package.json $(ECO)/package-lock.json
@@ -32,8 +51,8 @@ $(ECO_STAMP): $(ECO)/package.json $(ECO)/package-lock.json
 ## Install the JavaScript tools of tests/ecosystem (needs node and npm)
 ecosystem: $(ECO_STAMP)
 
-## Run the whole test suite (with node and npm, tests/ecosystem's tools first; without, those tests skip)
-test: $(STAMP) $(if $(HAVE_NODE),ecosystem)
+## Run the whole test suite (with node and npm, tests/ecosystem's tools and GraphiQL's files first; without, those tests skip)
+test: $(STAMP) $(GRAPHIQL_FILES) $(if $(HAVE_NODE),ecosystem)
 	$(BIN)/python -m pytest $(ARGS)
 
 ## Guard rails: lint, types, layer contract
@@ -62,4 +81,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/replicas.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(ECO)/node_modules
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(ECO)/node_modules $(GRAPHIQL)/node_modules

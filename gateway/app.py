@@ -23,6 +23,7 @@ from starlette.routing import Route, WebSocketRoute
 from gateway import __version__
 from gateway.auth import CUSTOMER_TOKEN_HEADER
 from gateway.catalog import refresh_when_ready
+from gateway.graphiql import PREFIX as GRAPHIQL_ASSETS
 from gateway.limits import BodySizeLimit
 from gateway.runtime import build_runtime
 from gateway.settings import Settings, StartupError
@@ -114,6 +115,11 @@ def create_app(
             *([Route("/metrics", metrics)] if settings.metrics_enabled else []),
             Route("/graphql", runtime.graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", runtime.graphql),
+            *(
+                [Route(GRAPHIQL_ASSETS + "/{path:path}", runtime.graphiql.assets.serve)]
+                if runtime.graphiql is not None
+                else []
+            ),
             Route("/webhooks/{vendor}", runtime.webhooks.handle, methods=["POST"]),
         ],
         # CORS outermost, so that refusals (413) carry the grant and the page can read them.

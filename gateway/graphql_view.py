@@ -1,6 +1,6 @@
 """Strawberry's ASGI view, adapted: our context, token auth on HTTP and WebSocket, GraphQL
-error bodies (never plain text, never a 500) for requests it cannot read, and GraphiQL opening
-with examples."""
+error bodies (never plain text, never a 500) for requests it cannot read, and our GraphiQL
+page (gateway/graphiql)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from cross_web import (  # strawberry raises it for bad requests
     HTTPException,
 )
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -21,7 +21,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 
 from gateway.auth import CUSTOMER_TOKEN_HEADER, Authenticator, InvalidToken
-from gateway.examples import Example
+from gateway.graphiql import GraphiQLPage
 from gateway.persisted import PersistedQueries, PersistedQueryError
 from gateway.trusted_documents import TrustedDocuments
 from resolvers.context import RequestContext, Services
@@ -61,8 +61,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         *,
         services: Services,
         authenticator: Authenticator,
-        examples: list[Example],
-        graphiql: bool,
+        graphiql: GraphiQLPage | None,
         trusted: TrustedDocuments | None = None,
         **kwargs: Any,
     ) -> None:
@@ -71,7 +70,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         )
         self.services = services
         self.authenticator = authenticator
-        self.examples = examples
+        self.graphiql = graphiql
         self.persisted = PersistedQueries(manifest=trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -199,63 +198,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return None
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        html = self.graphql_ide_html
-        # GraphiQL sends its headers editor over HTTP only; a subscription (WebSocket) gets
-        # them as the connection_init payload instead, read when the socket opens.
-        html = html.replace("<body>", "<body>\n" + _WS_PARAMS_SCRIPT, 1)
-        html = html.replace(
-            "        subscriptionUrl,\n",
-            "        subscriptionUrl,\n        wsConnectionParams: omnigateConnectionParams,\n",
-            1,
-        )
-        tabs = [
-            {
-                "query": ex.query,
-                "headers": json.dumps({"Authorization": f"Bearer {ex.token}"}, indent=2)
-                if ex.token
-                else None,
-                "variables": ex.variables,
-            }
-            for ex in self.examples
-        ]
-        if tabs:
-            script = f"<script>window.OMNIGATE_TABS = {json.dumps(tabs)};</script>"
-            html = html.replace("<body>", "<body>\n" + script, 1)
-            html = html.replace(
-                "inputValueDeprecation: true,",
-                "defaultTabs: window.OMNIGATE_TABS, inputValueDeprecation: true,",
-                1,
-            )
-            html = html.replace(
-                "parameters.q || EXAMPLE_QUERY",
-                "parameters.q || window.OMNIGATE_TABS[0].query",
-                1,
-            )
-            html = html.replace(
-                "React.useState(parameters.headers)",
-                "React.useState(parameters.headers || window.OMNIGATE_TABS[0].headers)",
-                1,
-            )
-        return HTMLResponse(html)
-
-
-#: The headers editor's Authorization and customer token, as a ``connection_init`` payload.
-_WS_PARAMS_SCRIPT = """<script>
-function omnigateConnectionParams() {
-  try {
-    const headers = JSON.parse(localStorage.getItem("graphiql:headers") || "{}");
-    const params = {};
-    for (const [name, value] of Object.entries(headers)) {
-      const key = name.toLowerCase();
-      if (key === "authorization") params.Authorization = value;
-      if (key === "x-customer-token") params["X-Customer-Token"] = value;
-    }
-    return params;
-  } catch (error) {
-    return {};
-  }
-}
-</script>"""
+        """Our page (gateway/graphiql), not strawberry's: it loads GraphiQL from the gateway
+        rather than a CDN and opens with the examples."""
+        if self.graphiql is None:  # strawberry asks only when graphql_ide is set
+            raise HTTPException(404, "Not Found")
+        return self.graphiql.response()
 
 
 def _rejection(error: InvalidToken) -> dict[str, object]:

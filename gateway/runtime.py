@@ -25,6 +25,7 @@ from connectors.vendor import SharedConfig
 from connectors.webhooks import WebhookEndpoint
 from gateway.auth import Authenticator
 from gateway.examples import load_examples
+from gateway.graphiql import GraphiQLAssets, GraphiQLPage
 from gateway.graphql_view import GraphQLView
 from gateway.hold_sweeper import HoldSweeper
 from gateway.loyalty_expiry import ExpirySweeper
@@ -250,6 +251,8 @@ class Runtime:
     schema: OmnigateSchema
     authenticator: Authenticator
     graphql: GraphQLView
+    #: GraphiQL's page and files; ``None`` when it is off.
+    graphiql: GraphiQLPage | None
     dispatcher: WebhookDispatcher
     webhooks: WebhookRoute
     #: Runs the start-up backfill and the scheduled incremental syncs.
@@ -305,6 +308,11 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
     dispatcher = WebhookDispatcher(services)
     webhooks = build_webhook_route(settings, services, dispatcher)
     webhooks.observe = metrics.webhook
+    graphiql = (
+        GraphiQLPage(GraphiQLAssets(settings.graphiql_assets), load_examples())
+        if settings.graphiql_enabled
+        else None
+    )
     return Runtime(
         settings=settings,
         counter=counter,
@@ -316,11 +324,11 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             schema=schema,
             services=services,
             authenticator=authenticator,
-            examples=load_examples() if settings.graphiql_enabled else [],
-            graphiql=settings.graphiql_enabled,
+            graphiql=graphiql,
             allowed_origins=settings.cors_allowed_origins,
             trusted=trusted,
         ),
+        graphiql=graphiql,
         dispatcher=dispatcher,
         webhooks=webhooks,
         scheduler=SyncScheduler(

@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     graphiql: bool | None = Field(
         None, description="Serve GraphiQL (default: on outside production)."
     )
+    graphiql_assets: Literal["local", "cdn"] = Field(
+        "local",
+        description="Where GraphiQL's page loads its scripts: `local`, from the gateway "
+        "(installed by `make demo` or `npm ci --prefix web/graphiql`; works offline), or "
+        "`cdn`, from unpkg.com (the browser needs internet access).",
+    )
     introspection: bool | None = Field(
         None, description="Allow introspection (default: on outside production)."
     )

@@ -102,3 +102,14 @@ async def gql(
 
 def codes(body: dict[str, Any]) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+
+
+#: Where GraphiQL's page carries its settings (gateway/graphiql/page.html).
+_PAGE_CONFIG = '<script type="application/json" id="omnigate-graphiql">'
+
+
+def page_config(html: str) -> dict[str, Any]:
+    """The settings GraphiQL's page hands its script (the example tabs)."""
+    start = html.index(_PAGE_CONFIG) + len(_PAGE_CONFIG)
+    config: dict[str, Any] = json.loads(html[start : html.index("</script>", start)])
+    return config

@@ -155,7 +155,8 @@ async def test_every_build_writes_facts_at_the_profile_version(services) -> None
     assert facts[jane].sources == frozenset({SHOPIFY, SQUARE, KLAVIYO})
     # Loyalty ran first: the facts carry the account it left.
     account = await store.ledger.get_account(jane)
-    assert account is not None and facts[jane].loyalty_points == account.balance
+    assert account is not None
+    assert facts[jane].loyalty_points == account.balance
     # No orders: facts all the same (a subscriber is in segments too).
     assert facts[subscriber].channel_mix is ChannelMix.NONE
     assert facts[subscriber].version == docs[subscriber].version
@@ -181,7 +182,8 @@ async def test_a_merged_away_or_erased_profile_leaves_no_member(services) -> Non
     await services.admin.merge([ann, ben], actor="test")
     stub = (await store.profiles.get_profiles([ben], include_retired=True))[ben]
     assert (await store.segments.get_facts([ben]))[ben] == tombstone(ben, stub.version)
-    assert ben not in await ids() and ann in await ids()
+    assert ben not in await ids()
+    assert ann in await ids()
     # A build of Ben that read him before the merge finishes late: ignored.
     assert not await store.segments.put_facts(ben_facts)
     assert ben not in await ids()

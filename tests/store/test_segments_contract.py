@@ -157,7 +157,8 @@ async def seeded(segments: SegmentFactStore) -> SegmentFactStore:
 
 async def members(segments: SegmentFactStore, where: CustomerFilter) -> set[str]:
     page = await segments.find_facts(build(where, NOW), first=100)
-    assert page.total == len(page.facts) and not page.has_next
+    assert page.total == len(page.facts)
+    assert not page.has_next
     return {f.profile_id.removeprefix("cus_") for f in page.facts}
 
 
@@ -215,7 +216,8 @@ async def test_racing_writes_leave_the_newest_version(segments: SegmentFactStore
     random.Random(7).shuffle(writes)
     landed = await asyncio.gather(*(segments.put_facts(w) for w in writes))
     stored = (await segments.get_facts(["cus_race"]))["cus_race"]
-    assert stored.version == 12 and stored.order_count == 12
+    assert stored.version == 12
+    assert stored.order_count == 12
     assert landed[[w.version for w in writes].index(12)] is True
 
 

@@ -44,10 +44,16 @@ def encode_cursor(profile_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> str:
+    """The profile id a cursor was made from; anything that is not one is refused rather
+    than read as some other position."""
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        profile_id = raw.decode()
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
         raise BadUserInput("malformed cursor", extensions={"argument": "after"}) from exc
+    if not profile_id or not profile_id.isprintable():
+        raise BadUserInput("malformed cursor", extensions={"argument": "after"})
+    return profile_id
 
 
 async def customer_segment(

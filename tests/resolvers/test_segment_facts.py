@@ -14,6 +14,7 @@ from connectors.records import (
     LineItem,
     MarketingProfile,
     Money,
+    OrderChanged,
     OrderRecord,
     Source,
 )
@@ -23,6 +24,8 @@ from resolvers.model import LoyaltyAccount
 from resolvers.segments.facts import derive
 from resolvers.segments.filters import CustomerFilter, build
 from resolvers.store.segments import ChannelMix, SegmentFacts, tombstone
+from resolvers.webhook_events import WebhookDispatcher
+from tests.resolvers.world import order as world_order
 from tests.resolvers.world import profile_of
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -199,3 +202,32 @@ async def test_a_merged_away_or_erased_profile_leaves_no_member(services) -> Non
     await services.customers.refresh(ben)
     assert (await store.segments.get_facts([ben]))[ben].live
     assert ben in await ids()
+
+
+async def test_an_order_webhook_moves_a_person_between_segments(services, world) -> None:  # type: ignore[no-untyped-def]
+    """Facts are as of the last build, and a webhook builds: one event, and the segment
+    has moved."""
+    await sync_customers(services)
+    dispatcher = WebhookDispatcher(services)
+    ann = await profile_of(services, SHOPIFY, "S2")
+    in_store = build(CustomerFilter(channel=ChannelMix.IN_STORE_ONLY), T0)
+    both = build(CustomerFilter(channel=ChannelMix.BOTH), T0)
+
+    async def ids(where):  # type: ignore[no-untyped-def]
+        return {
+            f.profile_id for f in (await services.store.segments.find_facts(where, first=99)).facts
+        }
+
+    assert ann not in await ids(in_store)
+    shopify = world["shopify"]
+    shopify.orders.append(world_order(SHOPIFY, "pos1", "S2", Channel.IN_STORE, "25"))
+    await dispatcher.handle(
+        OrderChanged(SHOPIFY, "evt-pos1", None, order_id="pos1", customer_id="S2")
+    )
+    assert ann in await ids(in_store)
+    shopify.orders.append(world_order(SHOPIFY, "web1", "S2", Channel.ONLINE, "30"))
+    await dispatcher.handle(
+        OrderChanged(SHOPIFY, "evt-web1", None, order_id="web1", customer_id="S2")
+    )
+    assert ann not in await ids(in_store)
+    assert ann in await ids(both)

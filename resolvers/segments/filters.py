@@ -10,7 +10,7 @@ when it is asked, not when its members' facts were written.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import NoReturn
 
@@ -151,16 +151,23 @@ def _when(field_: Field, when: When, now: datetime, path: str) -> Range:
     for name, days in (("withinDays", when.within_days), ("notWithinDays", when.not_within_days)):
         if days is not None and days < 0:
             _bad(f"`{name}` must not be negative", f"{path}.{name}")
-    lows = [when.after] if when.after is not None else []
-    highs = [when.before] if when.before is not None else []
+    lows = [_utc(when.after)] if when.after is not None else []
+    highs = [_utc(when.before)] if when.before is not None else []
     if when.within_days is not None:
-        lows.append(now - timedelta(days=when.within_days))
+        lows.append(_utc(now) - timedelta(days=when.within_days))
     if when.not_within_days is not None:
-        highs.append(now - timedelta(days=when.not_within_days))
+        highs.append(_utc(now) - timedelta(days=when.not_within_days))
     low, high = (max(lows) if lows else None), (min(highs) if highs else None)
     if low is not None and high is not None and low >= high:
         _bad("the date condition cannot hold (its earliest time is not before its latest)", path)
     return Range(field_, gte=low, lt=high)
+
+
+def _utc(value: datetime) -> datetime:
+    """A time without a zone is UTC, as the store takes it; to the millisecond, as the
+    store keeps times, so both backends compare a bound with the same value."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def _values(values: tuple[str, ...], path: str) -> frozenset[str]:

@@ -157,3 +157,16 @@ async def test_page_size_and_cursor_are_checked(demo: Demo) -> None:
     assert codes(too_many) == ["BAD_USER_INPUT"]
     garbage = await demo.gql(SEGMENT, variables={"filter": IN_STORE_ONLY, "after": "%%%"})
     assert codes(garbage) == ["BAD_USER_INPUT"]
+
+
+async def test_no_token_is_unauthenticated_and_answers_are_not_kept(demo: Demo) -> None:
+    body = await demo.gql(SEGMENT, token=None, variables={"filter": IN_STORE_ONLY})
+    assert codes(body) == ["UNAUTHENTICATED"]
+    async with demo.http.post(
+        demo.url + "/graphql",
+        json={"query": SEGMENT, "variables": {"filter": IN_STORE_ONLY, "first": 1}},
+        headers={"Authorization": "Bearer demo-internal"},
+    ) as resp:
+        assert resp.status == 200
+        assert resp.headers.get("Cache-Control") == "no-store"
+        assert (await resp.json())["data"]["customerSegment"]["totalCount"] > 0

@@ -276,3 +276,9 @@ async def test_mongo_has_an_index_for_every_filter_field(mongo_backend: MongoBac
     indexes = await mongo_backend.collection("segment_facts").index_information()
     keyed = {tuple(k for k, _ in spec["key"]) for spec in indexes.values()}
     assert {("live", f.value) for f in Field} <= keyed
+
+
+async def test_a_time_without_a_zone_is_utc(segments: SegmentFactStore) -> None:
+    await seeded(segments)
+    naive = CustomerFilter(first_order=When(after=datetime(2026, 2, 1, 12, 0)))
+    assert await members(segments, naive) == {"b", "f"}

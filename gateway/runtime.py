@@ -176,7 +176,7 @@ def compose_services(
     )
     services.customers.after_build = partial(_loyalty_after_build, services)
     # Then (loyalty first: the facts carry the tier and points it leaves) the segment facts.
-    services.customers.on_built = partial(segment_facts.record, store)
+    services.customers.on_built = partial(segment_facts.record, services)
 
     def accounts_moved(account_ids: Sequence[str]) -> None:
         for account_id in account_ids:

@@ -98,10 +98,11 @@ class CustomerFilterInput:
         default=None, description="Can receive SMS (`consent.sms.canReceive`), or not."
     )
     loyalty_tier: list[str] | None = strawberry.field(
-        default=None, description="Holds one of these loyalty tiers (at most 100)."
+        default=None,
+        description="In one of these loyalty tiers, by name (`loyalty.tier.name`; at most 100).",
     )
     points: IntRange | None = strawberry.field(
-        default=None, description="Loyalty points balance (settled points)."
+        default=None, description="Spendable loyalty points (`loyalty.points`)."
     )
     in_source: SourceName | None = strawberry.field(
         default=None, description="Known to this vendor."

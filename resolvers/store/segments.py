@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -100,8 +100,6 @@ class Field(enum.StrEnum):
 
 #: Fields holding sets: ``AnyOf`` on them means "shares a value", as on MongoDB arrays.
 SET_FIELDS = frozenset({Field.SOURCES, Field.SKUS, Field.LOCATIONS})
-_FACT_FIELDS = frozenset(f.name for f in fields(SegmentFacts))
-assert {f.value for f in Field} - _FACT_FIELDS == {"channel_mix"}
 
 Bound = Decimal | int | datetime
 

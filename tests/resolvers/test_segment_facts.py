@@ -95,7 +95,7 @@ def test_facts_are_the_360s_figures_and_every_sku_and_store() -> None:
         refreshed_at=T0,
     )
     account = LoyaltyAccount(id="cus_1", balance=240, pending=15, tier="silver")
-    facts = derive(profile, ORDERS, account, version=7)
+    facts = derive(profile, ORDERS, account, version=7, tier="Silver")
     assert facts == SegmentFacts(
         profile_id="cus_1",
         version=7,
@@ -113,7 +113,7 @@ def test_facts_are_the_360s_figures_and_every_sku_and_store() -> None:
         sources=frozenset({SHOPIFY, SQUARE, KLAVIYO}),
         skus=frozenset({"TEE-1", "CAP-2", "MUG-3", "SOCK-4", "SCARF-5"}),
         locations=frozenset({"L1", "L2"}),
-        loyalty_tier="silver",
+        loyalty_tier="Silver",
         loyalty_points=240,
     )
     assert facts.channel_mix is ChannelMix.BOTH
@@ -138,11 +138,12 @@ def test_a_person_without_orders_or_account() -> None:
         orders=[],
         refreshed_at=T0,
     )
-    facts = derive(profile, [], None, version=1)
+    facts = derive(profile, [], None, version=1, tier="Member")
     assert facts.channel_mix is ChannelMix.NONE
     assert (facts.order_count, facts.lifetime_value, facts.last_order_at) == (0, 0, None)
     assert (facts.email_consent, facts.sources) == (True, frozenset({KLAVIYO}))
-    assert (facts.loyalty_tier, facts.loyalty_points) == (None, None)
+    # No account yet: 0 points, as the 360's `loyalty.points` says.
+    assert (facts.loyalty_tier, facts.loyalty_points) == ("Member", 0)
 
 
 async def test_every_build_writes_facts_at_the_profile_version(services) -> None:  # type: ignore[no-untyped-def]
@@ -160,6 +161,8 @@ async def test_every_build_writes_facts_at_the_profile_version(services) -> None
     account = await store.ledger.get_account(jane)
     assert account is not None
     assert facts[jane].loyalty_points == account.balance
+    # The tier as the 360 works it out: 140 spent, the first tier.
+    assert facts[jane].loyalty_tier == services.config.loyalty.tiers[0].name
     # No orders: facts all the same (a subscriber is in segments too).
     assert facts[subscriber].channel_mix is ChannelMix.NONE
     assert facts[subscriber].version == docs[subscriber].version

@@ -282,3 +282,26 @@ async def test_a_time_without_a_zone_is_utc(segments: SegmentFactStore) -> None:
     await seeded(segments)
     naive = CustomerFilter(first_order=When(after=datetime(2026, 2, 1, 12, 0)))
     assert await members(segments, naive) == {"b", "f"}
+
+
+def test_every_filter_field_is_a_fact() -> None:
+    facts = PEOPLE[0]
+    for field in Field:
+        getattr(facts, field.value)
+
+
+async def test_a_tombstone_keeps_nothing_about_the_person(segments: SegmentFactStore) -> None:
+    await seeded(segments)
+    assert await segments.put_facts(tombstone("cus_c", 5))
+    assert (await segments.get_facts(["cus_c"]))["cus_c"] == tombstone("cus_c", 5)
+
+
+@pytest.mark.mongo
+@pytest.mark.parametrize("backend", ["secantus"], indirect=True)
+async def test_a_mongo_tombstone_is_the_id_and_version_only(mongo_backend: MongoBackend) -> None:
+    port = MongoSegments(mongo_backend)
+    await port.prepare()
+    await port.put_facts(PEOPLE[2])
+    await port.put_facts(tombstone("cus_c", 5))
+    raw = await mongo_backend.collection("segment_facts").find_one({"_id": "cus_c"})
+    assert raw == {"_id": "cus_c", "version": 5, "live": False}

@@ -175,5 +175,5 @@ class MongoSegments:
         )
 
 
-#: The fields only live facts have.
-_LIVE_ONLY = sorted({"channels", *(f.value for f in Field)} - {"live"})
+#: The fields only live facts have: a tombstone unsets them all.
+_LIVE_ONLY = sorted(set(_document(SegmentFacts("", 0))) - {"_id", "version", "live"})

@@ -4,6 +4,8 @@ for internal tokens only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from connectors.records import Channel, Source
@@ -170,3 +172,64 @@ async def test_no_token_is_unauthenticated_and_answers_are_not_kept(demo: Demo) 
         assert resp.status == 200
         assert resp.headers.get("Cache-Control") == "no-store"
         assert (await resp.json())["data"]["customerSegment"]["totalCount"] > 0
+
+
+MEMBER = """
+query($filter: CustomerFilter!, $after: String) {
+  customerSegment(filter: $filter, first: 100, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id
+      identities { source }
+      consent { email { canReceive } sms { canReceive } }
+      stats { lifetimeValue { amount } orderCount favouriteLocation { id } }
+      loyalty { points tier { name } }
+    } }
+  }
+}
+"""
+
+
+async def nodes(demo: Demo, filter: dict[str, object]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    after = None
+    while True:
+        body = await demo.gql(MEMBER, variables={"filter": filter, "after": after})
+        assert "errors" not in body, (filter, body)
+        page = body["data"]["customerSegment"]
+        found += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            assert len(found) == page["totalCount"]
+            return found
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_every_member_meets_the_filter_on_its_own_360(demo: Demo) -> None:
+    """Each condition, over the demo's people: the members are exactly those whose 360
+    (as the segment serves it) meets it."""
+    people = await nodes(demo, {"orderCount": {"min": 0}})
+    assert len(people) > 100
+    store = next(
+        p["stats"]["favouriteLocation"]["id"] for p in people if p["stats"]["favouriteLocation"]
+    )
+    checks = {
+        "lifetimeValue": (
+            {"min": "100", "max": "400.5"},
+            lambda p: 100 <= float(p["stats"]["lifetimeValue"]["amount"]) <= 400.5,
+        ),
+        "orderCount": ({"min": 3}, lambda p: p["stats"]["orderCount"] >= 3),
+        "emailConsent": (True, lambda p: p["consent"]["email"]["canReceive"]),
+        "smsConsent": (False, lambda p: not p["consent"]["sms"]["canReceive"]),
+        "inSource": ("KLAVIYO", lambda p: "KLAVIYO" in {i["source"] for i in p["identities"]}),
+        "favouriteStore": (
+            store,
+            lambda p: (p["stats"]["favouriteLocation"] or {}).get("id") == store,
+        ),
+        "points": ({"min": 1}, lambda p: p["loyalty"]["points"] >= 1),
+        "loyaltyTier": (["Member"], lambda p: p["loyalty"]["tier"]["name"] == "Member"),
+    }
+    for name, (value, holds) in checks.items():
+        found = {p["id"] for p in await nodes(demo, {name: value})}
+        assert found == {p["id"] for p in people if holds(p)}, name
+        assert 0 < len(found) < len(people), name  # the check tells people apart

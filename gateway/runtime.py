@@ -175,7 +175,7 @@ def compose_services(
         demo_mode=demo_mode,
     )
     services.customers.after_build = partial(_loyalty_after_build, services)
-    # Then (loyalty first: the facts carry the tier and points it leaves) the segment facts.
+    # Then (loyalty first: the facts carry the points it leaves) the segment facts.
     services.customers.on_built = partial(segment_facts.record, services)
 
     def accounts_moved(account_ids: Sequence[str]) -> None:

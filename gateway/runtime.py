@@ -48,6 +48,7 @@ from resolvers.identity.placeholders import Placeholders
 from resolvers.locations import LocationDirectory
 from resolvers.loyalty import earning, notify, referrals
 from resolvers.loyalty.program import LoyaltyProgram, Tier
+from resolvers.segments import facts as segment_facts
 from resolvers.store import Store
 from resolvers.webhook_events import WebhookDispatcher
 from schema.build import Limits, OmnigateSchema, build_schema
@@ -175,6 +176,8 @@ def compose_services(
         demo_mode=demo_mode,
     )
     services.customers.after_build = partial(_loyalty_after_build, services)
+    # Then (loyalty first: the facts carry the points it leaves) the segment facts.
+    services.customers.on_built = partial(segment_facts.record, services)
 
     def accounts_moved(account_ids: Sequence[str]) -> None:
         for account_id in account_ids:

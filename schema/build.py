@@ -48,6 +48,7 @@ from schema.loyalty import LoyaltyMutation, LoyaltyQuery
 from schema.loyalty_figures import LoyaltyFiguresQuery
 from schema.operation_log import OperationLog, OperationObserver, observed
 from schema.partial import PartialErrors
+from schema.segments import SegmentQuery
 from schema.sources import declare_sources
 from schema.stock_queries import StockQuery
 from schema.subscriptions import Subscription
@@ -65,6 +66,7 @@ Query = merge_types(
         HoldQuery,
         LoyaltyQuery,
         LoyaltyFiguresQuery,
+        SegmentQuery,
     ),
 )
 Mutation = merge_types("Mutation", (CustomerMutation, HoldMutation, LoyaltyMutation))

@@ -16,6 +16,7 @@ from connectors.capabilities import MarketingSink
 from connectors.errors import UpstreamError
 from connectors.registry import ConnectorSet
 from resolvers.customers.linking import new_profile_id
+from resolvers.customers.retire import retire_profile
 from resolvers.customers.tombstones import tombstone
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.identity.placeholders import Placeholders
@@ -87,7 +88,7 @@ class ProfileAdmin:
         # now fails its conditional write (see CustomerService._rebuild).
         await self.store.profiles.invalidate_profiles([target])
         for pid in others:
-            await self.store.profiles.delete_profile(pid)
+            await retire_profile(self.store, pid)
         return target
 
     async def unmerge(self, profile_id: str, *, actor: str | None) -> list[str]:
@@ -193,7 +194,7 @@ class ProfileAdmin:
             await self.store.identities.delete_identity(identity.source, identity.source_id)
         # Retire, not forget: a rebuild in flight fails its version check instead of writing
         # the person back (see CustomerService._rebuild).
-        await self.store.profiles.delete_profile(profile_id)
+        await retire_profile(self.store, profile_id)
         await self.store.identities.delete_merge_log(profile_id)
         return identities
 

@@ -14,6 +14,7 @@ from connectors.records import (
     Source,
 )
 from resolvers.customers.ports import CustomerServices
+from resolvers.customers.retire import retire_profile
 from resolvers.delivery import current_delivery
 from resolvers.errors import DeadlineExceeded, NotFound
 from resolvers.identity.normalize import normalize_email
@@ -131,7 +132,7 @@ async def _rebuild_or_drop(services: CustomerServices, profile_id: str) -> None:
         await services.store.profiles.invalidate_profiles([profile_id])
         await _rebuild(services, profile_id)
     else:
-        await services.store.profiles.delete_profile(profile_id)
+        await retire_profile(services.store, profile_id)
 
 
 async def _rebuild(services: CustomerServices, profile_id: str) -> None:

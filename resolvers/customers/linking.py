@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from connectors.records import CustomerRecord, MarketingProfile, Source
+from resolvers.customers.retire import retire_profile
 from resolvers.customers.tombstones import digests_of, erased_among
 from resolvers.identity.normalize import name_key, normalize_email, normalize_phone
 from resolvers.identity.placeholders import Placeholders
@@ -206,7 +207,7 @@ class Linker:
         for start in range(0, len(changed), _CHUNK):
             await self.store.profiles.invalidate_profiles(changed[start : start + _CHUNK])
         for profile_id in sorted(report.emptied):
-            await self.store.profiles.delete_profile(profile_id)
+            await retire_profile(self.store, profile_id)
         # A profile merged away hands its points (the ledger) to the one that absorbed it.
         for survivor, merged in report.merged:
             for profile_id in merged:

@@ -14,7 +14,8 @@ from resolvers.model import ProfileDoc
 from resolvers.partial import PartialError, report
 
 
-def _profile_docs(ctx: CustomerRequest):  # type: ignore[no-untyped-def]
+def profile_docs(ctx: CustomerRequest):  # type: ignore[no-untyped-def]
+    """The request's loader of stored profile documents by id (no build, no upstream)."""
     store = ctx.services.store
 
     async def load(ids: list[str]) -> list[ProfileDoc | None]:
@@ -28,7 +29,7 @@ async def get_customer(
     ctx: CustomerRequest, profile_id: str, *, path: tuple[str | int, ...] | None = None
 ) -> Served | None:
     """One customer by id, if the viewer may see it (``FORBIDDEN`` otherwise)."""
-    doc = await _profile_docs(ctx).load(profile_id)
+    doc = await profile_docs(ctx).load(profile_id)
     served = await ctx.services.customers.serve(doc, profile_id, ctx.loaders)
     if served is not None:
         require_visible(ctx.viewer, served.profile)

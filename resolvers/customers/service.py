@@ -44,6 +44,10 @@ log = logging.getLogger("omnigate.customers")
 #: What runs after a profile is stored, with every order its sources reported (loyalty
 #: earns from them; see ``resolvers.loyalty.earning.accrue``).
 AfterBuild = Callable[[str, Sequence[OrderRecord]], Awaitable[object]]
+#: What runs after that, whether the person has orders or not, when the profile was built
+#: afresh (not when a failing source kept the cached body): the document as stored (its
+#: version), the profile and every order (the segment facts; see ``resolvers.segments``).
+OnBuilt = Callable[[ProfileDoc, UnifiedProfile, Sequence[OrderRecord]], Awaitable[object]]
 
 #: Rebuilds of one profile that another writer may overtake before one gives up and the
 #: newest stored document is served (it will be rebuilt again when it is next stale).
@@ -93,6 +97,7 @@ class CustomerService:
         self.served: Counter[str] = Counter()
         #: Set by the composition root; the customer use cases do not know loyalty.
         self.after_build: AfterBuild | None = None
+        self.on_built: OnBuilt | None = None
 
     # --- serving ----------------------------------------------------------------------------
 
@@ -254,6 +259,8 @@ class CustomerService:
             self.document(profile, partial=bool(data.failed)), expected_version=expected
         )
         await self._after_build(profile_id, data.orders)
+        if self.on_built is not None:
+            await self.on_built(stored, profile, data.orders)
         return stored
 
     async def _after_build(self, profile_id: str, orders: Sequence[OrderRecord]) -> None:

@@ -18,6 +18,7 @@ port               what it keeps                                          module
 ``webhooks``       delivery receipts and claims, dead letters             :mod:`.webhooks`
 ``checkpoints``    where resumable jobs left off                          :mod:`.checkpoints`
 ``leases``         one holder at a time for a named job                   :mod:`.leases`
+``segments``       per-profile facts that segments filter on              :mod:`.segments`
 =================  =====================================================  ================
 
 :class:`Store` bundles one of each with the lifecycle (``init``/``close``/``ping``), so
@@ -43,6 +44,7 @@ from resolvers.store.inventory import InventoryStore
 from resolvers.store.leases import LeaseStore
 from resolvers.store.ledger import LedgerStore
 from resolvers.store.profiles import ProfileStore
+from resolvers.store.segments import SegmentFactStore
 from resolvers.store.webhooks import DeadLetter, ReceiptClaim, WebhookStore
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "LedgerStore",
     "ProfileStore",
     "ReceiptClaim",
+    "SegmentFactStore",
     "Store",
     "StoreError",
     "VersionConflict",
@@ -99,6 +102,9 @@ class Store(Protocol):
 
     @property
     def leases(self) -> LeaseStore: ...
+
+    @property
+    def segments(self) -> SegmentFactStore: ...
 
     async def init(self) -> None:
         """Prepare every port (create collections and indexes). Idempotent; called at

@@ -19,6 +19,7 @@ from gateway.store.memory import (
     MemoryLeases,
     MemoryLedger,
     MemoryProfiles,
+    MemorySegments,
     MemoryWebhooks,
 )
 from gateway.store.mongo import (
@@ -31,6 +32,7 @@ from gateway.store.mongo import (
     MongoLeases,
     MongoLedger,
     MongoProfiles,
+    MongoSegments,
     MongoWebhooks,
 )
 from gateway.store.mongo.base import MongoPort
@@ -43,6 +45,7 @@ from resolvers.store import (
     LeaseStore,
     LedgerStore,
     ProfileStore,
+    SegmentFactStore,
     WebhookStore,
 )
 
@@ -115,3 +118,10 @@ async def codes(mongo_backend: MongoBackend | None) -> CodeStore:
     if mongo_backend is None:
         return MemoryCodes()
     return await prepared(MongoCodes(mongo_backend))
+
+
+@pytest.fixture
+async def segments(mongo_backend: MongoBackend | None) -> SegmentFactStore:
+    if mongo_backend is None:
+        return MemorySegments()
+    return await prepared(MongoSegments(mongo_backend))

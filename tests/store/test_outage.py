@@ -26,6 +26,7 @@ from gateway.store.mongo import (
     MongoLeases,
     MongoLedger,
     MongoProfiles,
+    MongoSegments,
     MongoWebhooks,
     client_options,
 )
@@ -40,11 +41,13 @@ from resolvers.store import (
     LeaseStore,
     LedgerStore,
     ProfileStore,
+    SegmentFactStore,
     Store,
     StoreError,
     WebhookStore,
 )
 from resolvers.store.codes import CodeOwner, CodePurpose
+from resolvers.store.segments import AnyOf, Field, SegmentFacts
 from tests.store.builders import T0, entry, hold, level
 
 pytestmark = pytest.mark.mongo
@@ -111,6 +114,7 @@ PORTS: dict[str, tuple[type, type]] = {
     "webhooks": (WebhookStore, MongoWebhooks),
     "checkpoints": (CheckpointStore, MongoCheckpoints),
     "leases": (LeaseStore, MongoLeases),
+    "segments": (SegmentFactStore, MongoSegments),
 }
 
 
@@ -190,6 +194,10 @@ def _calls(store: MongoStore) -> dict[str, Callable[[], Awaitable[object]]]:
         ),
         "get_checkpoint": lambda: store.checkpoints.get_checkpoint("sync"),
         "take_lease": lambda: store.leases.take_lease("sync", "a", now=T0, ttl=timedelta(1)),
+        "put_facts": lambda: store.segments.put_facts(SegmentFacts("p1", 1)),
+        "find_facts": lambda: store.segments.find_facts(
+            AnyOf(Field.SKUS, frozenset({"SKU-1"})), first=10
+        ),
     }
 
 

@@ -32,6 +32,7 @@ from gateway.store.memory.inventory import MemoryInventory
 from gateway.store.memory.leases import MemoryLeases
 from gateway.store.memory.ledger import MemoryLedger
 from gateway.store.memory.profiles import MemoryProfiles
+from gateway.store.memory.segments import MemorySegments
 from gateway.store.memory.webhooks import MemoryWebhooks
 from gateway.store.retention import DEFAULT_DEAD_LETTER_RETENTION, DEFAULT_RECEIPT_RETENTION
 
@@ -44,6 +45,7 @@ __all__ = [
     "MemoryLeases",
     "MemoryLedger",
     "MemoryProfiles",
+    "MemorySegments",
     "MemoryStore",
     "MemoryWebhooks",
 ]
@@ -72,6 +74,7 @@ class MemoryStore:
         )
         self.checkpoints = MemoryCheckpoints()
         self.leases = MemoryLeases()
+        self.segments = MemorySegments()
 
     async def init(self) -> None:
         return None

@@ -1,11 +1,11 @@
 """The production :class:`~resolvers.store.Store`, on MongoDB through PyMongo's async API.
 
 One module per port (:mod:`.profiles`, :mod:`.identities`, :mod:`.inventory`, :mod:`.catalog`,
-:mod:`.ledger`, :mod:`.codes`, :mod:`.webhooks`, :mod:`.checkpoints`, :mod:`.leases`), each with the
-indexes its invariants rely on, over one shared client (:mod:`.base`). Every invariant is
-guarded by the server, never by a read in this process followed by a write; where two
-documents move together it is one transaction, which is why a replica set is required
-(:meth:`MongoStore.init` refuses a standalone server).
+:mod:`.ledger`, :mod:`.codes`, :mod:`.webhooks`, :mod:`.checkpoints`, :mod:`.leases`,
+:mod:`.segments`), each with the indexes its invariants rely on, over one shared client
+(:mod:`.base`). Every invariant is guarded by the server, never by a read in this process
+followed by a write; where two documents move together it is one transaction, which is why a
+replica set is required (:meth:`MongoStore.init` refuses a standalone server).
 
 Indexes are created by :meth:`MongoStore.init`; the TTL indexes (webhook receipts, dead
 letters, and a late backstop purge of holds) keep the gateway's own bookkeeping from growing
@@ -38,6 +38,7 @@ from gateway.store.mongo.inventory import MongoInventory
 from gateway.store.mongo.leases import MongoLeases
 from gateway.store.mongo.ledger import MongoLedger
 from gateway.store.mongo.profiles import MongoProfiles
+from gateway.store.mongo.segments import MongoSegments
 from gateway.store.mongo.webhooks import MongoWebhooks
 from gateway.store.retention import (
     DEFAULT_DEAD_LETTER_RETENTION,
@@ -56,6 +57,7 @@ __all__ = [
     "MongoLeases",
     "MongoLedger",
     "MongoProfiles",
+    "MongoSegments",
     "MongoStore",
     "MongoTimeouts",
     "MongoWebhooks",
@@ -104,6 +106,7 @@ class MongoStore:
         )
         self.checkpoints = MongoCheckpoints(self._backend)
         self.leases = MongoLeases(self._backend)
+        self.segments = MongoSegments(self._backend)
 
     @property
     def database(self) -> AsyncDatabase[Doc]:
@@ -122,6 +125,7 @@ class MongoStore:
             self.webhooks,
             self.checkpoints,
             self.leases,
+            self.segments,
         )
 
     @mapped

@@ -23,6 +23,7 @@ from graphql.validation import (
     NoSchemaIntrospectionCustomRule,
     specified_rules,
 )
+from opentelemetry.trace import Tracer
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -101,9 +102,13 @@ FEDERATION = frozenset({"key", "link", "shareable", "external", "requires", "pro
 
 
 def build_schema(
-    limits: Limits | None = None, *, observe: OperationObserver | None = None
+    limits: Limits | None = None,
+    *,
+    observe: OperationObserver | None = None,
+    tracer: Tracer | None = None,
 ) -> OmnigateSchema:
-    """``observe`` is told of every operation (the gateway's metrics)."""
+    """``observe`` is told of every operation (the gateway's metrics); each operation is a
+    span on ``tracer`` (the gateway's; by default OpenTelemetry's global one)."""
     limits = limits or Limits()
     # The ``Source`` enum lists the vendors registered now.
     declare_sources()
@@ -117,7 +122,7 @@ def build_schema(
     # Factories, not instances: strawberry builds fresh extensions per operation; the parser
     # and validation caches live at module level, shared by every operation.
     extensions: list[Any] = [
-        observed(observe) if observe is not None else OperationLog,
+        observed(observe, tracer=tracer) if observe or tracer else OperationLog,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),

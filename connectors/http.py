@@ -32,8 +32,8 @@ a ``classify`` callable, or override :meth:`HttpClient.classify`, to turn such a
 Logs carry method, operation, outcome and timing only: paths, headers and bodies hold tokens
 and personal data. So does each call's trace span (one per logical call, retries included):
 connector, operation, method, the last HTTP status, attempts, retries and outcome, on the
-tracer of :attr:`HttpConfig.tracer`. Only OpenTelemetry's API is imported here: without an
-SDK (the gateway's, when tracing is on) every span is a no-op.
+tracer of :attr:`HttpConfig.tracer` (none without one). Only OpenTelemetry's API is
+imported here: the SDK is the gateway's.
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ from types import MappingProxyType
 from typing import Any
 
 from aiohttp.typedefs import Query
-from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from yarl import URL
 
@@ -122,8 +121,7 @@ class HttpConfig:
     #: ran out. A shorter cut is the deadline's doing (e.g. an attempt started with little
     #: time left), not the vendor's.
     slow_answer: float = 2.0
-    #: Where each call's span goes: the gateway hands in its own; ``None`` is OpenTelemetry's
-    #: global tracer, a no-op unless the process installed an SDK.
+    #: Where each call's span goes (the gateway's tracer); ``None``: no spans.
     tracer: Tracer | None = None
 
 
@@ -144,9 +142,6 @@ class HttpResponse:
 
 
 Classifier = Callable[[HttpResponse], Exception | None]
-
-#: The instrumentation scope of upstream spans made on the global tracer.
-TRACER_NAME = "omnigate.connectors"
 
 
 @dataclass(slots=True)
@@ -220,7 +215,7 @@ class HttpClient:
                 connect_timeout=config.connect_timeout, max_connections=config.max_connections
             )
         )
-        self._tracer = config.tracer or trace.get_tracer(TRACER_NAME)
+        self._tracer = config.tracer
         self._started = False
         #: One slot per pooled connection: an attempt holds one while it runs, so the
         #: transport's pool never makes an attempt wait, and the wait happens here, outside
@@ -282,6 +277,18 @@ class HttpClient:
             raise RuntimeError(f"{self.name} HTTP client used before start()")
         method = method.upper()
         call = _Call()
+        if self._tracer is None:
+            return await self._call(
+                method,
+                path,
+                call,
+                operation=operation,
+                json=json,
+                params=params,
+                headers=headers,
+                idempotent=idempotent,
+                expect_json=expect_json,
+            )
         with self._tracer.start_as_current_span(
             f"{self.name} {operation}",
             kind=SpanKind.CLIENT,

@@ -66,8 +66,7 @@ class SharedConfig:
     breaker_failures: int = 5
     breaker_reset: float = 30.0
     default_phone_region: str = "US"
-    #: The gateway's tracer, for the spans of upstream calls (``None``: OpenTelemetry's
-    #: global one).
+    #: The gateway's tracer, for the spans of upstream calls (``None``: no spans).
     tracer: Tracer | None = None
 
     def http(self, base_url: str) -> HttpConfig:

@@ -11,8 +11,10 @@ the GraphQL operation (:mod:`schema.operation_log`), each DataLoader batch
   ``OTEL_EXPORTER_OTLP_ENDPOINT``) set, an SDK provider of the gateway's own, batching spans
   to that collector over OTLP/HTTP (``<endpoint>/v1/traces``), flushed and shut down when the
   app stops;
-- else OpenTelemetry's global provider: a no-op unless the process installed an SDK (as
-  ``opentelemetry-instrument`` does), so with tracing off a span costs a no-op object.
+- else OpenTelemetry's global provider, if the process installed an SDK before the app was
+  made (as ``opentelemetry-instrument`` does);
+- else none: tracing is off, and every layer is handed ``None`` and makes no span at all (not
+  even a no-op one, which still costs a context switch per call).
 
 The global provider is never replaced: several apps in one process (tests) keep their own.
 """
@@ -33,12 +35,16 @@ log = logging.getLogger("omnigate.tracing")
 
 @dataclass(frozen=True, slots=True)
 class Tracing:
-    provider: TracerProvider
+    #: ``None``: tracing is off.
+    provider: TracerProvider | None
     #: Whether the gateway made the provider, and so flushes and shuts it down at exit.
     owned: bool = False
 
-    def tracer(self, scope: str) -> Tracer:
-        """The tracer of one instrumentation scope (``omnigate.graphql``...)."""
+    def tracer(self, scope: str) -> Tracer | None:
+        """The tracer of one instrumentation scope (``omnigate.graphql``...); ``None`` when
+        tracing is off."""
+        if self.provider is None:
+            return None
         return self.provider.get_tracer(scope, __version__)
 
     def shutdown(self) -> None:
@@ -54,7 +60,11 @@ def start_tracing(settings: Settings, provider: TracerProvider | None = None) ->
         return Tracing(provider)
     endpoint = settings.otel_exporter_otlp_endpoint
     if not endpoint:
-        return Tracing(trace.get_tracer_provider())
+        installed = trace.get_tracer_provider()
+        # The API's own stand-ins: no SDK was installed, so no span would be recorded.
+        if isinstance(installed, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
+            return Tracing(None)
+        return Tracing(installed)
     # Imported only when exporting: the SDK and the exporter are not needed otherwise.
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource

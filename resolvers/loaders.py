@@ -9,7 +9,7 @@ the loaders save.
 
 Each batch runs in a trace span (``loader <name>``, with the batch size): the batch is where
 one operation's many loads become one upstream or store call, so that is what a trace should
-show. The registry's ``tracer`` is the gateway's (OpenTelemetry's global no-op one by default).
+show. The registry's ``tracer`` is the gateway's; without one, batches make no span.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar, cast
 
-from opentelemetry import trace
 from opentelemetry.trace import Tracer
 from strawberry.dataloader import DataLoader
 
@@ -26,9 +25,6 @@ V = TypeVar("V")
 
 BatchFn = Callable[[list[K]], Awaitable[Sequence[V | BaseException]]]
 
-#: The instrumentation scope of loader spans made on the global tracer.
-TRACER_NAME = "omnigate.loaders"
-
 
 class Loaders:
     def __init__(
@@ -36,15 +32,17 @@ class Loaders:
     ) -> None:
         self.cache = cache
         self.batch = batch
-        self.tracer = tracer or trace.get_tracer(TRACER_NAME)
+        self.tracer = tracer
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
 
     def get(self, key: Hashable, load_fn: BatchFn[K, V]) -> DataLoader[K, V]:
         """The registry's loader for ``key``, made from ``load_fn`` on first use."""
         loader = self._loaders.get(key)
         if loader is None:
+            if self.tracer is not None:
+                load_fn = _traced(self.tracer, loader_name(key), load_fn)
             loader = DataLoader(
-                load_fn=_traced(self.tracer, loader_name(key), load_fn),
+                load_fn=load_fn,
                 cache=self.cache and self.batch,
                 max_batch_size=None if self.batch else 1,
             )

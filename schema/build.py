@@ -108,7 +108,7 @@ def build_schema(
     tracer: Tracer | None = None,
 ) -> OmnigateSchema:
     """``observe`` is told of every operation (the gateway's metrics); each operation is a
-    span on ``tracer`` (the gateway's; by default OpenTelemetry's global one)."""
+    span on ``tracer`` (the gateway's; none without one)."""
     limits = limits or Limits()
     # The ``Source`` enum lists the vendors registered now.
     declare_sources()

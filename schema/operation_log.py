@@ -46,15 +46,12 @@ _REFUSED = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationType
 #: Told each operation's name, type, duration in seconds and error codes (metrics).
 OperationObserver = Callable[[str | None, str | None, float, list[str]], None]
 
-#: The instrumentation scope of operation spans made on the global tracer.
-TRACER_NAME = "omnigate.graphql"
-
 
 class OperationLog(SchemaExtension):
     #: Set on a subclass per schema (:func:`observed`): strawberry builds an extension per
     #: operation from its class.
     observers: ClassVar[tuple[OperationObserver, ...]] = ()
-    #: The gateway's tracer; ``None``: OpenTelemetry's global one (a no-op without an SDK).
+    #: The gateway's tracer; ``None``: no spans.
     tracer: ClassVar[Tracer | None] = None
 
     _span: Span = trace.INVALID_SPAN
@@ -62,10 +59,10 @@ class OperationLog(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         failure: str | None = None
-        tracer = self.tracer or trace.get_tracer(TRACER_NAME)
-        self._span = tracer.start_span(
-            "graphql.operation", context=self._caller(), kind=SpanKind.SERVER
-        )
+        if self.tracer is not None:
+            self._span = self.tracer.start_span(
+                "graphql.operation", context=self._caller(), kind=SpanKind.SERVER
+            )
         with tally_calls() as calls:
             try:
                 yield
@@ -84,12 +81,18 @@ class OperationLog(SchemaExtension):
                 raise
             finally:
                 seconds = time.perf_counter() - started
-                with trace.use_span(self._span, end_on_exit=True):
+                if self.tracer is None:
                     self._log(seconds, calls.requests, failure)
+                else:
+                    with trace.use_span(self._span, end_on_exit=True):
+                        self._log(seconds, calls.requests, failure)
 
     def on_execute(self) -> Iterator[None]:
         # Current only while executing: entered and left in one coroutine, whereas a
         # subscription's operation hook is resumed from wherever its stream is closed.
+        if self.tracer is None:
+            yield
+            return
         with trace.use_span(self._span, end_on_exit=False):
             yield
 

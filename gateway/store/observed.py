@@ -9,9 +9,11 @@ so counting them here counts each exactly once, whoever asked: a mutation, the h
 a webhook's settlement, the loyalty earning after a profile build.
 
 A span (``store <port>.<method>``) names the port, the method and the backend, never the
-arguments (ids, emails). Each method's wrapper is made on its first call and kept, so a call
-costs one extra coroutine frame and a span; what is not a coroutine method (a backend's own
-attributes) is passed through untouched.
+arguments (ids, emails). Store calls make no spans of their own beneath, so the span is not
+made current (which would cost a context switch per call). Each method's wrapper is made on
+its first call and kept, so a call costs one extra coroutine frame and a span; with tracing
+off, only the methods whose outcomes are counted are wrapped, and the rest are the backend's
+own. What is not a coroutine method (a backend's own attributes) is passed through untouched.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from resolvers.model import HoldStatus, LedgerEntry, LedgerResult
@@ -39,8 +40,6 @@ from resolvers.store import (
 )
 from resolvers.store.inventory import HoldWrite
 
-#: The instrumentation scope of store spans made on the global tracer.
-TRACER_NAME = "omnigate.store"
 #: The ports of :class:`~resolvers.store.Store`, each wrapped.
 PORTS = (
     "profiles",
@@ -117,7 +116,7 @@ class _Port:
         port: Any,
         name: str,
         backend: str,
-        tracer: Tracer,
+        tracer: Tracer | None,
         observer: StoreObserver | None,
     ) -> None:
         self._port = port
@@ -132,42 +131,46 @@ class _Port:
         value = getattr(self._port, attr)
         if attr.startswith("_") or not inspect.iscoroutinefunction(value):
             return value
-        wrapped = self._wrap(attr, value)
-        setattr(self, attr, wrapped)  # found without __getattr__ from now on
-        return wrapped
+        outcome = OUTCOMES.get((self._name, attr)) if self._observer is not None else None
+        if self._tracer is not None:
+            value = self._traced(attr, value, self._tracer)
+        if outcome is not None and self._observer is not None:
+            value = _observed(value, outcome, self._observer)
+        setattr(self, attr, value)  # found without __getattr__ from now on
+        return value
 
-    def _wrap(self, method: str, call: Method) -> Method:
-        tracer, observer = self._tracer, self._observer
-        outcome = OUTCOMES.get((self._name, method)) if observer is not None else None
+    def _traced(self, method: str, call: Method, tracer: Tracer) -> Method:
         span_name = f"store {self._name}.{method}"
         attributes = {
             "omnigate.store.port": self._name,
-            "omnigate.store.method": method,
-            "omnigate.store.backend": self._backend,
             "db.operation.name": method,
+            "omnigate.store.backend": self._backend,
         }
 
         @functools.wraps(call)
         async def traced(*args: Any, **kwargs: Any) -> Any:
-            with tracer.start_as_current_span(
-                span_name,
-                kind=SpanKind.CLIENT,
-                attributes=attributes,
-                record_exception=False,
-                set_status_on_exception=False,
-            ) as span:
-                try:
-                    got = await call(*args, **kwargs)
-                except BaseException as error:
-                    # The type only: a store error's message may quote a key.
-                    span.set_attribute("error.type", type(error).__name__)
-                    span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-                    raise
-            if outcome is not None and observer is not None:
-                outcome(observer, args, kwargs, got)
-            return got
+            span = tracer.start_span(span_name, kind=SpanKind.CLIENT, attributes=attributes)
+            try:
+                return await call(*args, **kwargs)
+            except BaseException as error:
+                # The type only: a store error's message may quote a key.
+                span.set_attribute("error.type", type(error).__name__)
+                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+                raise
+            finally:
+                span.end()
 
         return traced
+
+
+def _observed(call: Method, outcome: Outcome, observer: StoreObserver) -> Method:
+    @functools.wraps(call)
+    async def observed(*args: Any, **kwargs: Any) -> Any:
+        got = await call(*args, **kwargs)
+        outcome(observer, args, kwargs, got)
+        return got
+
+    return observed
 
 
 class ObservedStore:
@@ -193,7 +196,6 @@ class ObservedStore:
     ) -> None:
         self.inner = store
         self.kind = store.kind
-        tracer = tracer or trace.get_tracer(TRACER_NAME)
         for port in PORTS:
             wrapped = _Port(getattr(store, port), port, store.kind, tracer, observer)
             setattr(self, port, wrapped)

@@ -104,9 +104,8 @@ async def test_port_calls_are_spans_without_their_arguments(
     assert span.name == "store profiles.get_profiles"
     assert span.attributes == {
         "omnigate.store.port": "profiles",
-        "omnigate.store.method": "get_profiles",
-        "omnigate.store.backend": "memory",
         "db.operation.name": "get_profiles",
+        "omnigate.store.backend": "memory",
     }
     assert store.kind == "memory"
     assert isinstance(unwrapped(store), MemoryStore)  # type: ignore[arg-type]

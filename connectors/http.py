@@ -68,6 +68,7 @@ from connectors.errors import (
 from connectors.metrics import DEFAULT_COUNTER, RequestCounter
 from connectors.records import Source
 from connectors.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, backoff_delay, parse_retry_after
+from connectors.tracing import parent_dropped
 from connectors.transport import (
     AiohttpTransport,
     ConnectionFailed,
@@ -277,7 +278,7 @@ class HttpClient:
             raise RuntimeError(f"{self.name} HTTP client used before start()")
         method = method.upper()
         call = _Call()
-        if self._tracer is None:
+        if self._tracer is None or parent_dropped():
             return await self._call(
                 method,
                 path,

@@ -20,6 +20,8 @@ from typing import Any, TypeVar, cast
 from opentelemetry.trace import Tracer
 from strawberry.dataloader import DataLoader
 
+from connectors.tracing import parent_dropped
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -62,6 +64,8 @@ def loader_name(key: Hashable) -> str:
 
 def _traced(tracer: Tracer, name: str, load_fn: BatchFn[K, V]) -> BatchFn[K, V]:
     async def load(keys: list[K]) -> Sequence[V | BaseException]:
+        if parent_dropped():
+            return await load_fn(keys)
         with tracer.start_as_current_span(
             f"loader {name}",
             attributes={"omnigate.loader": name, "omnigate.loader.batch_size": len(keys)},

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
+from connectors.tracing import parent_dropped
 from resolvers.model import HoldStatus, LedgerEntry, LedgerResult
 from resolvers.store import (
     CatalogStore,
@@ -149,6 +150,8 @@ class _Port:
 
         @functools.wraps(call)
         async def traced(*args: Any, **kwargs: Any) -> Any:
+            if parent_dropped():
+                return await call(*args, **kwargs)
             span = tracer.start_span(span_name, kind=SpanKind.CLIENT, attributes=attributes)
             try:
                 return await call(*args, **kwargs)

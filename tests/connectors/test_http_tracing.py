@@ -1,13 +1,15 @@
 """Each logical upstream call is one span on the tracer its config names: connector,
-operation, method, the last status, attempts, retries and outcome; never the path or body."""
+operation, method, the last status, attempts, retries and outcome; never the path or body;
+and none in a trace the sampler dropped."""
 
 from __future__ import annotations
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, StatusCode, TraceFlags
 
 from connectors.errors import UpstreamUnavailable
 from connectors.http import HttpClient, HttpConfig
@@ -82,3 +84,14 @@ async def test_a_failed_call_says_why_and_a_refused_one_made_no_attempt(
     assert refused.attributes is not None
     assert refused.attributes["omnigate.upstream.attempts"] == 0
     assert "http.response.status_code" not in refused.attributes
+
+
+async def test_no_span_joins_a_trace_the_sampler_dropped(exporter: InMemorySpanExporter) -> None:
+    dropped = SpanContext(trace_id=1, span_id=2, is_remote=False, trace_flags=TraceFlags(0))
+    transport = flaky([200, 200])
+    async with HttpClient(config(exporter), source="tiny", transport=transport, sleep=nap) as c:
+        with trace.use_span(NonRecordingSpan(dropped)):
+            await c.request("GET", "/people", operation="people.list")
+        assert exporter.get_finished_spans() == ()
+        await c.request("GET", "/people", operation="people.list")  # no parent: its own trace
+    assert [s.name for s in exporter.get_finished_spans()] == ["tiny people.list"]

@@ -8,7 +8,12 @@
 - warm ``customerLookup`` throughput and p99 at 50 concurrent clients, and the upstream calls
   it made (zero: served from the cache).
 
-Run: ``make bench`` or ``.venv/bin/python bench/customer360.py [--people N]``.
+``--trace sdk`` runs it all with tracing on: an OpenTelemetry SDK provider whose spans go to
+an in-memory exporter through the batch processor the OTLP export uses (so only the export's
+network is left out), to read the tracing overhead against the default (no provider: no-op
+spans).
+
+Run: ``make bench`` or ``.venv/bin/python bench/customer360.py [--people N] [--trace sdk]``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -176,10 +184,18 @@ async def warm_lookups(
     return len(latencies) / (time.perf_counter() - start), latencies
 
 
-async def main(people: int) -> None:
+async def main(people: int, trace: str) -> None:
     sock, url = listening_socket()
+    provider, exporter = None, None
+    if trace == "sdk":
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     with sandbox_processes(people, url) as stack:
-        app = create_app(stack.settings.model_copy(update={"log_level": "WARNING"}))
+        app = create_app(
+            stack.settings.model_copy(update={"log_level": "WARNING"}), tracer_provider=provider
+        )
+        print(f"tracing: {'SDK provider, in-memory exporter' if provider else 'off (no-op)'}")
         connector_limit = aiohttp.TCPConnector(limit=100)
         async with (
             serve(app, sock) as base,
@@ -239,9 +255,14 @@ async def main(people: int) -> None:
                 f"p99 {pct(latencies, 0.99) * 1000:.1f} ms, "
                 f"upstream calls {app.state.counter.count()}"
             )
+    if provider is not None and exporter is not None:
+        provider.shutdown()
+        print(f"spans recorded: {len(exporter.get_finished_spans())}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=1000)
-    asyncio.run(main(parser.parse_args().people))
+    parser.add_argument("--trace", choices=("off", "sdk"), default="off")
+    args = parser.parse_args()
+    asyncio.run(main(args.people, args.trace))

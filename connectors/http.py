@@ -30,7 +30,10 @@ a ``classify`` callable, or override :meth:`HttpClient.classify`, to turn such a
 :class:`UpstreamRateLimited` (retried, honouring its ``retry_after``) or another error.
 
 Logs carry method, operation, outcome and timing only: paths, headers and bodies hold tokens
-and personal data.
+and personal data. So does each call's trace span (one per logical call, retries included):
+connector, operation, method, the last HTTP status, attempts, retries and outcome, on the
+tracer of :attr:`HttpConfig.tracer` (none without one). Only OpenTelemetry's API is
+imported here: the SDK is the gateway's.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from types import MappingProxyType
 from typing import Any
 
 from aiohttp.typedefs import Query
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from yarl import URL
 
 from connectors import deadline
@@ -64,6 +68,7 @@ from connectors.errors import (
 from connectors.metrics import DEFAULT_COUNTER, RequestCounter
 from connectors.records import Source
 from connectors.retry import IDEMPOTENT_METHODS, RETRY_STATUSES, backoff_delay, parse_retry_after
+from connectors.tracing import parent_dropped
 from connectors.transport import (
     AiohttpTransport,
     ConnectionFailed,
@@ -117,6 +122,8 @@ class HttpConfig:
     #: ran out. A shorter cut is the deadline's doing (e.g. an attempt started with little
     #: time left), not the vendor's.
     slow_answer: float = 2.0
+    #: Where each call's span goes (the gateway's tracer); ``None``: no spans.
+    tracer: Tracer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +143,16 @@ class HttpResponse:
 
 
 Classifier = Callable[[HttpResponse], Exception | None]
+
+
+@dataclass(slots=True)
+class _Call:
+    """What one logical call did, for its span: attempts on the wire, the last one's
+    outcome (an HTTP status or an error kind) and the retries."""
+
+    attempts: int = 0
+    retries: int = 0
+    outcome: str | None = None
 
 
 class _Health(enum.Enum):
@@ -199,6 +216,7 @@ class HttpClient:
                 connect_timeout=config.connect_timeout, max_connections=config.max_connections
             )
         )
+        self._tracer = config.tracer
         self._started = False
         #: One slot per pooled connection: an attempt holds one while it runs, so the
         #: transport's pool never makes an attempt wait, and the wait happens here, outside
@@ -259,6 +277,61 @@ class HttpClient:
         if not self._started:
             raise RuntimeError(f"{self.name} HTTP client used before start()")
         method = method.upper()
+        call = _Call()
+        if self._tracer is None or parent_dropped():
+            return await self._call(
+                method,
+                path,
+                call,
+                operation=operation,
+                json=json,
+                params=params,
+                headers=headers,
+                idempotent=idempotent,
+                expect_json=expect_json,
+            )
+        with self._tracer.start_as_current_span(
+            f"{self.name} {operation}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "omnigate.connector": self.name,
+                "omnigate.upstream.operation": operation,
+                "http.request.method": method,
+            },
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                response = await self._call(
+                    method,
+                    path,
+                    call,
+                    operation=operation,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    idempotent=idempotent,
+                    expect_json=expect_json,
+                )
+            except BaseException as error:
+                _end_span(span, call, error)
+                raise
+            _end_span(span, call, None)
+            return response
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        call: _Call,
+        *,
+        operation: str,
+        json: Any,
+        params: Query,
+        headers: Mapping[str, str] | None,
+        idempotent: bool | None,
+        expect_json: bool,
+    ) -> HttpResponse:
         retryable = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
         url = self._url(path)
         retry = 0
@@ -279,6 +352,7 @@ class HttpClient:
                     headers=headers,
                     expect_json=expect_json,
                     attempt=retry + 1,
+                    call=call,
                 )
             if failure is None:
                 assert response is not None
@@ -309,6 +383,7 @@ class HttpClient:
                     getattr(failure.error, "status", None),
                 ) from failure.error
             self.counter.record_retry(self.name, operation)
+            call.retries += 1
             log.info(
                 "%s %s %s retry %d in %.3fs",
                 self.name,
@@ -381,6 +456,7 @@ class HttpClient:
         headers: Mapping[str, str] | None,
         expect_json: bool,
         attempt: int,
+        call: _Call,
     ) -> tuple[HttpResponse | None, _Failure | None]:
         """One attempt on the wire; always counted and always reported to the breaker, even
         when cancelled, so a half-open circuit never waits for a trial that was abandoned."""
@@ -437,6 +513,8 @@ class HttpClient:
             elapsed = time.perf_counter() - started
             self._report(health)
             self.counter.record(self.name, operation, outcome)
+            call.attempts += 1
+            call.outcome = outcome
             log.log(
                 logging.DEBUG if failure is None and outcome != "cancelled" else logging.WARNING,
                 "%s %s %s -> %s in %.3fs (attempt %d)",
@@ -609,3 +687,28 @@ class HttpClient:
                 raise ValueError(f"{self.name}: refusing a URL outside {self._origin}")
             return url
         return f"{self._base_url}/{path.lstrip('/')}"
+
+
+def _end_span(span: Span, call: _Call, error: BaseException | None) -> None:
+    """The call's outcome on its span: ``ok`` or the error's code (``UPSTREAM_UNAVAILABLE``;
+    ``cancelled`` when the caller gave up on it)."""
+    if not span.is_recording():
+        return
+    span.set_attribute("omnigate.upstream.attempts", call.attempts)
+    span.set_attribute("omnigate.upstream.retries", call.retries)
+    if call.outcome is not None and call.outcome.isdigit():
+        span.set_attribute("http.response.status_code", int(call.outcome))
+    if error is None:
+        span.set_attribute("omnigate.upstream.outcome", "ok")
+        return
+    if isinstance(error, UpstreamError):
+        outcome = error.code
+    elif isinstance(error, asyncio.CancelledError):
+        outcome = "cancelled"
+    else:
+        outcome = type(error).__name__
+    span.set_attribute("omnigate.upstream.outcome", outcome)
+    span.set_attribute("error.type", type(error).__name__)
+    if call.outcome is not None and not call.outcome.isdigit():
+        span.set_attribute("omnigate.upstream.failure", call.outcome)
+    span.set_status(Status(StatusCode.ERROR, outcome))

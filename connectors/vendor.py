@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from opentelemetry.trace import Tracer
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -65,6 +66,8 @@ class SharedConfig:
     breaker_failures: int = 5
     breaker_reset: float = 30.0
     default_phone_region: str = "US"
+    #: The gateway's tracer, for the spans of upstream calls (``None``: no spans).
+    tracer: Tracer | None = None
 
     def http(self, base_url: str) -> HttpConfig:
         """The HTTP settings of a connector to ``base_url``."""
@@ -76,6 +79,7 @@ class SharedConfig:
             breaker_failures=self.breaker_failures,
             breaker_reset=self.breaker_reset,
             default_headers={},
+            tracer=self.tracer,
         )
 
 

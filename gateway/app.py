@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+from opentelemetry.trace import TracerProvider
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -39,12 +40,17 @@ def create_app(
     *,
     services: Services | None = None,
     on_started: Callable[[], None] | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> Starlette:
+    """``tracer_provider``: where the app's spans go, instead of what the settings say (see
+    :mod:`gateway.tracing`); the caller shuts it down."""
     settings = settings or Settings()
     problems = settings.startup_problems()
     if problems:
         raise StartupError(problems)
-    runtime = build_runtime(settings, version=__version__, services=services)
+    runtime = build_runtime(
+        settings, version=__version__, services=services, tracer_provider=tracer_provider
+    )
     services, scheduler = runtime.services, runtime.scheduler
     stock_scheduler = runtime.stock_scheduler
 
@@ -106,6 +112,8 @@ def create_app(
             await services.customers.wait_idle()
             await services.connectors.close()
             await services.store.close()
+            # Exports the spans still buffered: blocking HTTP, so off the event loop.
+            await asyncio.to_thread(runtime.tracing.shutdown)
 
     app = Starlette(
         routes=[

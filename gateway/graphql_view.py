@@ -153,7 +153,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             return RequestContext(
                 viewer=viewer,
                 services=self.services,
-                loaders=Loaders(cache=False),
+                loaders=Loaders(cache=False, tracer=self.services.customers.tracer),
                 request=request,
                 response=response,
             )
@@ -162,7 +162,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return RequestContext(
             viewer=viewer,
             services=self.services,
-            loaders=Loaders(),
+            loaders=Loaders(tracer=self.services.customers.tracer),
             request=request,
             response=response,
         )

@@ -3,9 +3,12 @@
 What is counted where it happens is counted once: upstream requests, retries and circuit
 rejections are the :class:`~connectors.metrics.RequestCounter`'s own tallies (the ones tests
 and benchmarks read), and circuit states and live subscriptions are read from the connectors
-and the event bus at scrape time, by a collector. Only what nothing else counts gets a
-Prometheus counter of its own: GraphQL operations (by name, type and outcome, with their
-latency) and webhook deliveries (by vendor and outcome).
+and the event bus at scrape time, by a collector (so are the events the bus delivered to
+subscribers). Only what nothing else counts gets a Prometheus counter of its own: GraphQL
+operations (by name, type and outcome, with their latency), webhook deliveries (by vendor and
+outcome), pickup-hold outcomes and loyalty ledger outcomes (told by the store as the gateway
+wraps it, :mod:`gateway.store.observed`, and by the hold service for requests refused before
+the store was asked).
 
 Operation names are the client's choice, so at most :data:`MAX_OPERATION_NAMES` distinct
 ones get a label of their own; later ones are counted as ``other`` (a scrape must not grow
@@ -90,6 +93,15 @@ class _Upstream(Collector):
         for topic in self.events.topics():
             subscriptions.add_metric([topic], self.events.subscriber_count(topic))
         yield subscriptions
+        delivered = CounterMetricFamily(
+            "omnigate_subscription_events",
+            "Events the event bus queued for a subscriber (one per subscriber that took "
+            "it), per topic.",
+            labels=["topic"],
+        )
+        for topic, count in sorted(self.events.delivered.items()):
+            delivered.add_metric([topic], count)
+        yield delivered
         cache = CounterMetricFamily(
             "omnigate_profile_cache",
             "Unified profiles served from the cache (hit), served stale while a refresh runs "
@@ -105,14 +117,17 @@ class GatewayMetrics:
     def __init__(
         self,
         counter: RequestCounter,
-        connectors: ConnectorSet,
-        events: EventBus,
+        connectors: ConnectorSet | None = None,
+        events: EventBus | None = None,
         profiles: Mapping[str, int] | None = None,
     ) -> None:
         """``profiles``: the customer service's cache tallies (``hit``, ``stale``, ``miss``),
-        read at scrape time."""
+        read at scrape time. Without ``connectors`` and ``events`` the scrape-time figures
+        wait for :meth:`watch` (the store that reports holds is built before them)."""
         self.registry = CollectorRegistry()
-        self.registry.register(_Upstream(counter, connectors, events, profiles))
+        self._counter = counter
+        if connectors is not None and events is not None:
+            self.watch(connectors, events, profiles)
         self._operations = Counter(
             "omnigate_graphql_operations",
             "GraphQL operations by name, type and outcome (ok, or the first error code).",
@@ -133,7 +148,30 @@ class GatewayMetrics:
             ["vendor", "outcome"],
             registry=self.registry,
         )
+        self._holds = Counter(
+            "omnigate_pickup_holds",
+            "Pickup hold outcomes: placed, replayed (a repeated idempotency key), refused "
+            "(reason: the error code), completed, released, expired, settled.",
+            ["outcome", "reason"],
+            registry=self.registry,
+        )
+        self._ledger = Counter(
+            "omnigate_loyalty_ledger_entries",
+            "Loyalty ledger entries by kind (earn, redeem...) and result (applied, duplicate, "
+            "insufficient_balance, not_pending, superseded, moved).",
+            ["kind", "result"],
+            registry=self.registry,
+        )
         self._names: set[str] = set()
+
+    def watch(
+        self,
+        connectors: ConnectorSet,
+        events: EventBus,
+        profiles: Mapping[str, int] | None = None,
+    ) -> None:
+        """Read the upstream tallies, circuits, subscribers and cache at scrape time."""
+        self.registry.register(_Upstream(self._counter, connectors, events, profiles))
 
     def operation(
         self, name: str | None, kind: str | None, seconds: float, codes: Iterable[str]
@@ -146,6 +184,15 @@ class GatewayMetrics:
 
     def webhook(self, vendor: str, outcome: str) -> None:
         self._webhooks.labels(vendor, outcome).inc()
+
+    def hold(self, outcome: str, reason: str = "") -> None:
+        self._holds.labels(outcome, reason).inc()
+
+    def hold_refused(self, code: str) -> None:
+        self._holds.labels("refused", code).inc()
+
+    def ledger(self, kind: str, result: str) -> None:
+        self._ledger.labels(kind, result).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from opentelemetry.trace import Tracer, TracerProvider
+
 from connectors import vendors as registry
 from connectors.capabilities import Connector
 from connectors.metrics import RequestCounter
@@ -36,6 +38,8 @@ from gateway.settings import Settings
 from gateway.stock_scheduler import StockScheduler
 from gateway.store import MongoStore, MongoTimeouts, open_store
 from gateway.store.mongo.stock_feed import StockFeed
+from gateway.store.observed import ObservedStore, unwrapped
+from gateway.tracing import Tracing, start_tracing
 from gateway.trusted_documents import trusted_documents
 from gateway.webhooks import WebhookRoute
 from resolvers.context import ResolverConfig, Services
@@ -57,8 +61,8 @@ from schema.cache_control import CacheAges
 # --- connectors ---------------------------------------------------------------------------------
 
 
-def shared_config(settings: Settings) -> SharedConfig:
-    """What every connector takes from the gateway's own settings."""
+def shared_config(settings: Settings, tracer: Tracer | None = None) -> SharedConfig:
+    """What every connector takes from the gateway's own settings (and its tracer)."""
     return SharedConfig(
         connect_timeout=settings.http_connect_timeout,
         total_timeout=settings.http_total_timeout,
@@ -66,13 +70,16 @@ def shared_config(settings: Settings) -> SharedConfig:
         breaker_failures=settings.breaker_failures,
         breaker_reset=settings.breaker_reset_seconds,
         default_phone_region=settings.default_phone_region,
+        tracer=tracer,
     )
 
 
-def build_connectors(settings: Settings, counter: RequestCounter) -> ConnectorSet:
+def build_connectors(
+    settings: Settings, counter: RequestCounter, tracer: Tracer | None = None
+) -> ConnectorSet:
     """Every registered vendor whose credentials are set, in registration order. The demo
     sets sandbox credentials."""
-    shared = shared_config(settings)
+    shared = shared_config(settings, tracer)
     connectors: list[Connector] = []
     for vendor in registry.vendors():
         vendor_settings = settings.vendors.get(vendor.name)
@@ -135,9 +142,11 @@ def compose_services(
     version: str = "0.0.0",
     demo_mode: bool = False,
     clock: Callable[[], datetime] = utcnow,
+    tracer: Tracer | None = None,
 ) -> Services:
     """The services over a store and connectors: the customer service, the linker, the
-    admin and the location directory, sharing one set of placeholders."""
+    admin and the location directory, sharing one set of placeholders. ``tracer`` is for
+    the spans of the DataLoaders the customer service makes."""
     config = config or ResolverConfig()
     region = config.default_phone_region
     placeholders = Placeholders()
@@ -161,6 +170,7 @@ def compose_services(
             region=region,
             placeholders=placeholders,
             refresh_deadline=config.refresh_deadline_seconds,
+            tracer=tracer,
         ),
         linker=Linker(
             store,
@@ -213,15 +223,27 @@ def open_settings_store(settings: Settings) -> Store:
 
 
 def build_services(
-    settings: Settings, *, version: str, counter: RequestCounter | None = None
+    settings: Settings,
+    *,
+    version: str,
+    counter: RequestCounter | None = None,
+    store: Store | None = None,
+    tracing: Tracing | None = None,
 ) -> Services:
+    """The services the settings describe; ``store`` replaces the one they name (the app
+    hands in that one, wrapped: :mod:`gateway.store.observed`)."""
     return compose_services(
-        open_settings_store(settings),
-        build_connectors(settings, counter or RequestCounter()),
+        store or open_settings_store(settings),
+        build_connectors(
+            settings,
+            counter or RequestCounter(),
+            tracing.tracer("omnigate.connectors") if tracing else None,
+        ),
         EventBus(queue_size=settings.stock_subscriber_queue),
         resolver_config(settings),
         version=version,
         demo_mode=settings.demo_mode,
+        tracer=tracing.tracer("omnigate.loaders") if tracing else None,
     )
 
 
@@ -268,19 +290,36 @@ class Runtime:
     loyalty_sync: LoyaltySync
     #: Lets points lapse after the programme's inactivity period.
     expiry: ExpirySweeper
+    #: Where the spans go (flushed when the app stops, if the gateway made the provider).
+    tracing: Tracing
     #: Relays every replica's stock changes onto this one's bus (``OMNIGATE_STOCK_BUS``
     #: resolving to ``mongo``); ``None`` on the in-process bus.
     stock_feed: StockFeed | None = None
 
 
-def build_runtime(settings: Settings, *, version: str, services: Services | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings,
+    *,
+    version: str,
+    services: Services | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> Runtime:
     """The app's long-lived objects. ``services`` replaces those the settings would build
-    (tests hand in a store or connectors of their own)."""
+    (tests hand in a store or connectors of their own; that store is used as it is, without
+    the spans and hold and ledger outcomes of :mod:`gateway.store.observed`).
+    ``tracer_provider`` replaces the one the settings describe (:mod:`gateway.tracing`)."""
     counter = RequestCounter()
-    services = services or build_services(settings, version=version, counter=counter)
-    metrics = GatewayMetrics(
-        counter, services.connectors, services.events, services.customers.served
-    )
+    tracing = start_tracing(settings, tracer_provider)
+    metrics = GatewayMetrics(counter)
+    if services is None:
+        store = ObservedStore(
+            open_settings_store(settings), tracer=tracing.tracer("omnigate.store"), observer=metrics
+        )
+        services = build_services(
+            settings, version=version, counter=counter, store=store, tracing=tracing
+        )
+    services.hold_refused = metrics.hold_refused
+    metrics.watch(services.connectors, services.events, services.customers.served)
     trusted = trusted_documents(settings)
     schema = build_schema(
         Limits(
@@ -300,6 +339,7 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
         ),
         observe=metrics.operation,
         trust=trusted.refusal if trusted is not None else None,
+        tracer=tracing.tracer("omnigate.graphql"),
     )
     authenticator = Authenticator(
         settings.token_grants(),
@@ -355,6 +395,7 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
             batch_size=settings.loyalty_sync_batch_size,
         ),
         expiry=ExpirySweeper(services, interval=settings.loyalty_expiry_sweep_seconds),
+        tracing=tracing,
         stock_feed=build_stock_feed(settings, services),
     )
 
@@ -362,7 +403,7 @@ def build_runtime(settings: Settings, *, version: str, services: Services | None
 def build_stock_feed(settings: Settings, services: Services) -> StockFeed | None:
     """The change-stream relay, when the stock bus is MongoDB's (see docs/subscriptions.md).
     A store handed in by a test that is not MongoDB keeps the in-process bus."""
-    store = services.store
+    store = unwrapped(services.store)
     if settings.stock_bus_kind != "mongo" or not isinstance(store, MongoStore):
         return None
     return StockFeed(store.database, services.events, store.inventory)

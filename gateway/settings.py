@@ -125,6 +125,20 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "text"] = Field(
         "auto", description="`auto`: readable on a terminal, JSON otherwise."
     )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "OMNIGATE_OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+        description="OpenTelemetry collector (OTLP/HTTP, e.g. `http://collector:4318`): "
+        "traces are sent to `<endpoint>/v1/traces`. Also read from the standard "
+        "`OTEL_EXPORTER_OTLP_ENDPOINT`. Unset: no traces are exported.",
+    )
+    otel_service_name: str = Field(
+        "omnigate",
+        validation_alias=AliasChoices("OMNIGATE_OTEL_SERVICE_NAME", "OTEL_SERVICE_NAME"),
+        description="`service.name` of the exported traces (also read from `OTEL_SERVICE_NAME`).",
+    )
 
     # --- auth ---------------------------------------------------------------------------------
     tokens: Annotated[dict[str, TokenGrant], NoDecode] = Field(

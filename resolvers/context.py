@@ -13,6 +13,7 @@ cycle.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,9 @@ class Services:
     config: ResolverConfig = field(default_factory=ResolverConfig)
     version: str = "0.0.0"
     demo_mode: bool = False
+    #: Told the code of each pickup hold refused before the store was asked (the gateway's
+    #: metrics; what the store decides is counted where the gateway wraps it).
+    hold_refused: Callable[[str], None] = field(default=lambda code: None)
 
 
 @dataclass(slots=True)

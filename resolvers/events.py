@@ -17,7 +17,7 @@ with :meth:`EventBus.deliver`. So producers keep calling ``publish`` whatever th
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Final
@@ -84,16 +84,16 @@ class Subscription:
         #: Events thrown away by those overflows.
         self.dropped = 0
 
-    def offer(self, event: Any) -> None:
+    def offer(self, event: Any) -> bool:
         """Queue ``event`` without waiting; on a full queue, drop what is queued and owe the
-        subscriber a resync marker instead."""
+        subscriber a resync marker instead. False when the subscriber does not want it."""
         if self._accepts is not None and not self._accepts(event):
             # Passed over: its position counts as handled. An accepted event's position
             # counts once its reader has delivered it (``watch_from``), so one queued out
             # of order still reads as a gap until then.
             if self._position is not None and (at := self._position(event)) is not None:
                 self._saw(at)
-            return
+            return False
         if len(self._items) >= self._size:
             self.dropped += len(self._items)
             self.overflows += 1
@@ -101,6 +101,7 @@ class Subscription:
             self._resync = True
         self._items.append(event)
         self._ready.set()
+        return True
 
     def _saw(self, at: int) -> None:
         if self._seen is not None and at <= self._seen:
@@ -179,6 +180,9 @@ class EventBus:
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
         self._fed: set[str] = set()
         self._joined = asyncio.Condition()
+        #: Events queued for a subscriber, per topic, since start (one per subscriber that
+        #: took it): what ``/metrics`` reports as delivered.
+        self.delivered: Counter[str] = Counter()
 
     def publish(self, topic: str, event: Any) -> int:
         """Deliver ``event`` to every subscriber of ``topic``, never waiting; returns how many
@@ -191,8 +195,11 @@ class EventBus:
     def deliver(self, topic: str, event: Any) -> int:
         """Deliver ``event`` whether or not ``topic`` is fed: the feed's own entry point."""
         subscribers = self._subscribers.get(topic, ())
+        taken = 0
         for sub in subscribers:
-            sub.offer(event)
+            taken += sub.offer(event)
+        if taken:
+            self.delivered[topic] += taken
         return len(subscribers)
 
     def resync(self, topic: str) -> None:

@@ -23,6 +23,7 @@ from graphql.validation import (
     NoSchemaIntrospectionCustomRule,
     specified_rules,
 )
+from opentelemetry.trace import Tracer
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -111,9 +112,11 @@ def build_schema(
     *,
     observe: OperationObserver | None = None,
     trust: TrustCheck | None = None,
+    tracer: Tracer | None = None,
 ) -> OmnigateSchema:
     """``observe`` is told of every operation (the gateway's metrics); ``trust`` refuses the
-    operations a caller may not run (the trusted documents) before they are parsed."""
+    operations a caller may not run (the trusted documents) before they run; each
+    operation is a span on ``tracer`` (the gateway's; none without one)."""
     limits = limits or Limits()
     # The ``Source`` enum lists the vendors registered now.
     declare_sources()
@@ -127,7 +130,7 @@ def build_schema(
     # Factories, not instances: strawberry builds fresh extensions per operation; the parser
     # and validation caches live at module level, shared by every operation.
     extensions: list[Any] = [
-        observed(observe) if observe is not None else OperationLog,
+        observed(observe, tracer=tracer) if observe or tracer else OperationLog,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),

@@ -10,6 +10,13 @@ error codes and the upstream requests it sent. Variables, the query text and err
 Upstream requests are those sent from the operation's context and the tasks it started
 (:func:`connectors.metrics.tally_calls`); work it merely awaited, begun by another operation,
 is counted there.
+
+Each operation is also one trace span (``query CustomerView``), carrying the same fields as
+its record, and current while the operation executes, so the spans of its DataLoader
+batches, upstream calls and store calls are its children. A W3C ``traceparent`` header on
+the request (a federation router's) makes it a child of the caller's span. The record is
+written while the span is current, so a log line carries its trace id
+(:class:`gateway.logs.TraceContext`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ from collections.abc import Callable, Iterator
 from typing import ClassVar
 
 from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -41,10 +51,18 @@ class OperationLog(SchemaExtension):
     #: Set on a subclass per schema (:func:`observed`): strawberry builds an extension per
     #: operation from its class.
     observers: ClassVar[tuple[OperationObserver, ...]] = ()
+    #: The gateway's tracer; ``None``: no spans.
+    tracer: ClassVar[Tracer | None] = None
+
+    _span: Span = trace.INVALID_SPAN
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         failure: str | None = None
+        if self.tracer is not None:
+            self._span = self.tracer.start_span(
+                "graphql.operation", context=self._caller(), kind=SpanKind.SERVER
+            )
         with tally_calls() as calls:
             try:
                 yield
@@ -63,7 +81,29 @@ class OperationLog(SchemaExtension):
                 raise
             finally:
                 seconds = time.perf_counter() - started
-                self._log(seconds, calls.requests, failure)
+                if self.tracer is None:
+                    self._log(seconds, calls.requests, failure)
+                else:
+                    with trace.use_span(self._span, end_on_exit=True):
+                        self._log(seconds, calls.requests, failure)
+
+    def on_execute(self) -> Iterator[None]:
+        # Current only while executing: entered and left in one coroutine, whereas a
+        # subscription's operation hook is resumed from wherever its stream is closed.
+        if self.tracer is None:
+            yield
+            return
+        with trace.use_span(self._span, end_on_exit=False):
+            yield
+
+    def _caller(self) -> Context | None:
+        """The caller's trace context (``traceparent``), when its request has a valid one."""
+        request = getattr(self.execution_context.context, "request", None)
+        headers = getattr(request, "headers", None)
+        if headers is None or "traceparent" not in headers:
+            return None
+        caller = propagate.extract(headers)
+        return caller if trace.get_current_span(caller).get_span_context().is_valid else None
 
     def _log(self, seconds: float, upstream_calls: int, failure: str | None) -> None:
         duration_ms = round(seconds * 1000, 1)
@@ -75,6 +115,7 @@ class OperationLog(SchemaExtension):
             observe(name, kind, seconds, codes)
         viewer = getattr(self.execution_context.context, "viewer", None)
         role = str(viewer.role) if viewer is not None else "anonymous"
+        self._trace(name, kind, role, codes, upstream_calls)
         log.info(
             "%s %s by %s: %.1f ms, errors: %s, upstream calls: %d",
             kind or "operation",
@@ -92,6 +133,24 @@ class OperationLog(SchemaExtension):
                 "upstream_calls": upstream_calls,
             },
         )
+
+    def _trace(
+        self, name: str | None, kind: str | None, role: str, codes: list[str], upstream: int
+    ) -> None:
+        span = self._span
+        if not span.is_recording():
+            return
+        span.update_name(f"{kind or 'operation'} {name}" if name else kind or "graphql.operation")
+        if name:
+            span.set_attribute("graphql.operation.name", name)
+        if kind:
+            span.set_attribute("graphql.operation.type", kind)
+        span.set_attribute("omnigate.role", role)
+        span.set_attribute("omnigate.outcome", codes[0] if codes else "ok")
+        span.set_attribute("omnigate.upstream_calls", upstream)
+        if codes:
+            span.set_attribute("omnigate.error_codes", codes)
+            span.set_status(Status(StatusCode.ERROR, codes[0]))
 
     def _operation(self) -> OperationDefinitionNode | None:
         """The operation that ran: the one the request named, if the document defines it."""
@@ -112,6 +171,10 @@ class OperationLog(SchemaExtension):
         return list(codes)
 
 
-def observed(observer: OperationObserver) -> type[OperationLog]:
-    """The operation log, also telling ``observer`` of every operation."""
-    return type("ObservedOperationLog", (OperationLog,), {"observers": (observer,)})
+def observed(
+    observer: OperationObserver | None = None, *, tracer: Tracer | None = None
+) -> type[OperationLog]:
+    """The operation log, also telling ``observer`` of every operation, and tracing on
+    ``tracer``."""
+    observers = (observer,) if observer is not None else ()
+    return type("ObservedOperationLog", (OperationLog,), {"observers": observers, "tracer": tracer})

@@ -7,12 +7,11 @@ from resolvers.customers.ports import CustomerRequest
 from resolvers.customers.profile import from_body
 from resolvers.customers.service import Served
 from resolvers.errors import NotFound
-from resolvers.loaders import Loaders
 
 
 async def _rebuilt(ctx: CustomerRequest, profile_id: str) -> Served:
     service = ctx.services.customers
-    doc = await service.refresh(profile_id, Loaders())
+    doc = await service.refresh(profile_id, service.new_loaders())
     if doc is None or not doc.body:
         raise NotFound(f"no customer {profile_id}", extensions={"id": profile_id})
     return Served(from_body(doc.body), stale=service.is_stale(doc))

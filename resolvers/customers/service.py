@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from opentelemetry.trace import Tracer
+
 from connectors import deadline
 from connectors.records import OrderRecord
 from connectors.registry import ConnectorSet
@@ -81,7 +83,9 @@ class CustomerService:
         placeholders: Placeholders | None = None,
         clock: Callable[[], datetime] = utcnow,
         refresh_deadline: float | None = 30.0,
+        tracer: Tracer | None = None,
     ) -> None:
+        """``tracer``: the gateway's, for the spans of the DataLoaders this service makes."""
         self.store = store
         self.connectors = connectors
         self.ttl = ttl
@@ -89,6 +93,7 @@ class CustomerService:
         self.placeholders = placeholders or Placeholders()
         self.clock = clock
         self.refresh_deadline = refresh_deadline
+        self.tracer = tracer
         self._inflight: dict[str, asyncio.Task[ProfileDoc | None]] = {}
         self._background: set[asyncio.Task[ProfileDoc | None]] = set()
         self._bg_loaders: Loaders | None = None
@@ -98,6 +103,10 @@ class CustomerService:
         #: Set by the composition root; the customer use cases do not know loyalty.
         self.after_build: AfterBuild | None = None
         self.on_built: OnBuilt | None = None
+
+    def new_loaders(self) -> Loaders:
+        """A registry for one build or batch of builds, tracing with this service's tracer."""
+        return Loaders(tracer=self.tracer)
 
     # --- serving ----------------------------------------------------------------------------
 
@@ -136,7 +145,7 @@ class CustomerService:
         task = self._inflight.get(profile_id)
         if task is None:
             task = asyncio.create_task(
-                self._rebuild(profile_id, loaders or Loaders()),
+                self._rebuild(profile_id, loaders or self.new_loaders()),
                 context=deadline.detached(self.refresh_deadline if bounded else None),
             )
             self._inflight[profile_id] = task
@@ -159,7 +168,7 @@ class CustomerService:
             return
         # Refreshes scheduled in the same tick share loaders, so they batch upstream calls.
         if self._bg_loaders is None:
-            self._bg_loaders = Loaders()
+            self._bg_loaders = self.new_loaders()
             asyncio.get_running_loop().call_soon(self._reset_bg_loaders)
         # Not the request's deadline: the refresh is bounded by its own (see ``refresh``).
         task = asyncio.create_task(
@@ -198,7 +207,7 @@ class CustomerService:
             except VersionConflict:
                 log.info("profile %s changed during its rebuild; rebuilding again", profile_id)
                 # A new wave: the loaders of the failed attempt may cache what it read.
-                loaders = Loaders()
+                loaders = self.new_loaders()
             else:
                 if built is not None:
                     # A code the member is shown must find them: index both (idempotent).

@@ -40,7 +40,6 @@ from resolvers.customers.ports import CustomerServices
 from resolvers.customers.service import utcnow
 from resolvers.identity.normalize import normalize_email, normalize_phone
 from resolvers.lease import HOLDER, Lease
-from resolvers.loaders import Loaders
 
 CHECKPOINT = "sync:customers"
 #: The lease a run holds; renewed every third of its time to live while the run lasts.
@@ -212,7 +211,7 @@ async def _run(
             }
             summary.profiles_skipped += len(done)
             batch = [pid for pid in batch if pid not in done]
-        loaders = Loaders()
+        loaders = services.customers.new_loaders()
         # Unbounded: a batch's calls are shared and paced by the vendors, not by a request.
         await asyncio.gather(
             *(services.customers.refresh(pid, loaders, bounded=False) for pid in batch)

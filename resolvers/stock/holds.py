@@ -19,10 +19,13 @@ through :func:`resolvers.stock.changes.announce`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from connectors.errors import UpstreamError
+from connectors.records import LocationRecord
 from resolvers.config import ResolverConfig
 from resolvers.errors import BadUserInput, OmnigateError
 from resolvers.locations import LocationDirectory
@@ -45,6 +48,12 @@ class HoldServices(StockServices, Protocol):
 
     @property
     def config(self) -> ResolverConfig: ...
+
+    @property
+    def hold_refused(self) -> Callable[[str], None]:
+        """Told the code of each request :func:`create` refuses before the store decides
+        (metrics; the store's own refusal, ``INSUFFICIENT_STOCK``, is counted at the store)."""
+        ...
 
 
 class HoldError(OmnigateError):
@@ -101,28 +110,12 @@ async def create(
     ``PICKUP_NOT_ENABLED``, ``UNKNOWN_SKU``, ``INSUFFICIENT_STOCK``, ``UPSTREAM_UNAVAILABLE``
     (a vendor's location list could not be read, so the store may exist). A repeated
     ``idempotencyKey`` returns the hold it made the first time, whatever its state now."""
-    ttl = check_request(request, services.config)
-    customer_id = creation_customer(viewer, request.location_id, request.customer_id)
-    location = await services.locations.find(request.location_id)
-    if location is None:
-        raise HoldError(
-            f"There is no location {request.location_id!r}.",
-            code="UNKNOWN_LOCATION",
-            extensions={"locationId": request.location_id},
-        )
-    if not location.pickup_enabled or not location.active:
-        raise HoldError(
-            f"{location.name} does not offer store pickup.",
-            code="PICKUP_NOT_ENABLED",
-            extensions={"locationId": request.location_id},
-        )
+    try:
+        ttl, customer_id, location = await _admit(services, viewer, request)
+    except (OmnigateError, UpstreamError) as refused:
+        services.hold_refused(refused.code)
+        raise
     inventory = services.store.inventory
-    if not await _known_sku(services, request.sku):
-        raise HoldError(
-            f"No catalog lists, and no location stocks, the SKU {request.sku!r}.",
-            code="UNKNOWN_SKU",
-            extensions={"sku": request.sku},
-        )
     at = now or utc_now()
     hold = Hold(
         id=new_hold_id(),
@@ -147,6 +140,35 @@ async def create(
         _check_replay(viewer, written.hold, hold)
         return await _expired_when_due(services, written.hold, at)
     return written.hold
+
+
+async def _admit(
+    services: HoldServices, viewer: Viewer, request: HoldRequest
+) -> tuple[int, str | None, LocationRecord]:
+    """What a request must pass before the store is asked: its ttl in minutes, the customer
+    it is for, and the pickup location."""
+    ttl = check_request(request, services.config)
+    customer_id = creation_customer(viewer, request.location_id, request.customer_id)
+    location = await services.locations.find(request.location_id)
+    if location is None:
+        raise HoldError(
+            f"There is no location {request.location_id!r}.",
+            code="UNKNOWN_LOCATION",
+            extensions={"locationId": request.location_id},
+        )
+    if not location.pickup_enabled or not location.active:
+        raise HoldError(
+            f"{location.name} does not offer store pickup.",
+            code="PICKUP_NOT_ENABLED",
+            extensions={"locationId": request.location_id},
+        )
+    if not await _known_sku(services, request.sku):
+        raise HoldError(
+            f"No catalog lists, and no location stocks, the SKU {request.sku!r}.",
+            code="UNKNOWN_SKU",
+            extensions={"sku": request.sku},
+        )
+    return ttl, customer_id, location
 
 
 async def _known_sku(services: HoldServices, sku: str) -> bool:

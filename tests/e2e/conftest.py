@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from opentelemetry.trace import TracerProvider
 
 from gateway.app import create_app
 from gateway.demo import DemoStack, sandboxes
@@ -58,11 +59,13 @@ async def boot(
     tokens: Callable[[DemoWorld], dict[str, TokenGrant]] | None = None,
     *,
     roomy_bucket: bool = True,
+    tracer_provider: TracerProvider | None = None,
     **settings: Any,
 ) -> AsyncIterator[Demo]:
     """The stack, with ``settings`` over the test defaults (scheduled syncs off unless a
     test sets ``sync_interval_seconds``); ``tokens`` adds bearer tokens made from the
-    generated world (e.g. staff tokens bound to its stores)."""
+    generated world (e.g. staff tokens bound to its stores); ``tracer_provider`` receives
+    the gateway's spans."""
     sock, url = listening_socket()
     async with sandboxes(make_settings(**settings), people=PEOPLE, gateway_url=url) as stack:
         settings_ = stack.settings
@@ -70,7 +73,7 @@ async def boot(
             settings_ = settings_.model_copy(
                 update={"tokens": {**settings_.tokens, **tokens(stack.world)}}
             )
-        app = create_app(settings_)
+        app = create_app(settings_, tracer_provider=tracer_provider)
         async with aiohttp.ClientSession() as http:
             if roomy_bucket:
                 throttle = f"{stack.sandboxes['shopify']}/_sandbox/throttle"

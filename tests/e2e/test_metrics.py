@@ -1,17 +1,25 @@
 """``/metrics`` on the demo stack, read with prometheus_client's own text parser: named
 operations with their outcome and latency, an upstream that fails counted by its status,
-webhook deliveries by outcome, circuit states and live subscriptions."""
+webhook deliveries by outcome, circuit states and live subscriptions; pickup-hold and
+loyalty-ledger outcomes and the events delivered to subscribers."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.records import Source
+from resolvers.model import StockLevel
+from resolvers.stock.levels import store_level
 from tests.e2e.conftest import Demo, boot
+from tests.e2e.ws import connect
+from tests.support import codes
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -139,3 +147,74 @@ async def test_profile_cache_hits_and_misses_are_counted(stack: Demo) -> None:
     for result in ("miss", "hit"):
         name = "omnigate_profile_cache_total"
         assert value(after, name, result=result) >= value(before, name, result=result) + 1
+
+
+HOLD = """mutation($input: CreatePickupHoldInput!) { createPickupHold(input: $input) { id } }"""
+LIVE = """subscription($skus: [String!]!) {
+  stockChanged(skus: $skus) { cause level { sku held } }
+}"""
+
+
+async def test_holds_redemptions_and_delivered_events_are_counted(stack: Demo) -> None:
+    services = stack.app.state.services
+    # A store only Shopify counts: its level is the one the hold is placed against.
+    store = next(
+        loc for loc in stack.world.stores if loc.pickup_enabled and not loc.square_location_id
+    )
+    location, sku = f"shopify:{store.shopify_location_id}", "METRICS-HOLD-1"
+    level = StockLevel(sku, location, {"available": 2}, datetime.now(UTC), source=Source("shopify"))
+    await store_level(services, level, cause="webhook")
+    member = sorted(
+        p.id for p in await services.store.profiles.find_profiles(name_prefix="a", limit=5)
+    )[0]
+    before = await scrape(stack)
+    async with connect(stack.url, token="demo-storefront") as client:
+        listening = services.events.subscriber_count("stock")
+        live = await client.subscribe(LIVE, {"skus": [sku]})
+        await asyncio.wait_for(services.events.subscribers("stock", listening + 1), 10)
+
+        async def hold(**input: Any) -> dict[str, Any]:
+            variables = {"input": {"sku": sku, "locationId": location, **input}}
+            return await stack.gql(HOLD, variables=variables)
+
+        made = await hold(quantity=2)
+        assert "errors" not in made, made
+        placed = made["data"]["createPickupHold"]["id"]
+        assert codes(await hold(quantity=1)) == ["INSUFFICIENT_STOCK"]
+        assert codes(await hold(quantity=1, sku="NO-SUCH-SKU")) == ["UNKNOWN_SKU"]
+        released = await stack.gql(
+            "mutation($id: ID!) { releasePickupHold(id: $id) { status } }",
+            variables={"id": placed},
+        )
+        assert released["data"]["releasePickupHold"]["status"] == "RELEASED"
+        seen = [await live.data("stockChanged") for _ in range(2)]
+    assert [e["level"]["held"] for e in seen] == [2, 0]
+
+    adjust = 'mutation($id: ID!) { adjustPoints(customerId: $id, points: 50, reason: "m") { id } }'
+    assert "errors" not in await stack.gql(adjust, variables={"id": member})
+    redeem = """mutation($input: RedeemPointsInput!) { redeemPoints(input: $input) { id } }"""
+    spend = {"input": {"customerId": member, "points": 20, "idempotencyKey": "metrics-1"}}
+    for _ in range(2):  # the till retried: a duplicate
+        assert "errors" not in await stack.gql(redeem, variables=spend)
+    assert codes(
+        await stack.gql(
+            redeem, variables={"input": {**spend["input"], "points": 999, "idempotencyKey": "m2"}}
+        )
+    ) == ["INSUFFICIENT_POINTS"]
+    after = await scrape(stack)
+
+    def delta(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    holds = "omnigate_pickup_holds_total"
+    assert delta(holds, outcome="placed", reason="") == 1
+    assert delta(holds, outcome="refused", reason="INSUFFICIENT_STOCK") == 1
+    assert delta(holds, outcome="refused", reason="UNKNOWN_SKU") == 1
+    assert delta(holds, outcome="released", reason="") == 1
+    ledger = "omnigate_loyalty_ledger_entries_total"
+    assert delta(ledger, kind="adjust", result="applied") == 1
+    assert delta(ledger, kind="redeem", result="applied") == 1
+    assert delta(ledger, kind="redeem", result="duplicate") == 1
+    assert delta(ledger, kind="redeem", result="insufficient_balance") == 1
+    # Placed and released: two changes of the SKU delivered to its one subscriber.
+    assert delta("omnigate_subscription_events_total", topic="stock") >= 2

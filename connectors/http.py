@@ -48,6 +48,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -278,18 +279,20 @@ class HttpClient:
             raise RuntimeError(f"{self.name} HTTP client used before start()")
         method = method.upper()
         call = _Call()
+        send = partial(
+            self._call,
+            method,
+            path,
+            call,
+            operation=operation,
+            json=json,
+            params=params,
+            headers=headers,
+            idempotent=idempotent,
+            expect_json=expect_json,
+        )
         if self._tracer is None or parent_dropped():
-            return await self._call(
-                method,
-                path,
-                call,
-                operation=operation,
-                json=json,
-                params=params,
-                headers=headers,
-                idempotent=idempotent,
-                expect_json=expect_json,
-            )
+            return await send()
         with self._tracer.start_as_current_span(
             f"{self.name} {operation}",
             kind=SpanKind.CLIENT,
@@ -302,17 +305,7 @@ class HttpClient:
             set_status_on_exception=False,
         ) as span:
             try:
-                response = await self._call(
-                    method,
-                    path,
-                    call,
-                    operation=operation,
-                    json=json,
-                    params=params,
-                    headers=headers,
-                    idempotent=idempotent,
-                    expect_json=expect_json,
-                )
+                response = await send()
             except BaseException as error:
                 _end_span(span, call, error)
                 raise

@@ -36,6 +36,7 @@ from resolvers.store import (
     LeaseStore,
     LedgerStore,
     ProfileStore,
+    SegmentFactStore,
     Store,
     WebhookStore,
 )
@@ -52,6 +53,7 @@ PORTS = (
     "webhooks",
     "checkpoints",
     "leases",
+    "segments",
 )
 
 
@@ -189,6 +191,7 @@ class ObservedStore:
     webhooks: WebhookStore
     checkpoints: CheckpointStore
     leases: LeaseStore
+    segments: SegmentFactStore
 
     def __init__(
         self,

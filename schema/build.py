@@ -49,10 +49,10 @@ from schema.loyalty import LoyaltyMutation, LoyaltyQuery
 from schema.loyalty_figures import LoyaltyFiguresQuery
 from schema.operation_log import OperationLog, OperationObserver, observed
 from schema.partial import PartialErrors
-from schema.segments import SegmentQuery
+from schema.segments import SegmentMutation, SegmentQuery, SegmentSubscription
 from schema.sources import declare_sources
 from schema.stock_queries import StockQuery
-from schema.subscriptions import Subscription
+from schema.subscriptions import Subscription as StockSubscription
 from schema.trusted import TrustCheck, trusted_only
 from schema.viewer import ViewerQuery
 
@@ -70,10 +70,13 @@ Query = merge_types(
         SegmentQuery,
     ),
 )
-Mutation = merge_types("Mutation", (CustomerMutation, HoldMutation, LoyaltyMutation))
+Mutation = merge_types(
+    "Mutation", (CustomerMutation, HoldMutation, LoyaltyMutation, SegmentMutation)
+)
 # Member codes and referrals (schema/codes.py) join both roots.
 Query = merge_types("Query", (Query, LoyaltyCodesQuery))
 Mutation = merge_types("Mutation", (Mutation, LoyaltyCodesMutation))
+Subscription = merge_types("Subscription", (StockSubscription, SegmentSubscription))
 
 
 @dataclass(frozen=True, slots=True)

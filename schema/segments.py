@@ -1,19 +1,24 @@
-"""``customerSegment(filter, first, after)``: the customers a filter describes (internal
-tokens only). The filter's rules are :mod:`resolvers.segments.filters`, the query's
-:mod:`resolvers.segments.query`; this module maps them in and out."""
+"""``customerSegment(filter, first, after)``: the customers a filter describes, and saved
+segments (``saveSegment``, ``segments``, ``segment``; internal tokens only). The filter's
+rules are :mod:`resolvers.segments.filters`, the query's :mod:`resolvers.segments.query`,
+saved segments' :mod:`resolvers.segments.saved`; this module maps them in and out."""
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import cast
 
 import strawberry
+from strawberry.scalars import JSON
 
 from connectors.records import Source
 from resolvers.context import RequestContext
-from resolvers.segments import filters
-from resolvers.segments.query import customer_segment
+from resolvers.segments import codec, filters, saved
+from resolvers.segments.query import SegmentPage, customer_segment
+from resolvers.store.saved_segments import SavedSegment
 from resolvers.store.segments import ChannelMix
 from resolvers.viewer import Role
 from schema.customers import Customer, PageInfo
@@ -153,6 +158,82 @@ class CustomerSegmentConnection:
     total_count: int = strawberry.field(description="Every member, whatever the page.")
 
 
+def _connection(page: SegmentPage) -> CustomerSegmentConnection:
+    return CustomerSegmentConnection(
+        edges=[
+            CustomerSegmentEdge(cursor=m.cursor, node=Customer.of(m.served)) for m in page.members
+        ],
+        page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+        total_count=page.total,
+    )
+
+
+@strawberry.type(
+    description="A saved segment: a named filter whose membership changes are announced by "
+    "`segmentChanged`. Internal tokens only."
+)
+class Segment:
+    saved: strawberry.Private[SavedSegment]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.saved.id)
+
+    @strawberry.field(description="Unique among saved segments.")
+    def name(self) -> str:
+        return self.saved.name
+
+    @strawberry.field(
+        description="The filter as saved, in the `CustomerFilter` input's own form (it can be "
+        "sent back as one); relative dates stay relative."
+    )
+    def filter(self) -> JSON:
+        return cast(JSON, dict(self.saved.filter))
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.saved.created_at
+
+    @strawberry.field(description="How many customers the filter describes now.")
+    async def member_count(self, info: Info) -> int:
+        return await saved.member_count(info.context.services, self.saved)
+
+    @strawberry.field(
+        description="The customers the filter describes now, as `customerSegment` pages them."
+    )
+    async def members(
+        self, info: Info, first: int = 50, after: str | None = None
+    ) -> CustomerSegmentConnection:
+        if saved.tree_of(self.saved, datetime.now(UTC)) is None:
+            return _connection(SegmentPage(members=[], has_next=False, total=0, end_cursor=None))
+        where = codec.load(self.saved.filter)
+        return _connection(await customer_segment(info.context, where, first=first, after=after))
+
+
+@strawberry.type
+class SegmentMutation:
+    @strawberry.mutation(
+        description="Save a filter under a name; its present members are recorded silently, "
+        "and each later change of membership is announced by `segmentChanged`. Errors: "
+        "BAD_USER_INPUT (as `customerSegment`'s filter; a name empty or over 100 characters), "
+        "CONFLICT (the name is taken), FORBIDDEN.",
+        extensions=guarded(Role.INTERNAL),
+    )
+    async def save_segment(self, info: Info, name: str, filter: CustomerFilterInput) -> Segment:
+        ctx = info.context
+        return Segment(
+            saved=await saved.save_segment(ctx.services, ctx.viewer, name, filter.to_filter())
+        )
+
+    @strawberry.mutation(
+        description="Delete a saved segment and its recorded members; false if there was none.",
+        extensions=guarded(Role.INTERNAL),
+    )
+    async def delete_segment(self, info: Info, id: strawberry.ID) -> bool:
+        ctx = info.context
+        return await saved.delete_segment(ctx.services, ctx.viewer, str(id))
+
+
 @strawberry.type
 class SegmentQuery:
     @strawberry.field(
@@ -171,11 +252,57 @@ class SegmentQuery:
         after: str | None = None,
     ) -> CustomerSegmentConnection:
         page = await customer_segment(info.context, filter.to_filter(), first=first, after=after)
-        return CustomerSegmentConnection(
-            edges=[
-                CustomerSegmentEdge(cursor=m.cursor, node=Customer.of(m.served))
-                for m in page.members
-            ],
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
-            total_count=page.total,
-        )
+        return _connection(page)
+
+    @strawberry.field(
+        description="Every saved segment, by name. Internal tokens only.",
+        extensions=guarded(Role.INTERNAL),
+    )
+    async def segments(self, info: Info) -> list[Segment]:
+        ctx = info.context
+        return [Segment(saved=s) for s in await saved.list_segments(ctx.services, ctx.viewer)]
+
+    @strawberry.field(
+        description="A saved segment by id, or null. Internal tokens only.",
+        extensions=guarded(Role.INTERNAL),
+    )
+    async def segment(self, info: Info, id: strawberry.ID) -> Segment | None:
+        ctx = info.context
+        found = await saved.get_segment(ctx.services, ctx.viewer, str(id))
+        return Segment(saved=found) if found is not None else None
+
+
+@strawberry.enum(description="Whether a customer came into a saved segment or left it.")
+class SegmentChangeKind(enum.Enum):
+    ENTERED = "entered"
+    LEFT = "left"
+
+
+@strawberry.type(description="One change of a saved segment's membership.")
+class SegmentChange:
+    segment_id: strawberry.ID
+    customer_id: strawberry.ID
+    change: SegmentChangeKind
+    at: datetime = strawberry.field(description="When the change was recorded.")
+
+
+@strawberry.type
+class SegmentSubscription:
+    @strawberry.subscription(
+        description="Each customer entering or leaving the saved segment, as this gateway "
+        "process records it (after a profile build, or the periodic sweep), from now on. "
+        "With several replicas, each replica's subscribers hear the changes its own process "
+        "recorded (see docs/segments.md). Errors: NOT_FOUND (no such segment), FORBIDDEN.",
+        extensions=guarded(Role.INTERNAL),
+    )
+    async def segment_changed(
+        self, info: Info, id: strawberry.ID
+    ) -> AsyncGenerator[SegmentChange, None]:
+        ctx = info.context
+        async for change in saved.segment_changes(ctx.services, ctx.viewer, str(id)):
+            yield SegmentChange(
+                segment_id=strawberry.ID(change.segment_id),
+                customer_id=strawberry.ID(change.customer_id),
+                change=SegmentChangeKind(change.change.value),
+                at=change.at,
+            )

@@ -36,6 +36,7 @@ from resolvers.store import (
     LeaseStore,
     LedgerStore,
     ProfileStore,
+    SavedSegmentStore,
     SegmentFactStore,
     Store,
     WebhookStore,
@@ -54,6 +55,7 @@ PORTS = (
     "checkpoints",
     "leases",
     "segments",
+    "saved_segments",
 )
 
 
@@ -192,6 +194,7 @@ class ObservedStore:
     checkpoints: CheckpointStore
     leases: LeaseStore
     segments: SegmentFactStore
+    saved_segments: SavedSegmentStore
 
     def __init__(
         self,

@@ -16,8 +16,10 @@ from typing import Protocol
 
 from connectors.records import Channel, OrderRecord
 from resolvers.customers.profile import UnifiedProfile
+from resolvers.events import EventBus
 from resolvers.loyalty.earning import ProgramConfig, standing
 from resolvers.model import LoyaltyAccount, ProfileDoc
+from resolvers.segments import saved
 from resolvers.store import Store
 from resolvers.store.segments import SegmentFacts
 
@@ -30,6 +32,9 @@ class FactsServices(Protocol):
 
     @property
     def config(self) -> ProgramConfig: ...
+
+    @property
+    def events(self) -> EventBus: ...
 
 
 def derive(
@@ -85,8 +90,12 @@ async def record(
     clock: Callable[[], datetime] = _now,
 ) -> bool:
     """After a build is stored (``stored`` carries its version): write its facts, unless a
-    newer build's (or a retirement's) are there already. Returns whether they were."""
+    newer build's (or a retirement's) are there already; then re-decide the person's saved
+    segments from whatever facts are stored (:func:`resolvers.segments.saved.reevaluate`).
+    Returns whether these facts were written."""
     account = await services.store.ledger.get_account(profile.id)
     tier = standing(services.config.loyalty, profile.orders, clock()).tier.name
     facts = derive(profile, orders, account, version=stored.version, tier=tier)
-    return await services.store.segments.put_facts(facts)
+    written = await services.store.segments.put_facts(facts)
+    await saved.reevaluate(services, profile.id, clock=clock)
+    return written

@@ -6,20 +6,21 @@ the gateway (which owns the MongoDB client) provides the implementations
 Each port has its own contract suite (``tests/store/test_<port>_contract.py``) that holds
 both implementations to the same behaviour.
 
-=================  =====================================================  ================
-port               what it keeps                                          module
-=================  =====================================================  ================
-``profiles``       cached unified profiles, lookup keys, versions, stubs  :mod:`.profiles`
-``identities``     vendor records -> profiles, merge log, tombstones      :mod:`.identities`
-``inventory``      stock levels and the pickup holds reserved on them     :mod:`.inventory`
-``catalog``        one entry per SKU: title, price, every vendor's ids    :mod:`.catalog`
-``codes``          member and referral codes -> the customer they name    :mod:`.codes`
-``ledger``         loyalty entries and account balances                   :mod:`.ledger`
-``webhooks``       delivery receipts and claims, dead letters             :mod:`.webhooks`
-``checkpoints``    where resumable jobs left off                          :mod:`.checkpoints`
-``leases``         one holder at a time for a named job                   :mod:`.leases`
-``segments``       per-profile facts that segments filter on              :mod:`.segments`
-=================  =====================================================  ================
+==================  =====================================================  ======================
+port                 what it keeps                                          module
+==================  =====================================================  ======================
+``profiles``        cached unified profiles, lookup keys, versions, stubs  :mod:`.profiles`
+``identities``      vendor records -> profiles, merge log, tombstones      :mod:`.identities`
+``inventory``       stock levels and the pickup holds reserved on them     :mod:`.inventory`
+``catalog``         one entry per SKU: title, price, every vendor's ids    :mod:`.catalog`
+``codes``           member and referral codes -> the customer they name    :mod:`.codes`
+``ledger``          loyalty entries and account balances                   :mod:`.ledger`
+``webhooks``        delivery receipts and claims, dead letters             :mod:`.webhooks`
+``checkpoints``     where resumable jobs left off                          :mod:`.checkpoints`
+``leases``          one holder at a time for a named job                   :mod:`.leases`
+``segments``        per-profile facts that segments filter on              :mod:`.segments`
+``saved_segments``  saved segments and their recorded members              :mod:`.saved_segments`
+==================  =====================================================  ======================
 
 :class:`Store` bundles one of each with the lifecycle (``init``/``close``/``ping``), so
 ``Services`` holds one object and a caller reads as ``store.profiles.get_profiles(...)``.
@@ -44,6 +45,7 @@ from resolvers.store.inventory import InventoryStore
 from resolvers.store.leases import LeaseStore
 from resolvers.store.ledger import LedgerStore
 from resolvers.store.profiles import ProfileStore
+from resolvers.store.saved_segments import SavedSegmentStore
 from resolvers.store.segments import SegmentFactStore
 from resolvers.store.webhooks import DeadLetter, ReceiptClaim, WebhookStore
 
@@ -59,6 +61,7 @@ __all__ = [
     "LedgerStore",
     "ProfileStore",
     "ReceiptClaim",
+    "SavedSegmentStore",
     "SegmentFactStore",
     "Store",
     "StoreError",
@@ -105,6 +108,9 @@ class Store(Protocol):
 
     @property
     def segments(self) -> SegmentFactStore: ...
+
+    @property
+    def saved_segments(self) -> SavedSegmentStore: ...
 
     async def init(self) -> None:
         """Prepare every port (create collections and indexes). Idempotent; called at

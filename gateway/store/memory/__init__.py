@@ -32,6 +32,7 @@ from gateway.store.memory.inventory import MemoryInventory
 from gateway.store.memory.leases import MemoryLeases
 from gateway.store.memory.ledger import MemoryLedger
 from gateway.store.memory.profiles import MemoryProfiles
+from gateway.store.memory.saved_segments import MemorySavedSegments
 from gateway.store.memory.segments import MemorySegments
 from gateway.store.memory.webhooks import MemoryWebhooks
 from gateway.store.retention import DEFAULT_DEAD_LETTER_RETENTION, DEFAULT_RECEIPT_RETENTION
@@ -45,6 +46,7 @@ __all__ = [
     "MemoryLeases",
     "MemoryLedger",
     "MemoryProfiles",
+    "MemorySavedSegments",
     "MemorySegments",
     "MemoryStore",
     "MemoryWebhooks",
@@ -75,6 +77,7 @@ class MemoryStore:
         self.checkpoints = MemoryCheckpoints()
         self.leases = MemoryLeases()
         self.segments = MemorySegments()
+        self.saved_segments = MemorySavedSegments()
 
     async def init(self) -> None:
         return None

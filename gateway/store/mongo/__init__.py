@@ -2,10 +2,11 @@
 
 One module per port (:mod:`.profiles`, :mod:`.identities`, :mod:`.inventory`, :mod:`.catalog`,
 :mod:`.ledger`, :mod:`.codes`, :mod:`.webhooks`, :mod:`.checkpoints`, :mod:`.leases`,
-:mod:`.segments`), each with the indexes its invariants rely on, over one shared client
-(:mod:`.base`). Every invariant is guarded by the server, never by a read in this process
-followed by a write; where two documents move together it is one transaction, which is why a
-replica set is required (:meth:`MongoStore.init` refuses a standalone server).
+:mod:`.segments`, :mod:`.saved_segments`), each with the indexes its invariants rely on,
+over one shared client (:mod:`.base`). Every invariant is guarded by the server, never by a
+read in this process followed by a write; where two documents move together it is one
+transaction, which is why a replica set is required (:meth:`MongoStore.init` refuses a
+standalone server).
 
 Indexes are created by :meth:`MongoStore.init`; the TTL indexes (webhook receipts, dead
 letters, and a late backstop purge of holds) keep the gateway's own bookkeeping from growing
@@ -38,6 +39,7 @@ from gateway.store.mongo.inventory import MongoInventory
 from gateway.store.mongo.leases import MongoLeases
 from gateway.store.mongo.ledger import MongoLedger
 from gateway.store.mongo.profiles import MongoProfiles
+from gateway.store.mongo.saved_segments import MongoSavedSegments
 from gateway.store.mongo.segments import MongoSegments
 from gateway.store.mongo.webhooks import MongoWebhooks
 from gateway.store.retention import (
@@ -57,6 +59,7 @@ __all__ = [
     "MongoLeases",
     "MongoLedger",
     "MongoProfiles",
+    "MongoSavedSegments",
     "MongoSegments",
     "MongoStore",
     "MongoTimeouts",
@@ -107,6 +110,7 @@ class MongoStore:
         self.checkpoints = MongoCheckpoints(self._backend)
         self.leases = MongoLeases(self._backend)
         self.segments = MongoSegments(self._backend)
+        self.saved_segments = MongoSavedSegments(self._backend)
 
     @property
     def database(self) -> AsyncDatabase[Doc]:
@@ -126,6 +130,7 @@ class MongoStore:
             self.checkpoints,
             self.leases,
             self.segments,
+            self.saved_segments,
         )
 
     @mapped

@@ -7,7 +7,7 @@ Each port has its own contract suite (``tests/store/test_<port>_contract.py``) t
 both implementations to the same behaviour.
 
 ==================  =====================================================  ======================
-port                 what it keeps                                          module
+port                what it keeps                                          module
 ==================  =====================================================  ======================
 ``profiles``        cached unified profiles, lookup keys, versions, stubs  :mod:`.profiles`
 ``identities``      vendor records -> profiles, merge log, tombstones      :mod:`.identities`

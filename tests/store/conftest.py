@@ -19,6 +19,7 @@ from gateway.store.memory import (
     MemoryLeases,
     MemoryLedger,
     MemoryProfiles,
+    MemorySavedSegments,
     MemorySegments,
     MemoryWebhooks,
 )
@@ -32,6 +33,7 @@ from gateway.store.mongo import (
     MongoLeases,
     MongoLedger,
     MongoProfiles,
+    MongoSavedSegments,
     MongoSegments,
     MongoWebhooks,
 )
@@ -45,6 +47,7 @@ from resolvers.store import (
     LeaseStore,
     LedgerStore,
     ProfileStore,
+    SavedSegmentStore,
     SegmentFactStore,
     WebhookStore,
 )
@@ -125,3 +128,10 @@ async def segments(mongo_backend: MongoBackend | None) -> SegmentFactStore:
     if mongo_backend is None:
         return MemorySegments()
     return await prepared(MongoSegments(mongo_backend))
+
+
+@pytest.fixture
+async def saved_segments(mongo_backend: MongoBackend | None) -> SavedSegmentStore:
+    if mongo_backend is None:
+        return MemorySavedSegments()
+    return await prepared(MongoSavedSegments(mongo_backend))

@@ -27,7 +27,8 @@ async def test_a_saved_segment_reads_back_as_saved(saved_segments: SavedSegmentS
     await saved_segments.create_segment(segment("s1", "Lapsed in-store"))
     got = await saved_segments.get_segment("s1")
     assert got == segment("s1", "Lapsed in-store")
-    assert got is not None and codec.load(got.filter) == LAPSED
+    assert got is not None
+    assert codec.load(got.filter) == LAPSED
     assert await saved_segments.get_segment("nope") is None
 
 

@@ -94,6 +94,7 @@ def create_app(
         runtime.sweeper.start()
         runtime.loyalty_sync.start()
         runtime.expiry.start()
+        runtime.segment_sweeper.start()
         if on_started is not None:
             on_started()
         try:
@@ -104,6 +105,7 @@ def create_app(
             catalog.cancel()
             await runtime.sweeper.stop()
             await runtime.expiry.stop()
+            await runtime.segment_sweeper.stop()
             await runtime.loyalty_sync.stop()
             if runtime.stock_feed is not None:
                 await runtime.stock_feed.stop()
@@ -163,6 +165,8 @@ def create_app(
     #: Loyalty figures to the email tool (``idle()`` in tests) and the expiry sweeper.
     app.state.loyalty_sync = runtime.loyalty_sync
     app.state.loyalty_expiry = runtime.expiry
+    #: Re-decides saved segments' members (``trigger()`` / ``next_pass()`` in tests).
+    app.state.segment_sweeper = runtime.segment_sweeper
     #: The stock journal's change-stream relay (``None`` on the in-process bus).
     app.state.stock_feed = runtime.stock_feed
     #: Set once the store is initialised (at start-up, or later if it was unreachable then).

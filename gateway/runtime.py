@@ -34,6 +34,7 @@ from gateway.loyalty_expiry import ExpirySweeper
 from gateway.loyalty_sync import LoyaltySync
 from gateway.metrics import GatewayMetrics
 from gateway.scheduler import SyncScheduler
+from gateway.segment_sweeper import SegmentSweeper
 from gateway.settings import Settings
 from gateway.stock_scheduler import StockScheduler
 from gateway.store import MongoStore, MongoTimeouts, open_store
@@ -290,6 +291,8 @@ class Runtime:
     loyalty_sync: LoyaltySync
     #: Lets points lapse after the programme's inactivity period.
     expiry: ExpirySweeper
+    #: Re-decides saved segments' members with the clock (``OMNIGATE_SEGMENT_SWEEP_SECONDS``).
+    segment_sweeper: SegmentSweeper
     #: Where the spans go (flushed when the app stops, if the gateway made the provider).
     tracing: Tracing
     #: Relays every replica's stock changes onto this one's bus (``OMNIGATE_STOCK_BUS``
@@ -395,6 +398,7 @@ def build_runtime(
             batch_size=settings.loyalty_sync_batch_size,
         ),
         expiry=ExpirySweeper(services, interval=settings.loyalty_expiry_sweep_seconds),
+        segment_sweeper=SegmentSweeper(services, interval=settings.segment_sweep_seconds),
         tracing=tracing,
         stock_feed=build_stock_feed(settings, services),
     )

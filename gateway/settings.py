@@ -386,6 +386,15 @@ class Settings(BaseSettings):
         "waiting for its interval; also the most in one batch.",
     )
 
+    # --- saved segments -------------------------------------------------------------------------
+    segment_sweep_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="Seconds between sweeps that re-decide every saved segment's members "
+        'against all facts now (who left "within N days" with time alone, retired '
+        "profiles), announcing each change on `segmentChanged`; `0` turns the sweeper off.",
+    )
+
     # --- stock ----------------------------------------------------------------------------------
     safety_stock: Annotated[dict[str, int], NoDecode] = Field(
         default_factory=dict,

@@ -27,6 +27,7 @@ def test_the_composite_has_one_port_per_aggregate() -> None:
         "leases",
         "ledger",
         "profiles",
+        "saved_segments",
         "segments",
         "webhooks",
     ]

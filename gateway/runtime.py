@@ -54,6 +54,7 @@ from resolvers.locations import LocationDirectory
 from resolvers.loyalty import earning, notify, referrals
 from resolvers.loyalty.program import LoyaltyProgram, Tier
 from resolvers.segments import facts as segment_facts
+from resolvers.segments import saved as saved_segments
 from resolvers.store import Store
 from resolvers.webhook_events import WebhookDispatcher
 from schema.build import Limits, OmnigateSchema, build_schema
@@ -189,6 +190,10 @@ def compose_services(
     services.customers.after_build = partial(_loyalty_after_build, services)
     # Then (loyalty first: the facts carry the points it leaves) the segment facts.
     services.customers.on_built = partial(segment_facts.record, services)
+    # A retired profile leaves its saved segments at once (LEFT announced), not at a sweep.
+    services.admin.on_retired = services.linker.on_retired = partial(
+        saved_segments.reevaluate, services
+    )
 
     def accounts_moved(account_ids: Sequence[str]) -> None:
         for account_id in account_ids:

@@ -16,7 +16,7 @@ from connectors.capabilities import MarketingSink
 from connectors.errors import UpstreamError
 from connectors.registry import ConnectorSet
 from resolvers.customers.linking import new_profile_id
-from resolvers.customers.retire import retire_profile
+from resolvers.customers.retire import OnRetired, retire_profile
 from resolvers.customers.tombstones import tombstone
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.identity.placeholders import Placeholders
@@ -46,6 +46,8 @@ class ProfileAdmin:
         #: Told the ids of loyalty accounts a merge or unmerge moved entries between (set by
         #: the composition root: the email tool's copy of the figures follows).
         self.accounts_moved: Callable[[Sequence[str]], None] | None = None
+        #: Told each profile it retires (see :data:`resolvers.customers.retire.OnRetired`).
+        self.on_retired: OnRetired | None = None
 
     async def _move_points(
         self, from_id: str, into_id: str, origins: Sequence[str] | None = None
@@ -88,7 +90,7 @@ class ProfileAdmin:
         # now fails its conditional write (see CustomerService._rebuild).
         await self.store.profiles.invalidate_profiles([target])
         for pid in others:
-            await retire_profile(self.store, pid)
+            await retire_profile(self.store, pid, on_retired=self.on_retired)
         return target
 
     async def unmerge(self, profile_id: str, *, actor: str | None) -> list[str]:
@@ -194,7 +196,7 @@ class ProfileAdmin:
             await self.store.identities.delete_identity(identity.source, identity.source_id)
         # Retire, not forget: a rebuild in flight fails its version check instead of writing
         # the person back (see CustomerService._rebuild).
-        await retire_profile(self.store, profile_id)
+        await retire_profile(self.store, profile_id, on_retired=self.on_retired)
         await self.store.identities.delete_merge_log(profile_id)
         return identities
 

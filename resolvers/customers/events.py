@@ -132,7 +132,8 @@ async def _rebuild_or_drop(services: CustomerServices, profile_id: str) -> None:
         await services.store.profiles.invalidate_profiles([profile_id])
         await _rebuild(services, profile_id)
     else:
-        await retire_profile(services.store, profile_id)
+        # The linker's hook: a profile left without identities is the linker's to retire.
+        await retire_profile(services.store, profile_id, on_retired=services.linker.on_retired)
 
 
 async def _rebuild(services: CustomerServices, profile_id: str) -> None:

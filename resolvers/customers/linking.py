@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from connectors.records import CustomerRecord, MarketingProfile, Source
-from resolvers.customers.retire import retire_profile
+from resolvers.customers.retire import OnRetired, retire_profile
 from resolvers.customers.tombstones import digests_of, erased_among
 from resolvers.identity.normalize import name_key, normalize_email, normalize_phone
 from resolvers.identity.placeholders import Placeholders
@@ -89,6 +89,8 @@ class Linker:
         self.new_id = new_id
         #: Told the loyalty accounts a merge moved entries between (see ProfileAdmin).
         self.accounts_moved: Callable[[Sequence[str]], None] | None = None
+        #: Told each profile it retires (see :data:`resolvers.customers.retire.OnRetired`).
+        self.on_retired: OnRetired | None = None
 
     async def link(self, records: Iterable[CustomerRecord | MarketingProfile]) -> LinkReport:
         """Resolve ``records`` with their stored neighbours and write the outcome.
@@ -207,7 +209,7 @@ class Linker:
         for start in range(0, len(changed), _CHUNK):
             await self.store.profiles.invalidate_profiles(changed[start : start + _CHUNK])
         for profile_id in sorted(report.emptied):
-            await retire_profile(self.store, profile_id)
+            await retire_profile(self.store, profile_id, on_retired=self.on_retired)
         # A profile merged away hands its points (the ledger) to the one that absorbed it.
         for survivor, merged in report.merged:
             for profile_id in merged:

@@ -4,11 +4,19 @@ beside the profile outlives it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from resolvers.store import Store
 from resolvers.store.segments import tombstone
 
+#: Told the id of a profile just retired (set by the composition root: it leaves its saved
+#: segments, and their subscribers hear it).
+OnRetired = Callable[[str], Awaitable[object]]
 
-async def retire_profile(store: Store, profile_id: str) -> bool:
+
+async def retire_profile(
+    store: Store, profile_id: str, *, on_retired: OnRetired | None = None
+) -> bool:
     """Retire the profile (its stub keeps the id and a new version), then leave a segment
     facts tombstone at that version: no segment finds the id any more, and a build that read
     the profile before it was retired carries an older version, so its facts are ignored.
@@ -19,4 +27,6 @@ async def retire_profile(store: Store, profile_id: str) -> bool:
     # already was rebuilt after its identities came back: its facts stand.
     if stub is not None and stub.retired:
         await store.segments.put_facts(tombstone(profile_id, stub.version))
+        if on_retired is not None:
+            await on_retired(profile_id)
     return retired

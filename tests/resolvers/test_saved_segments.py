@@ -205,3 +205,22 @@ def test_the_saved_form_round_trips_every_condition() -> None:
     assert dumped["lastOrder"] == {"after": "2025-01-01T00:00:00+00:00", "notWithinDays": 90}
     assert dumped["inSource"] == "SHOPIFY"
     assert dumped["any"][0] == {"channel": "BOTH"}
+
+
+async def test_an_erased_or_merged_away_member_leaves_at_once(services: Services) -> None:
+    await sync_customers(services)
+    jane = await profile_of(services, SHOPIFY, "S1")
+    ann = await profile_of(services, SHOPIFY, "S2")
+    ben = await profile_of(services, SHOPIFY, "S3")
+    segment = await saved.save_segment(
+        services, INTERNAL, "Everyone", CustomerFilter(order_count=IntRange(min=0))
+    )
+    assert {jane, ann, ben} <= await services.store.saved_segments.member_ids(segment.id)
+    async with services.events.subscribe(saved.topic(segment.id)) as sub:
+        await services.admin.erase(jane)
+        await services.admin.merge([ann, ben], actor="test")
+        left = {c.customer_id for c in drain(sub) if c.change is Change.LEFT}
+    assert left == {jane, ben}
+    members = await services.store.saved_segments.member_ids(segment.id)
+    assert ann in members
+    assert not {jane, ben} & members

@@ -34,8 +34,9 @@ from resolvers.viewer import Role, Viewer
 
 #: Longest segment name.
 MAX_NAME = 100
-#: Facts read per page while filling or sweeping a segment.
-SCAN_PAGE: Final = 500
+#: Facts read per page while filling or sweeping a segment: large, since each page also
+#: counts the whole segment (the memory store scans it all, MongoDB counts it).
+SCAN_PAGE: Final = 5000
 
 
 def topic(segment_id: str) -> str:

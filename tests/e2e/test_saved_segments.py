@@ -102,6 +102,14 @@ async def test_storefront_and_staff_may_not_subscribe(stack: Demo, token: str) -
     assert ended.value.codes == ["FORBIDDEN"]
 
 
+async def test_an_unknown_segment_is_not_found_to_a_subscriber(stack: Demo) -> None:
+    async with connect(stack.url, token="demo-internal") as client:
+        refused = await client.subscribe(CHANGED, {"id": "no-such-segment"})
+        with pytest.raises(OperationEnded) as ended:
+            await refused.data("segmentChanged")
+    assert ended.value.codes == ["NOT_FOUND"]
+
+
 async def in_store_buyer_on_shopify(stack: Demo, members: list[str]) -> tuple[str, int]:
     """A member of IN_STORE_ONLY known to Shopify: their profile id and Shopify customer id."""
     identities = stack.app.state.services.store.identities

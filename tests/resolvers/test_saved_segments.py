@@ -224,3 +224,16 @@ async def test_an_erased_or_merged_away_member_leaves_at_once(services: Services
     members = await services.store.saved_segments.member_ids(segment.id)
     assert ann in members
     assert not {jane, ben} & members
+
+
+async def test_fill_and_sweep_read_every_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(saved, "SCAN_PAGE", 2)
+    services = Bare()
+    for i in range(7):
+        await services.store.segments.put_facts(_facts(f"cus_{i}", 1, spent=str(100 + i)))
+    segment = await saved.save_segment(services, INTERNAL, "Big", _big())
+    assert len(await services.store.saved_segments.member_ids(segment.id)) == 7
+    for i in range(7):
+        await services.store.segments.put_facts(_facts(f"cus_{i}", 2, spent="1"))
+    assert await saved.sweep(services, clock=lambda: NOW) == 7
+    assert await services.store.saved_segments.member_ids(segment.id) == set()

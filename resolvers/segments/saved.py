@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Protocol
 
-from resolvers.errors import BadUserInput, Forbidden, NotFound
+from resolvers.errors import BadUserInput, Forbidden, NotFound, OmnigateError
 from resolvers.events import EventBus, Resync
 from resolvers.segments import codec
 from resolvers.segments.filters import CustomerFilter, build
 from resolvers.store import Store
-from resolvers.store.saved_segments import SavedSegment
+from resolvers.store.saved_segments import SavedSegment, SegmentNameTaken
 from resolvers.store.segments import Filter, matches
 from resolvers.viewer import Role, Viewer
 
@@ -115,7 +115,15 @@ async def save_segment(
         )
     tree = build(where, now)
     segment = SavedSegment(id=uuid.uuid4().hex, name=name, filter=codec.dump(where), created_at=now)
-    await services.store.saved_segments.create_segment(segment)
+    try:
+        await services.store.saved_segments.create_segment(segment)
+    except SegmentNameTaken as exc:
+        # The client's own doing, not a store failure: said as such, not logged as one.
+        raise OmnigateError(
+            f"a saved segment named {name!r} exists already",
+            code="CONFLICT",
+            extensions={"argument": "name"},
+        ) from exc
     for profile_id in sorted(await matching_ids(services.store, tree)):
         await services.store.saved_segments.enter(segment.id, profile_id)
     return segment

@@ -15,12 +15,11 @@ from connectors.records import Channel, OrderChanged, Source
 from gateway.store.memory import MemoryStore
 from resolvers.context import Services
 from resolvers.customers.sync import sync_customers
-from resolvers.errors import BadUserInput, Forbidden
+from resolvers.errors import BadUserInput, Forbidden, OmnigateError
 from resolvers.events import EventBus, Subscription
 from resolvers.segments import codec, saved
 from resolvers.segments.filters import AmountRange, CustomerFilter, IntRange, When
 from resolvers.segments.saved import Change, SegmentChange
-from resolvers.store.saved_segments import SegmentNameTaken
 from resolvers.store.segments import ChannelMix, SegmentFacts, tombstone
 from resolvers.viewer import Role, Viewer
 from resolvers.webhook_events import WebhookDispatcher
@@ -131,8 +130,10 @@ async def test_save_fills_the_members_silently_and_checks_its_input() -> None:
     assert await services.store.saved_segments.member_ids(segment.id) == {"cus_a"}
     assert codec.load(segment.filter) == _big()
     assert await saved.member_count(services, segment) == 1
-    with pytest.raises(SegmentNameTaken):
+    with pytest.raises(OmnigateError) as taken:
         await saved.save_segment(services, INTERNAL, "Big", IN_STORE_ONLY)
+    assert (taken.value.code, taken.value.extensions) == ("CONFLICT", {"argument": "name"})
+    assert [s.id for s in await services.store.saved_segments.list_segments()] == [segment.id]
     with pytest.raises(BadUserInput):
         await saved.save_segment(services, INTERNAL, "Empty", CustomerFilter())
     with pytest.raises(BadUserInput):

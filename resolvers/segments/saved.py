@@ -2,9 +2,10 @@
 announced on the segment's bus topic (``segmentChanged``).
 
 Membership is re-decided for one person whenever their facts are written (after every
-profile build, :func:`resolvers.segments.facts.record`) and for everyone by the periodic
-sweep (``gateway/segment_sweeper.py``), which catches what changes with time alone ("no
-order in 90 days") and profiles retired since their last build. Each decision is a
+profile build, :func:`resolvers.segments.facts.record`) or their profile is retired
+(``retire_profile``'s ``on_retired``), and for everyone by the periodic sweep
+(``gateway/segment_sweeper.py``), which catches what changes with time alone ("no order in
+90 days"), and anything a failed re-decision left behind. Each decision is a
 conditional write (enter if absent, leave if present): a replica, or a sweep, racing another
 over the same person changes the membership once, and only the writer whose write changed it
 publishes. The membership saved with a new segment is filled in silently: a subscriber hears

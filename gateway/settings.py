@@ -391,8 +391,8 @@ class Settings(BaseSettings):
         300.0,
         ge=0,
         description="Seconds between sweeps that re-decide every saved segment's members "
-        'against all facts now (who left "within N days" with time alone, retired '
-        "profiles), announcing each change on `segmentChanged`; `0` turns the sweeper off.",
+        'against all facts now (who left "within N days" with time alone), announcing '
+        "each change on `segmentChanged`; `0` turns the sweeper off.",
     )
 
     # --- stock ----------------------------------------------------------------------------------

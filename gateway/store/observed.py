@@ -195,6 +195,7 @@ class ObservedStore:
     leases: LeaseStore
     segments: SegmentFactStore
     saved_segments: SavedSegmentStore
+    saved_segments: SavedSegmentStore
 
     def __init__(
         self,

@@ -195,7 +195,6 @@ class ObservedStore:
     leases: LeaseStore
     segments: SegmentFactStore
     saved_segments: SavedSegmentStore
-    saved_segments: SavedSegmentStore
 
     def __init__(
         self,

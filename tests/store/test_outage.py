@@ -26,6 +26,7 @@ from gateway.store.mongo import (
     MongoLeases,
     MongoLedger,
     MongoProfiles,
+    MongoSavedSegments,
     MongoSegments,
     MongoWebhooks,
     client_options,
@@ -41,6 +42,7 @@ from resolvers.store import (
     LeaseStore,
     LedgerStore,
     ProfileStore,
+    SavedSegmentStore,
     SegmentFactStore,
     Store,
     StoreError,
@@ -115,6 +117,7 @@ PORTS: dict[str, tuple[type, type]] = {
     "checkpoints": (CheckpointStore, MongoCheckpoints),
     "leases": (LeaseStore, MongoLeases),
     "segments": (SegmentFactStore, MongoSegments),
+    "saved_segments": (SavedSegmentStore, MongoSavedSegments),
 }
 
 

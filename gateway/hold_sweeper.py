@@ -21,21 +21,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from gateway.periodic import Periodic
+from gateway.periodic import Sweeper, utc_now
 from resolvers.stock.changes import StockServices
 from resolvers.stock.settlement import SweepSummary, sweep
 
 log = logging.getLogger("omnigate.holds")
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class HoldSweeper(Periodic[SweepSummary]):
+class HoldSweeper(Sweeper[SweepSummary]):
     task_name = "omnigate-hold-sweeper"
+    kind = "hold sweep"
 
     def __init__(
         self,
@@ -43,27 +40,16 @@ class HoldSweeper(Periodic[SweepSummary]):
         *,
         interval: float,
         settle_timeout: timedelta,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        """``interval`` in seconds; 0 runs no scheduled passes (``trigger`` still does)."""
-        super().__init__(interval=interval, log=log)
+        super().__init__(interval=interval, log=log, clock=clock)
         self.services = services
         self.settle_timeout = settle_timeout
-        self.clock = clock
-
-    def start(self) -> None:
-        self._start(self._run)
 
     async def run_once(self) -> SweepSummary:
         """One pass, now, in the caller's task."""
         return await sweep(self.services, self.clock(), settle_timeout=self.settle_timeout)
 
-    async def _run(self) -> None:
-        while True:
-            await self._tick()
-            await self._once(self.run_once, "hold sweep", _report)
-
-
-def _report(summary: SweepSummary) -> None:
-    if summary.expired or summary.settled:
-        log.info("holds swept: %d expired, %d settled", summary.expired, summary.settled)
+    def report(self, summary: SweepSummary) -> None:
+        if summary.expired or summary.settled:
+            log.info("holds swept: %d expired, %d settled", summary.expired, summary.settled)

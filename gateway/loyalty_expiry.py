@@ -14,36 +14,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
-from gateway.periodic import Periodic
+from gateway.periodic import Sweeper, utc_now
 from resolvers.loyalty.earning import settle_due
 from resolvers.loyalty.expiry import ExpiryServices, ExpirySummary, sweep
 
 log = logging.getLogger("omnigate.loyalty.expiry")
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class ExpirySweeper(Periodic[ExpirySummary]):
+class ExpirySweeper(Sweeper[ExpirySummary]):
     task_name = "omnigate-loyalty-expiry"
+    kind = "loyalty expiry"
 
     def __init__(
         self,
         services: ExpiryServices,
         *,
         interval: float,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        """``interval`` in seconds; 0 runs no scheduled passes (``trigger`` still does)."""
-        super().__init__(interval=interval, log=log)
+        super().__init__(interval=interval, log=log, clock=clock)
         self.services = services
-        self.clock = clock
-
-    def start(self) -> None:
-        self._start(self._run)
 
     async def run_once(self) -> ExpirySummary:
         """One pass, now, in the caller's task."""
@@ -52,12 +44,8 @@ class ExpirySweeper(Periodic[ExpirySummary]):
             log.info("loyalty: %d pending earns settled after their return window", settled)
         return await sweep(self.services, clock=self.clock)
 
-    async def _run(self) -> None:
-        while True:
-            await self._tick()
-            await self._once(self.run_once, "loyalty expiry", _report)
-
-
-def _report(summary: ExpirySummary) -> None:
-    if summary.expired:
-        log.info("loyalty: %d accounts' points lapsed (%d points)", summary.expired, summary.points)
+    def report(self, summary: ExpirySummary) -> None:
+        if summary.expired:
+            log.info(
+                "loyalty: %d accounts' points lapsed (%d points)", summary.expired, summary.points
+            )

@@ -2,9 +2,11 @@
 a ``trigger()``, and a way for tests and operators to await "the next pass" without sleeping.
 
 Customer sync (:mod:`gateway.scheduler`), stock warmup and reconciliation
-(:mod:`gateway.stock_scheduler`) and the hold sweeper (:mod:`gateway.hold_sweeper`) differ
-only in what a pass does and how it is logged; :class:`Periodic` is the rest. A pass that
-fails is logged by :meth:`Periodic._once` and the loop goes on: the next tick tries again.
+(:mod:`gateway.stock_scheduler`) and the sweepers (holds, points expiry, saved segments) differ
+only in what a pass does and how it is logged; :class:`Periodic` is the rest, and
+:class:`Sweeper` the rest of a loop whose passes only need "now" (a clock tests can move).
+A pass that fails is logged by :meth:`Periodic._once` and the loop goes on: the next tick
+tries again.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 R = TypeVar("R")
@@ -103,3 +106,40 @@ class Periodic(Generic[R]):
             self._finished = number
             self._changed.notify_all()
         return result
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Sweeper(Periodic[R]):
+    """A loop of passes that each do :meth:`run_once` at ``clock()`` and are logged by
+    :meth:`report`; subclasses name the pass (``kind``) and write those two."""
+
+    kind = "sweep"
+
+    def __init__(
+        self,
+        *,
+        interval: float,
+        log: logging.Logger,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        """``interval`` in seconds; 0 runs no scheduled passes (``trigger`` still does)."""
+        super().__init__(interval=interval, log=log)
+        self.clock = clock
+
+    def start(self) -> None:
+        self._start(self._run)
+
+    async def run_once(self) -> R:
+        """One pass, now, in the caller's task."""
+        raise NotImplementedError
+
+    def report(self, result: R) -> None:
+        """Log what a pass did (nothing by default)."""
+
+    async def _run(self) -> None:
+        while True:
+            await self._tick()
+            await self._once(self.run_once, self.kind, self.report)

@@ -14,46 +14,32 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
-from gateway.periodic import Periodic
+from gateway.periodic import Sweeper, utc_now
 from resolvers.segments.saved import SavedServices, sweep
 
 log = logging.getLogger("omnigate.segments")
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class SegmentSweeper(Periodic[int]):
+class SegmentSweeper(Sweeper[int]):
     task_name = "omnigate-segment-sweeper"
+    kind = "segment sweep"
 
     def __init__(
         self,
         services: SavedServices,
         *,
         interval: float,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        """``interval`` in seconds; 0 runs no scheduled passes (``trigger`` still does)."""
-        super().__init__(interval=interval, log=log)
+        super().__init__(interval=interval, log=log, clock=clock)
         self.services = services
-        self.clock = clock
-
-    def start(self) -> None:
-        self._start(self._run)
 
     async def run_once(self) -> int:
         """One pass, now, in the caller's task: how many changes it recorded."""
         return await sweep(self.services, clock=self.clock)
 
-    async def _run(self) -> None:
-        while True:
-            await self._tick()
-            await self._once(self.run_once, "segment sweep", _report)
-
-
-def _report(moved: int) -> None:
-    if moved:
-        log.info("segments swept: %d membership changes", moved)
+    def report(self, moved: int) -> None:
+        if moved:
+            log.info("segments swept: %d membership changes", moved)

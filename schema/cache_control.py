@@ -17,6 +17,7 @@ cache the same thing.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -34,10 +35,13 @@ from graphql import (
 )
 from starlette.datastructures import MutableHeaders
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionContext
 
 from resolvers.viewer import Role
 
 NO_STORE = "no-store"
+#: Operation texts whose max-age is remembered (as many as the parser cache keeps).
+KNOWN_DOCUMENTS = 256
 #: The credential headers an answer varies by (``gateway.auth`` reads them).
 VARY = "Authorization, X-Customer-Token"
 
@@ -125,7 +129,25 @@ def header(seconds: int | None, role: Role, customer_token: bool) -> str:
 
 def cache_control(ages: CacheAges) -> type[SchemaExtension]:
     """An extension class (strawberry builds one per operation) that sets the header on the
-    HTTP response of every operation, refused ones included (nothing on a WebSocket)."""
+    HTTP response of every operation, refused ones included (nothing on a WebSocket).
+
+    A document's max-age depends on its text alone, so it is worked out once per text (the
+    walk costs about as much as a tenth of a warm 360) and kept for the most recent texts,
+    as the parser cache keeps their documents."""
+    known: OrderedDict[str, int | None] = OrderedDict()
+
+    def document_max_age(context: ExecutionContext) -> int | None:
+        text = context.query
+        if text is not None and text in known:
+            known.move_to_end(text)
+            return known[text]
+        assert context.graphql_document is not None
+        seconds = max_age(context.schema._schema, context.graphql_document, ages)
+        if text is not None:
+            known[text] = seconds
+            if len(known) > KNOWN_DOCUMENTS:
+                known.popitem(last=False)
+        return seconds
 
     class CacheControl(SchemaExtension):
         def on_operation(self) -> Iterator[None]:
@@ -137,7 +159,7 @@ def cache_control(ages: CacheAges) -> type[SchemaExtension]:
             result = context.result
             seconds = None
             if result is not None and not result.errors and context.graphql_document:
-                seconds = max_age(context.schema._schema, context.graphql_document, ages)
+                seconds = document_max_age(context)
             viewer = getattr(context.context, "viewer", None)
             value = header(
                 seconds,

@@ -43,20 +43,8 @@ from resolvers.store import (
 )
 from resolvers.store.inventory import HoldWrite
 
-#: The ports of :class:`~resolvers.store.Store`, each wrapped.
-PORTS = (
-    "profiles",
-    "identities",
-    "inventory",
-    "catalog",
-    "ledger",
-    "codes",
-    "webhooks",
-    "checkpoints",
-    "leases",
-    "segments",
-    "saved_segments",
-)
+#: The ports of :class:`~resolvers.store.Store` (its properties), each wrapped.
+PORTS = tuple(name for name, value in vars(Store).items() if isinstance(value, property))
 
 
 class StoreObserver(Protocol):

@@ -34,6 +34,7 @@ from strawberry.federation import Schema
 from strawberry.tools import merge_types
 from strawberry.types.execution import ExecutionContext
 
+from schema.analytics import AnalyticsQuery
 from schema.cache_control import CacheAges, cache_control
 from schema.codes import LoyaltyCodesMutation, LoyaltyCodesQuery
 from schema.customer_admin import CustomerMutation
@@ -67,6 +68,7 @@ Query = merge_types(
         HoldQuery,
         LoyaltyQuery,
         LoyaltyFiguresQuery,
+        AnalyticsQuery,
         SegmentQuery,
     ),
 )

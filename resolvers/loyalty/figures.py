@@ -6,26 +6,19 @@ loyalty_figures`; the rules are :func:`resolvers.store.ledger.figures`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
-from resolvers.errors import BadUserInput, Forbidden
+from resolvers.analytics.scope import period
+from resolvers.errors import Forbidden
 from resolvers.store import Store
 from resolvers.store.ledger import LedgerFigures
 from resolvers.viewer import Role, Viewer
-
-#: The period when none is given: the 30 days before ``until``.
-DEFAULT_PERIOD = timedelta(days=30)
 
 
 class FiguresServices(Protocol):
     @property
     def store(self) -> Store: ...
-
-
-def _utc(value: datetime) -> datetime:
-    """A time without a zone is taken as UTC, as the store does."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 async def loyalty_figures(
@@ -36,13 +29,8 @@ async def loyalty_figures(
     *,
     now: datetime | None = None,
 ) -> LedgerFigures:
+    """The figures of ``[since, until)`` (defaults: the 30 days before now)."""
     if viewer.role is not Role.INTERNAL:
         raise Forbidden("Loyalty figures are for internal tokens only.")
-    end = _utc(until) if until is not None else (now or datetime.now(UTC))
-    start = _utc(since) if since is not None else end - DEFAULT_PERIOD
-    if start >= end:
-        raise BadUserInput(
-            "`from` must be before `to`.",
-            extensions={"from": start.isoformat(), "to": end.isoformat()},
-        )
+    start, end = period(since, until, now=now)
     return await services.store.ledger.loyalty_figures(start, end)

@@ -26,6 +26,7 @@ from gateway.auth import CUSTOMER_TOKEN_HEADER
 from gateway.catalog import refresh_when_ready
 from gateway.graphiql import PREFIX as GRAPHIQL_ASSETS
 from gateway.limits import BodySizeLimit
+from gateway.report.page import demo_report
 from gateway.runtime import build_runtime
 from gateway.settings import Settings, StartupError
 from gateway.store import start_store
@@ -123,7 +124,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *([Route("/metrics", metrics)] if settings.metrics_enabled else []),
-            Route("/graphql", runtime.graphql, methods=["GET", "POST"]),
+            Route("/graphql", runtime.graphql, methods=["GET", "POST"], name="graphql"),
             WebSocketRoute("/graphql", runtime.graphql),
             *(
                 [Route(GRAPHIQL_ASSETS + "/{path:path}", runtime.graphiql.assets.serve)]
@@ -131,6 +132,7 @@ def create_app(
                 else []
             ),
             Route("/webhooks/{vendor}", runtime.webhooks.handle, methods=["POST"]),
+            *([Route("/report", demo_report)] if settings.demo_mode else []),
         ],
         # CORS outermost, so that refusals (413) carry the grant and the page can read them.
         # Tokens travel in headers, never cookies: no credentials.

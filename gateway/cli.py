@@ -63,6 +63,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--federation", action="store_true", help="the subgraph SDL a router composes"
     )
 
+    report = sub.add_parser("report", help="write the analytics figures as an HTML report")
+    report.add_argument(
+        "--url", default="http://127.0.0.1:8000/graphql", help="the gateway's GraphQL endpoint"
+    )
+    report.add_argument(
+        "--token", required=True, help="an internal token (the demo's: demo-internal)"
+    )
+    report.add_argument(
+        "--from", dest="since", default=None, help="ISO date (default: 365 days before --to)"
+    )
+    report.add_argument("--to", dest="until", default=None, help="ISO date (default: now)")
+    report.add_argument(
+        "--location", action="append", default=None, help="only this location (repeatable)"
+    )
+    report.add_argument("--output", "-o", default="omnigate-report.html", help="the HTML file")
+
     args = parser.parse_args(argv)
     settings = Settings()
     overrides = {k: v for k in ("host", "port") if (v := getattr(args, k, None)) is not None}
@@ -79,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             sys.stdout.write(sdl)
         return 0
+
+    if args.command == "report":
+        return asyncio.run(_report(args))
 
     configure_logging(settings.log_level, settings.log_format)
     if args.command in ("sync", "webhooks"):
@@ -197,6 +216,25 @@ async def _webhooks(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await services.store.close()
     return 0 if all(r.applied for r in done) else 1
+
+
+async def _report(args: argparse.Namespace) -> int:
+    from gateway.report.write import ReportError, write_report
+
+    try:
+        path = await write_report(
+            args.url,
+            args.token,
+            since=args.since,
+            until=args.until,
+            location_ids=args.location,
+            output=args.output,
+        )
+    except ReportError as exc:
+        print(f"omnigate report: {exc}", file=sys.stderr, flush=True)
+        return 1
+    print(f"wrote {path}")
+    return 0
 
 
 async def _open_store(store: Store) -> None:

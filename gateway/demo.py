@@ -213,6 +213,7 @@ def banner(stack: DemoStack, gateway_url: str) -> str:
         "",
         "Omnigate demo is running.",
         f"  GraphiQL:  {gateway_url}/graphql",
+        f"  Report:    {gateway_url}/report   (analytics of the last 365 days, as HTML)",
         f"  Dataset:   {len(world.people)} people, {len(world.locations)} locations, "
         f"seed {stack.settings.demo_seed}",
         "  Tokens (Authorization: Bearer <token>):",

@@ -1,0 +1,18 @@
+"""The operation the report runs: every figure it draws, in one request."""
+
+REPORT_QUERY = """
+query OmnigateReport($from: DateTime, $to: DateTime, $locationIds: [ID!]) {
+  analytics(from: $from, to: $to, locationIds: $locationIds) {
+    from
+    to
+    locationIds
+    loyalty {
+      earnedByChannel { channel points }
+      redeemedByChannel { channel points }
+      redeemedPoints
+      crossChannelPoints
+      crossChannelShare
+    }
+  }
+}
+"""

@@ -93,6 +93,7 @@ def render_report(analytics: dict[str, Any], *, generated_at: datetime) -> str:
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<link rel='icon' href='data:,'>"
         f"<title>Omnigate report {since:%Y-%m-%d} to {until:%Y-%m-%d}</title>"
         f"<style>{STYLE}</style></head><body>"
         "<h1>Omnichannel report</h1>"

@@ -12,7 +12,6 @@ the repository.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -28,6 +27,7 @@ import pytest_asyncio
 from gateway.examples import load_examples
 from gateway.graphiql import ASSETS, PREFIX, GraphiQLAssets
 from resolvers.stock.live import encode_cursor
+from tests.browser.conftest import PATIENCE_MS, Watched, require
 from tests.e2e.conftest import Demo, boot
 
 #: The browser's start and the page's waits are patient: the whole suite may run beside them.
@@ -37,31 +37,12 @@ pytestmark = [
     pytest.mark.timeout(180),
 ]
 
-CHROMIUM = Path("/usr/bin/chromium")
-#: No sandbox (root in a container), and nothing of the browser's own calling out.
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "graphiql.png"
 #: The person the store-tablet example looks up (docs/queries/2-store-tablet.graphql).
 EMAIL = "roger.morris@yahoo.com"
-#: Patience for each wait on the page, not a measure of its speed.
-PATIENCE_MS = 30_000
 
 
 def _unavailable() -> str | None:
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is not installed (pip install -e '.[dev]')"
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"{CHROMIUM} is not installed (apt-get install chromium)"
     missing = GraphiQLAssets("local").missing()
     if missing:
         return (
@@ -72,56 +53,14 @@ def _unavailable() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def browser_ready() -> None:
-    reason = _unavailable()
-    if reason is None:
-        return
-    if os.environ.get("OMNIGATE_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"OMNIGATE_REQUIRE_BROWSER=1, but {reason}")
-    pytest.skip(reason)
+def browser_ready(chromium_ready: None) -> None:
+    require(_unavailable())
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stack(browser_ready: None) -> AsyncIterator[Demo]:
     async for demo in boot():
         yield demo
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser(browser_ready: None) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright, expect
-
-    expect.set_options(timeout=PATIENCE_MS)
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-class Watched:
-    """A page, with every URL it asked for (HTTP and WebSocket) and every error it logged
-    (a script that failed, a Content-Security-Policy refusal)."""
-
-    def __init__(self, page: Any) -> None:
-        self.page = page
-        self.urls: list[str] = []
-        self.errors: list[str] = []
-        page.on("request", lambda request: self.urls.append(request.url))
-        page.on("websocket", lambda socket: self.urls.append(socket.url))
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on(
-            "console",
-            lambda message: self.errors.append(message.text) if message.type == "error" else None,
-        )
-
-    def outside_loopback(self) -> list[str]:
-        return [
-            url
-            for url in self.urls
-            if urlsplit(url).scheme != "data" and urlsplit(url).hostname not in LOOPBACK
-        ]
 
 
 @pytest_asyncio.fixture(loop_scope="module")

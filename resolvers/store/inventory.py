@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Protocol
 
 from resolvers.model import Hold, HoldStatus, HoldWrite, StockChange, StockLevel
+from resolvers.store.inventory_figures import HoldFigures, SkuStock
 
 
 class InventoryStore(Protocol):
@@ -108,4 +109,25 @@ class InventoryStore(Protocol):
 
     async def last_seq(self) -> int:
         """The newest journal ``seq`` (0 when empty): where a subscriber starts."""
+        ...
+
+    async def hold_figures(
+        self, since: datetime, until: datetime, location_ids: Sequence[str] | None = None
+    ) -> list[HoldFigures]:
+        """Per location, the holds created in ``[since, until)`` (every location when
+        ``location_ids`` is None), by their status now; ordered by location id, only
+        locations with a hold."""
+        ...
+
+    async def stock_figures(
+        self,
+        since: datetime,
+        until: datetime,
+        location_ids: Sequence[str] | None = None,
+        *,
+        first: int = 10,
+    ) -> list[SkuStock]:
+        """Per (location, sku) of the ``first`` SKUs with the most units sold in ``[since,
+        until)``, from the journal as retained (see :mod:`.inventory_figures`); only levels
+        with an entry in the period."""
         ...

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
 
 from gateway.store.timeutil import to_utc, utc_now
@@ -21,6 +21,7 @@ from resolvers.model import (
     finishes_from,
 )
 from resolvers.store.errors import CursorExpired
+from resolvers.store.inventory_figures import HoldFigures, SkuStock, level_stock, top_skus
 
 #: Journal entries kept; a cursor older than these gets ``CursorExpired``.
 JOURNAL_SIZE = 100_000
@@ -231,3 +232,55 @@ class MemoryInventory:
         cutoff = to_utc(completed_before)
         due = [h for h in self._completed() if h.completed_at and h.completed_at < cutoff]
         return due[: max(0, limit)]
+
+    # --- figures --------------------------------------------------------------------------
+
+    async def hold_figures(
+        self, since: datetime, until: datetime, location_ids: Sequence[str] | None = None
+    ) -> list[HoldFigures]:
+        start, end = to_utc(since), to_utc(until)
+        wanted = None if location_ids is None else set(location_ids)
+        counts: dict[str, dict[str, int]] = {}
+        for hold in self._holds.values():
+            if not start <= hold.created_at < end:
+                continue
+            if wanted is not None and hold.location_id not in wanted:
+                continue
+            row = counts.setdefault(hold.location_id, dict.fromkeys(_HOLD_COUNTS, 0))
+            row["holds"] += 1
+            row["units"] += hold.quantity
+            if hold.status in (HoldStatus.COMPLETED, HoldStatus.SETTLED):
+                row["completed"] += 1
+                row["units_picked_up"] += hold.quantity
+            else:
+                row[hold.status.value] += 1
+        return [HoldFigures(location_id=loc, **counts[loc]) for loc in sorted(counts)]
+
+    async def stock_figures(
+        self,
+        since: datetime,
+        until: datetime,
+        location_ids: Sequence[str] | None = None,
+        *,
+        first: int = 10,
+    ) -> list[SkuStock]:
+        start, end = to_utc(since), to_utc(until)
+        wanted = None if location_ids is None else set(location_ids)
+        before: dict[tuple[str, str], StockChange] = {}
+        during: dict[tuple[str, str], list[StockChange]] = {}
+        for change in self._journal:
+            key = (change.level.location_id, change.level.sku)
+            if wanted is not None and key[0] not in wanted:
+                continue
+            if change.at < start:
+                before[key] = change
+            elif change.at < end:
+                during.setdefault(key, []).append(change)
+        rows = [
+            level_stock(before.get(key), entries, start, end) for key, entries in during.items()
+        ]
+        return top_skus((row for row in rows if row is not None), first)
+
+
+#: The counted fields of :class:`HoldFigures`, named as the statuses they count where so.
+_HOLD_COUNTS = [f.name for f in fields(HoldFigures) if f.name != "location_id"]

@@ -24,6 +24,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
+from gateway.store.mongo import inventory_figures
 from gateway.store.mongo.base import Doc, MongoBackend, mapped
 from gateway.store.mongo.hold_queries import HoldQueries, hold_from
 from gateway.store.mongo.stock_journal import DEFAULT_JOURNAL_RETENTION, StockJournal, stock_from
@@ -39,6 +40,7 @@ from resolvers.model import (
     finishes_from,
 )
 from resolvers.store import StoreError
+from resolvers.store.inventory_figures import HoldFigures, SkuStock
 
 #: ``available - safety_stock - held`` on the stock document, as an aggregation expression.
 _SELLABLE: Doc = {
@@ -118,6 +120,7 @@ class MongoInventory(HoldQueries):
                     partialFilterExpression={"idempotency_key": {"$type": "string"}},
                     name="idempotency_key",
                 ),
+                *inventory_figures.HOLD_INDEXES,
             ]
         )
         await self._backend.ensure_ttl(self._holds, "purge_at", timedelta(0))
@@ -377,3 +380,22 @@ class MongoInventory(HoldQueries):
             return None if raw is None else hold_from(raw)
 
         return await asyncio.shield(self._backend.transaction(in_transaction))
+
+    @mapped
+    async def hold_figures(
+        self, since: datetime, until: datetime, location_ids: Sequence[str] | None = None
+    ) -> list[HoldFigures]:
+        return await inventory_figures.hold_figures(self._holds, since, until, location_ids)
+
+    @mapped
+    async def stock_figures(
+        self,
+        since: datetime,
+        until: datetime,
+        location_ids: Sequence[str] | None = None,
+        *,
+        first: int = 10,
+    ) -> list[SkuStock]:
+        return await inventory_figures.stock_figures(
+            self.journal.collection, since, until, location_ids, first
+        )

@@ -10,13 +10,89 @@ from typing import Annotated
 
 import strawberry
 
+from resolvers.analytics import stores
 from resolvers.analytics.scope import AnalyticsScope, analytics_scope
 from resolvers.context import RequestContext
+from resolvers.store.inventory_figures import DEFAULT_TOP_SKUS, HoldFigures, SkuStock
 from resolvers.viewer import Role
 from schema.loyalty_figures import LoyaltyFigures
 from schema.permissions import guarded
 
 Info = strawberry.Info[RequestContext, None]
+
+
+@strawberry.type(
+    description="Pickup holds at one location: the holds created in the period, by their "
+    "status now."
+)
+class StorePickup:
+    location_id: strawberry.ID
+    holds: int = strawberry.field(description="Holds created in the period.")
+    units: int = strawberry.field(description="Units those holds asked for.")
+    completed: int = strawberry.field(description="Of them, picked up (completed or settled).")
+    expired: int = strawberry.field(description="Of them, expired uncollected.")
+    released: int = strawberry.field(description="Of them, cancelled.")
+    active: int = strawberry.field(description="Of them, still waiting to be picked up.")
+    units_picked_up: int = strawberry.field(description="Units of the completed holds.")
+    conversion_rate: float | None = strawberry.field(
+        description="completed / (completed + expired + released); null when none finished."
+    )
+    expiry_rate: float | None = strawberry.field(
+        description="expired / (completed + expired + released); null when none finished."
+    )
+
+    @classmethod
+    def of(cls, row: HoldFigures) -> StorePickup:
+        return cls(
+            location_id=strawberry.ID(row.location_id),
+            holds=row.holds,
+            units=row.units,
+            completed=row.completed,
+            expired=row.expired,
+            released=row.released,
+            active=row.active,
+            units_picked_up=row.units_picked_up,
+            conversion_rate=row.conversion_rate,
+            expiry_rate=row.expiry_rate,
+        )
+
+
+@strawberry.type(
+    description="One SKU at one location over the period, from the stock journal. Counted "
+    "quantity: `onHand` when the level carries it, else `available`. Sold and received: its "
+    "decreases and increases between consecutive journal entries caused by a webhook or an "
+    "order (warm-up, reconciliation, safety-stock and hold entries are not sales). The "
+    "figures see the journal as retained (MongoDB: its TTL, 24 h by default)."
+)
+class StoreSkuStock:
+    location_id: strawberry.ID
+    sku: str
+    units_sold: int
+    units_received: int
+    available_at_start: int = strawberry.field(
+        description="The counted quantity at the start: the level's last entry before "
+        "`from`, else its first entry in the period."
+    )
+    sell_through: float | None = strawberry.field(
+        description="unitsSold / (availableAtStart + unitsReceived); null when that is 0."
+    )
+    out_of_stock_hours: float = strawberry.field(
+        description="Hours of the period during which the sellable quantity (available - "
+        "safety stock - held) was 0 or less; time before the level's first known entry is "
+        "not counted."
+    )
+
+    @classmethod
+    def of(cls, row: SkuStock) -> StoreSkuStock:
+        return cls(
+            location_id=strawberry.ID(row.location_id),
+            sku=row.sku,
+            units_sold=row.units_sold,
+            units_received=row.units_received,
+            available_at_start=row.available_at_start,
+            sell_through=row.sell_through,
+            out_of_stock_hours=row.out_of_stock_hours,
+        )
 
 
 @strawberry.type(
@@ -50,6 +126,24 @@ class Analytics:
         scope = self.scope
         figures = await info.context.services.store.ledger.loyalty_figures(scope.since, scope.until)
         return LoyaltyFigures.of(figures)
+
+    @strawberry.field(
+        description="Pickup adoption per store (only stores with a hold created in the "
+        "period, by location id): holds, conversion and expiry rates."
+    )
+    async def pickup(self, info: Info) -> list[StorePickup]:
+        rows = await stores.pickup(info.context.services, self.scope)
+        return [StorePickup.of(r) for r in rows]
+
+    @strawberry.field(
+        description="Stock of the `first` SKUs (1 to 50) with the most units sold in the "
+        "period, summed over the counted locations (ties by SKU), per location: sell-through "
+        "and out-of-stock hours. Ordered by that rank, then location. Only levels with a "
+        "journal entry in the period. BAD_USER_INPUT: `first` out of range."
+    )
+    async def stock(self, info: Info, first: int = DEFAULT_TOP_SKUS) -> list[StoreSkuStock]:
+        rows = await stores.stock(info.context.services, self.scope, first)
+        return [StoreSkuStock.of(r) for r in rows]
 
 
 @strawberry.type

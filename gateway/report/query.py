@@ -13,6 +13,13 @@ query OmnigateReport($from: DateTime, $to: DateTime, $locationIds: [ID!]) {
       crossChannelPoints
       crossChannelShare
     }
+    pickup {
+      locationId holds units completed expired released active unitsPickedUp
+      conversionRate expiryRate
+    }
+    stock(first: 10) {
+      locationId sku unitsSold unitsReceived availableAtStart sellThrough outOfStockHours
+    }
   }
 }
 """

@@ -74,8 +74,69 @@ def loyalty(analytics: dict[str, Any]) -> Section | None:
     return "Loyalty across channels", chart + table(["channel", "earned", "redeemed"], rows) + share
 
 
+def pickup(analytics: dict[str, Any]) -> Section | None:
+    rows = analytics.get("pickup")
+    if rows is None:
+        return None
+    if not rows:
+        return "Store pickup", "<p class='note'>No pickup hold was made in the period.</p>"
+    stores = [r["locationId"] for r in rows]
+    chart = charts.bars(
+        "Pickup holds per store",
+        stores,
+        {
+            "picked up": [r["completed"] for r in rows],
+            "expired": [r["expired"] for r in rows],
+            "released": [r["released"] for r in rows],
+            "active": [r["active"] for r in rows],
+        },
+        ylabel="holds",
+        horizontal=True,
+    )
+    cells = [
+        [
+            escape(r["locationId"]),
+            number(r["holds"]),
+            number(r["unitsPickedUp"]),
+            percent(r["conversionRate"]),
+            percent(r["expiryRate"]),
+        ]
+        for r in rows
+    ]
+    head = ["store", "holds", "units picked up", "conversion", "expiry"]
+    return "Store pickup", chart + table(head, cells)
+
+
+def stock(analytics: dict[str, Any]) -> Section | None:
+    rows = analytics.get("stock")
+    if rows is None:
+        return None
+    if not rows:
+        return "Stock", "<p class='note'>No stock movement in the retained journal.</p>"
+    labels = [f"{r['sku']} @ {r['locationId']}" for r in rows]
+    chart = charts.bars(
+        "Out-of-stock hours, top SKUs",
+        labels,
+        {"hours out of stock": [r["outOfStockHours"] for r in rows]},
+        ylabel="hours",
+        horizontal=True,
+    )
+    cells = [
+        [
+            escape(label),
+            number(r["unitsSold"]),
+            number(r["unitsReceived"]),
+            percent(r["sellThrough"]),
+            number(float(r["outOfStockHours"]), 1),
+        ]
+        for label, r in zip(labels, rows, strict=True)
+    ]
+    head = ["SKU @ store", "sold", "received", "sell-through", "hours out of stock"]
+    return "Stock", chart + table(head, cells)
+
+
 #: Every section, in page order; each returns None when its figure was not asked for.
-SECTIONS: list[Callable[[dict[str, Any]], Section | None]] = [loyalty]
+SECTIONS: list[Callable[[dict[str, Any]], Section | None]] = [pickup, stock, loyalty]
 
 
 def render_report(analytics: dict[str, Any], *, generated_at: datetime) -> str:

@@ -294,3 +294,75 @@ async def test_a_stock_subscriber_sees_every_move_of_a_hold(stack: Demo) -> None
         ("settlement", 1, 0),
     ]
     assert {e["level"]["locationId"] for e in seen} == {PICKUP_STORE}
+
+
+PICKUP = """query($from: DateTime, $to: DateTime, $at: [ID!]) {
+  analytics(from: $from, to: $to, locationIds: $at) {
+    pickup { locationId holds units completed released expired active unitsPickedUp
+             conversionRate expiryRate }
+  }
+}"""
+
+
+async def pickup_row(demo: Demo) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    body = await demo.gql(
+        PICKUP,
+        variables={
+            "from": (now - timedelta(days=1)).isoformat(),
+            "to": (now + timedelta(days=1)).isoformat(),
+            "at": [PICKUP_STORE],
+        },
+    )
+    assert "errors" not in body, body
+    rows = body["data"]["analytics"]["pickup"]
+    assert {r["locationId"] for r in rows} <= {PICKUP_STORE}  # narrowed to the store asked
+    zero = dict.fromkeys(("holds", "units", "completed", "released", "expired", "active"), 0)
+    return rows[0] if rows else {**zero, "unitsPickedUp": 0, "locationId": PICKUP_STORE}
+
+
+async def test_analytics_counts_the_holds_made_and_finished_at_the_store(stack: Demo) -> None:
+    sku = "HOLD-E2E-FIGURES"
+    level = StockLevel(
+        sku, PICKUP_STORE, {"available": 5}, datetime.now(UTC), source=Source("square")
+    )
+    await store_level(stack.app.state.services, level, cause="webhook")
+    before = await pickup_row(stack)
+    picked = await hold(
+        stack, "demo-storefront", customer_headers(stack, "cust-f1"), sku=sku, quantity=2
+    )
+    dropped = await hold(stack, "demo-storefront", customer_headers(stack, "cust-f2"), sku=sku)
+    assert "errors" not in picked, picked
+    assert "errors" not in dropped, dropped
+    done = await stack.gql(
+        "mutation($id: ID!) { completePickupHold(id: $id) { status } }",
+        token="staff-here",
+        variables={"id": picked["data"]["createPickupHold"]["id"]},
+    )
+    assert "errors" not in done, done
+    released = await stack.gql(
+        "mutation($id: ID!) { releasePickupHold(id: $id) { status } }",
+        token="demo-internal",
+        variables={"id": dropped["data"]["createPickupHold"]["id"]},
+    )
+    assert "errors" not in released, released
+    after = await pickup_row(stack)
+    assert after["holds"] - before["holds"] == 2
+    assert after["units"] - before["units"] == 3
+    assert after["completed"] - before["completed"] == 1
+    assert after["released"] - before["released"] == 1
+    assert after["unitsPickedUp"] - before["unitsPickedUp"] == 2
+    finished = after["completed"] + after["released"] + after["expired"]
+    assert after["conversionRate"] == pytest.approx(after["completed"] / finished)
+    assert after["expiryRate"] == pytest.approx(after["expired"] / finished)
+    assert after["holds"] == finished + after["active"]
+
+
+@pytest.mark.parametrize("first", [0, 51])
+async def test_the_stock_figure_takes_1_to_50_skus(stack: Demo, first: int) -> None:
+    body = await stack.gql(
+        "query($first: Int!) { analytics { stock(first: $first) { sku } } }",
+        variables={"first": first},
+    )
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["argument"] == "first"

@@ -21,7 +21,7 @@ from resolvers.loyalty.earning import ProgramConfig, standing
 from resolvers.model import LoyaltyAccount, ProfileDoc
 from resolvers.segments import saved
 from resolvers.store import Store
-from resolvers.store.segments import SegmentFacts
+from resolvers.store.segments import OrderFact, OrderLine, SegmentFacts
 
 __all__ = ["FactsServices", "SegmentFacts", "derive", "record"]
 
@@ -74,6 +74,27 @@ def derive(
         ),
         loyalty_tier=tier,
         loyalty_points=account.balance if account is not None else 0,
+        orders=tuple(_order_fact(o) for o in kept if o.total.currency == profile.currency),
+    )
+
+
+def _order_fact(order: OrderRecord) -> OrderFact:
+    return OrderFact(
+        order_key=f"{order.source}:{order.id}",
+        channel=order.channel,
+        location_id=order.location_id,
+        placed_at=order.created_at,
+        total=order.net.amount,
+        currency=order.total.currency,
+        lines=tuple(
+            OrderLine(
+                sku=li.sku,
+                quantity=li.quantity - li.refunded_quantity,
+                amount=li.unit_price.amount * (li.quantity - li.refunded_quantity),
+            )
+            for li in order.line_items
+            if li.sku
+        ),
     )
 
 

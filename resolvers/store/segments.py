@@ -46,6 +46,31 @@ def channel_mix(channels: frozenset[Channel]) -> ChannelMix:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderLine:
+    """One line of an order as analytics count it: units kept (refunded units taken off) and
+    what they came to at the unit price."""
+
+    sku: str
+    quantity: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFact:
+    """One non-cancelled order in the shop currency, kept beside the segment facts so the
+    customer and order figures of ``analytics`` are answered from the store. ``total`` is net
+    of refunds, as the 360's lifetime value counts it."""
+
+    order_key: str
+    channel: Channel
+    location_id: str | None
+    placed_at: datetime
+    total: Decimal
+    currency: str
+    lines: tuple[OrderLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class SegmentFacts:
     """What segments know of one person, as of the profile build ``version`` came from.
 
@@ -69,6 +94,7 @@ class SegmentFacts:
     loyalty_tier: str | None = None
     loyalty_points: int | None = None
     live: bool = True
+    orders: tuple[OrderFact, ...] = ()
 
     @property
     def channel_mix(self) -> ChannelMix:

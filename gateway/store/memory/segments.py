@@ -11,7 +11,7 @@ from bisect import bisect_right, insort
 from collections.abc import Sequence
 from dataclasses import replace
 
-from gateway.store.timeutil import to_utc_or_none
+from gateway.store.timeutil import to_utc, to_utc_or_none
 from resolvers.store.segments import FactsPage, Filter, SegmentFacts, matches
 
 
@@ -29,6 +29,7 @@ class MemorySegments:
             facts,
             first_order_at=to_utc_or_none(facts.first_order_at),
             last_order_at=to_utc_or_none(facts.last_order_at),
+            orders=tuple(replace(o, placed_at=to_utc(o.placed_at)) for o in facts.orders),
         )
         async with self._lock:
             stored = self._facts.get(facts.profile_id)

@@ -29,11 +29,17 @@ from resolvers.store.segments import (
     FactsPage,
     Field,
     Filter,
+    OrderFact,
+    OrderLine,
     SegmentFacts,
 )
 
 #: One index per field a filter can name, each led by ``live`` (every query has it).
 INDEXES = [IndexModel([("live", ASCENDING), (f.value, ASCENDING)], name=f.value) for f in Field]
+#: The analytics figures start from the orders placed in a period (multikey).
+INDEXES.append(
+    IndexModel([("live", ASCENDING), ("orders.placed_at", ASCENDING)], name="orders_placed_at")
+)
 
 _OPERATORS = (("gte", "$gte"), ("gt", "$gt"), ("lte", "$lte"), ("lt", "$lt"))
 
@@ -83,7 +89,42 @@ def _document(facts: SegmentFacts) -> Doc:
         "locations": sorted(facts.locations),
         "loyalty_tier": facts.loyalty_tier,
         "loyalty_points": facts.loyalty_points,
+        "orders": [_order_document(o) for o in facts.orders],
     }
+
+
+def _order_document(order: OrderFact) -> Doc:
+    return {
+        "key": order.order_key,
+        "channel": order.channel.value,
+        "location_id": order.location_id,
+        "placed_at": to_utc_or_none(order.placed_at),
+        "total": Decimal128(order.total),
+        "currency": order.currency,
+        "lines": [
+            {"sku": li.sku, "quantity": li.quantity, "amount": Decimal128(li.amount)}
+            for li in order.lines
+        ],
+    }
+
+
+def _decimal(value: Any) -> Decimal:
+    return value.to_decimal() if isinstance(value, Decimal128) else Decimal(value)
+
+
+def _order_from(raw: Doc) -> OrderFact:
+    return OrderFact(
+        order_key=raw["key"],
+        channel=Channel(raw["channel"]),
+        location_id=raw.get("location_id"),
+        placed_at=raw["placed_at"],
+        total=_decimal(raw["total"]),
+        currency=raw.get("currency", "USD"),
+        lines=tuple(
+            OrderLine(li["sku"], int(li["quantity"]), _decimal(li["amount"]))
+            for li in raw.get("lines", [])
+        ),
+    )
 
 
 def _facts_from(raw: Doc) -> SegmentFacts:
@@ -109,6 +150,7 @@ def _facts_from(raw: Doc) -> SegmentFacts:
         locations=frozenset(raw.get("locations", [])),
         loyalty_tier=raw.get("loyalty_tier"),
         loyalty_points=raw.get("loyalty_points"),
+        orders=tuple(_order_from(o) for o in raw.get("orders", [])),
     )
 
 

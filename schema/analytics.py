@@ -5,20 +5,126 @@ runs (:mod:`resolvers.analytics.scope`). Every figure's definition is in its des
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 import strawberry
 
+from resolvers.analytics import orders as order_rules
 from resolvers.analytics import stores
 from resolvers.analytics.scope import AnalyticsScope, analytics_scope
 from resolvers.context import RequestContext
+from resolvers.errors import BadUserInput
 from resolvers.store.inventory_figures import DEFAULT_TOP_SKUS, HoldFigures, SkuStock
 from resolvers.viewer import Role
 from schema.loyalty_figures import LoyaltyFigures
 from schema.permissions import guarded
 
 Info = strawberry.Info[RequestContext, None]
+
+
+@strawberry.type(description="Mean and median over customers.")
+class Spread:
+    mean: float | None
+    median: float | None
+
+    @classmethod
+    def of(cls, spread: order_rules.Spread) -> Spread:
+        return cls(
+            mean=None if spread.mean is None else float(spread.mean),
+            median=None if spread.median is None else float(spread.median),
+        )
+
+
+@strawberry.type(
+    description="Customers of one class (by the channels of their orders in the period): "
+    "per customer, revenue in the period (its lifetime value over the period, net of "
+    "refunds, shop currency), orders, and average order value (revenue / orders)."
+)
+class CustomerClass:
+    count: int
+    revenue: Spread
+    orders: Spread
+    average_order_value: Spread
+
+    @classmethod
+    def of(cls, row: order_rules.CustomerClass) -> CustomerClass:
+        return cls(
+            count=row.count,
+            revenue=Spread.of(row.revenue),
+            orders=Spread.of(row.orders),
+            average_order_value=Spread.of(row.aov),
+        )
+
+
+@strawberry.type(
+    description="The omnichannel class's mean over another class's mean, per figure; null "
+    "when that mean is 0 or there is no such customer."
+)
+class Uplift:
+    revenue: float | None
+    orders: float | None
+    average_order_value: float | None
+
+    @classmethod
+    def of(cls, row: order_rules.Uplift) -> Uplift:
+        return cls(revenue=row.revenue, orders=row.orders, average_order_value=row.aov)
+
+
+@strawberry.type(
+    description="Omnichannel (bought online and in store in the period), online-only and "
+    "in-store-only customers compared."
+)
+class CustomerClasses:
+    omnichannel: CustomerClass
+    online_only: CustomerClass
+    in_store_only: CustomerClass
+    omnichannel_vs_online_only: Uplift
+    omnichannel_vs_in_store_only: Uplift
+
+
+@strawberry.type(
+    description="Customers with at least one counted order in the period (an in-store order "
+    "counts only at `locationIds` when given, an online order always)."
+)
+class UnifiedCustomers:
+    count: int
+    multi_source_share: float | None = strawberry.field(
+        description="Unified customer rate: the share of them known to two or more sources "
+        "(e.g. Shopify and Square); null without customers."
+    )
+    both_channels_share: float | None = strawberry.field(
+        description="The share of them who bought both online and in store in the period."
+    )
+
+
+@strawberry.type(description="One UTC calendar month intersecting the period.")
+class ChannelMonth:
+    month: datetime = strawberry.field(description="The month's first instant (UTC).")
+    buyers: int = strawberry.field(description="Customers with a counted order that month.")
+    cross_channel_share: float | None = strawberry.field(
+        description="Of those buyers, the share who had bought in both channels by the "
+        "month's end (their whole history, any location)."
+    )
+    store_to_online: int = strawberry.field(
+        description="Customers with a counted order in the period whose first order ever "
+        "was in store and whose first online order fell in this month (and in the period)."
+    )
+    online_to_store: int = strawberry.field(
+        description="The reverse: first order online, first in-store order this month. A "
+        "customer whose first orders in both channels are simultaneous counts here."
+    )
+
+
+@strawberry.type(description="One SKU's units (refunded units off) and revenue per channel.")
+class SkuChannelMix:
+    sku: str
+    online_units: int
+    online_revenue: Decimal
+    in_store_units: int
+    in_store_revenue: Decimal
 
 
 @strawberry.type(
@@ -103,6 +209,73 @@ class StoreSkuStock:
 )
 class Analytics:
     scope: strawberry.Private[AnalyticsScope]
+    #: The order figures, read once for every customer and order field of this object.
+    _orders: strawberry.Private[asyncio.Task[order_rules.OrderFigures] | None] = None
+
+    async def _order_figures(self, info: Info) -> order_rules.OrderFigures:
+        if self._orders is None:
+            self._orders = asyncio.ensure_future(
+                order_rules.figures(info.context.services, self.scope)
+            )
+        return await asyncio.shield(self._orders)
+
+    @strawberry.field(description="The unified customer rate, over the period's buyers.")
+    async def customers(self, info: Info) -> UnifiedCustomers:
+        u = (await self._order_figures(info)).unified
+        return UnifiedCustomers(
+            count=u.count,
+            multi_source_share=u.multi_source_share,
+            both_channels_share=u.both_channels_share,
+        )
+
+    @strawberry.field(
+        description="Revenue, order frequency and average order value of omnichannel, "
+        "online-only and in-store-only customers (mean, median, count) and the uplifts."
+    )
+    async def customer_classes(self, info: Info) -> CustomerClasses:
+        c = (await self._order_figures(info)).classes
+        return CustomerClasses(
+            omnichannel=CustomerClass.of(c.omnichannel),
+            online_only=CustomerClass.of(c.online_only),
+            in_store_only=CustomerClass.of(c.in_store_only),
+            omnichannel_vs_online_only=Uplift.of(c.vs_online_only),
+            omnichannel_vs_in_store_only=Uplift.of(c.vs_in_store_only),
+        )
+
+    @strawberry.field(description="Cross-channel rate and channel migration per month.")
+    async def channel_months(self, info: Info) -> list[ChannelMonth]:
+        return [
+            ChannelMonth(
+                month=m.month,
+                buyers=m.buyers,
+                cross_channel_share=m.cross_channel_share,
+                store_to_online=m.store_to_online,
+                online_to_store=m.online_to_store,
+            )
+            for m in (await self._order_figures(info)).months
+        ]
+
+    @strawberry.field(
+        description="Channel mix per SKU over the counted orders: units and revenue online "
+        "and in store, sorted by the largest difference between online and in-store "
+        "revenue, then SKU; the `first` (1 to 100). BAD_USER_INPUT: `first` out of range."
+    )
+    async def sku_channel_mix(self, info: Info, first: int = 20) -> list[SkuChannelMix]:
+        if not 1 <= first <= order_rules.MAX_SKUS:
+            raise BadUserInput(
+                f"`first` must be from 1 to {order_rules.MAX_SKUS}.",
+                extensions={"argument": "first", "max": order_rules.MAX_SKUS},
+            )
+        return [
+            SkuChannelMix(
+                sku=m.sku,
+                online_units=m.online_units,
+                online_revenue=m.online_revenue,
+                in_store_units=m.in_store_units,
+                in_store_revenue=m.in_store_revenue,
+            )
+            for m in (await self._order_figures(info)).skus[:first]
+        ]
 
     @strawberry.field(name="from", description="Start of the period (inclusive, UTC).")
     def since(self) -> datetime:

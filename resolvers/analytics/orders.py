@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from statistics import median
+from typing import Protocol
 
 from connectors.records import Channel
 from resolvers.analytics.scope import AnalyticsScope
+from resolvers.store import Store
 from resolvers.store.segments import OrderFact, SegmentFacts
 
 ON, IN = Channel.ONLINE, Channel.IN_STORE
@@ -215,3 +217,19 @@ def order_figures(
         ],
         skus=skus[:first_skus],
     )
+
+
+#: Most SKUs the channel mix lists.
+MAX_SKUS = 100
+
+
+class OrderServices(Protocol):
+    @property
+    def store(self) -> Store: ...
+
+
+async def figures(services: OrderServices, scope: AnalyticsScope) -> OrderFigures:
+    """The figures of everyone who bought in the period, the SKU mix at its longest (the
+    schema slices it): one store read serves every customer and order field."""
+    buyers = await services.store.segments.buyers_between(scope.since, scope.until)
+    return order_figures(buyers, scope, first_skus=MAX_SKUS)

@@ -217,6 +217,12 @@ class SegmentFactStore(Protocol):
         """The stored facts by profile id, tombstones included."""
         ...
 
+    async def buyers_between(self, since: datetime, until: datetime) -> list[SegmentFacts]:
+        """The live facts of everyone with an order placed in ``[since, until)``, with their
+        whole order history (the figures of ``analytics`` need each buyer's first order per
+        channel, whenever it was)."""
+        ...
+
     async def find_facts(self, where: Filter, *, first: int, after: str | None = None) -> FactsPage:
         """The live facts matching ``where`` with a profile id greater than ``after``, in
         profile-id order, at most ``first``; ``total`` counts every match, whatever the

@@ -95,3 +95,56 @@ async def test_storefront_and_staff_are_refused(demo: Demo, token: str) -> None:
 
 async def test_no_token_is_unauthenticated(demo: Demo) -> None:
     assert codes(await demo.gql(SCOPE, token=None)) == ["UNAUTHENTICATED"]
+
+
+CUSTOMERS = """query($from: DateTime, $to: DateTime) {
+  analytics(from: $from, to: $to) {
+    customers { count multiSourceShare bothChannelsShare }
+    customerClasses {
+      omnichannel { count revenue { mean median } }
+      onlineOnly { count } inStoreOnly { count }
+      omnichannelVsOnlineOnly { revenue }
+    }
+    channelMonths { month buyers crossChannelShare storeToOnline onlineToStore }
+    skuChannelMix(first: 5) { sku onlineUnits onlineRevenue inStoreUnits inStoreRevenue }
+  }
+}"""
+
+
+async def test_customer_figures_over_the_demo_add_up(demo: Demo) -> None:
+    now = datetime.now(UTC)
+    variables = {
+        "from": (now - timedelta(days=1000)).isoformat(),
+        "to": (now + timedelta(days=1)).isoformat(),
+    }
+    body = await demo.gql(CUSTOMERS, variables=variables)
+    assert "errors" not in body, body
+    got = body["data"]["analytics"]
+    count = got["customers"]["count"]
+    assert count > 0
+    classes = got["customerClasses"]
+    # Every buyer is in exactly one class.
+    assert (
+        classes["omnichannel"]["count"]
+        + classes["onlineOnly"]["count"]
+        + classes["inStoreOnly"]["count"]
+        == count
+    )
+    assert got["customers"]["bothChannelsShare"] == pytest.approx(
+        classes["omnichannel"]["count"] / count
+    )
+    assert 0 <= got["customers"]["multiSourceShare"] <= 1
+    assert sum(m["buyers"] for m in got["channelMonths"]) >= count
+    mix = got["skuChannelMix"]
+    assert 0 < len(mix) <= 5
+    gaps = [abs(float(m["onlineRevenue"]) - float(m["inStoreRevenue"])) for m in mix]
+    assert gaps == sorted(gaps, reverse=True)
+
+
+@pytest.mark.parametrize("first", [0, 101])
+async def test_the_sku_mix_takes_1_to_100(demo: Demo, first: int) -> None:
+    body = await demo.gql(
+        "query($n: Int!) { analytics { skuChannelMix(first: $n) { sku } } }",
+        variables={"n": first},
+    )
+    assert codes(body) == ["BAD_USER_INPUT"]

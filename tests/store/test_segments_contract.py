@@ -305,3 +305,28 @@ async def test_a_mongo_tombstone_is_the_id_and_version_only(mongo_backend: Mongo
     await port.put_facts(tombstone("cus_c", 5))
     raw = await mongo_backend.collection("segment_facts").find_one({"_id": "cus_c"})
     assert raw == {"_id": "cus_c", "version": 5, "live": False}
+
+
+async def test_buyers_between_finds_the_period_s_buyers_with_their_history(
+    segments: SegmentFactStore,
+) -> None:
+    from resolvers.store.segments import OrderFact, OrderLine
+
+    def fact(key: str, channel: Channel, when: datetime) -> OrderFact:
+        line = OrderLine("SKU-1", 2, Decimal("19.90"))
+        return OrderFact(key, channel, "L1", when, Decimal("19.90"), "USD", (line,))
+
+    early = fact("shopify:1", ON, at(2025, 12, 31))
+    inside = fact("square:2", IN, at(2026, 1, 15))
+    buyer = SegmentFacts("cus_in", 1, frozenset({ON, IN}), orders=(early, inside))
+    before = SegmentFacts("cus_out", 1, frozenset({ON}), orders=(early,))
+    await segments.put_facts(buyer)
+    await segments.put_facts(before)
+    await segments.put_facts(tombstone("cus_gone", 2))
+    since, until = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    found = await segments.buyers_between(since, until)
+    assert [f.profile_id for f in found] == ["cus_in"]
+    # The whole history comes back, the order before the period included, exactly.
+    assert found[0].orders == (early, inside)
+    # The end is exclusive.
+    assert await segments.buyers_between(since, at(2026, 1, 15)) == []

@@ -10,6 +10,7 @@ import asyncio
 from bisect import bisect_right, insort
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from gateway.store.timeutil import to_utc, to_utc_or_none
 from resolvers.store.segments import FactsPage, Filter, SegmentFacts, matches
@@ -42,6 +43,13 @@ class MemorySegments:
 
     async def get_facts(self, profile_ids: Sequence[str]) -> dict[str, SegmentFacts]:
         return {i: self._facts[i] for i in profile_ids if i in self._facts}
+
+    async def buyers_between(self, since: datetime, until: datetime) -> list[SegmentFacts]:
+        return [
+            facts
+            for facts in self._facts.values()
+            if facts.live and any(since <= o.placed_at < until for o in facts.orders)
+        ]
 
     async def find_facts(self, where: Filter, *, first: int, after: str | None = None) -> FactsPage:
         start = bisect_right(self._ids, after) if after is not None else 0

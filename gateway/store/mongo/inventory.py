@@ -389,13 +389,8 @@ class MongoInventory(HoldQueries):
 
     @mapped
     async def stock_figures(
-        self,
-        since: datetime,
-        until: datetime,
-        location_ids: Sequence[str] | None = None,
-        *,
-        first: int = 10,
+        self, since: datetime, until: datetime, ids: Sequence[str] | None = None, *, first: int = 10
     ) -> list[SkuStock]:
         return await inventory_figures.stock_figures(
-            self.journal.collection, since, until, location_ids, first
+            self.journal.collection, since, until, ids, first
         )

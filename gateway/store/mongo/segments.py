@@ -192,6 +192,15 @@ class MongoSegments:
         return False
 
     @mapped
+    async def buyers_between(self, since: datetime, until: datetime) -> list[SegmentFacts]:
+        """One find on the ``orders_placed_at`` index (``live``, ``orders.placed_at``)."""
+        query = {
+            "live": True,
+            "orders": {"$elemMatch": {"placed_at": {"$gte": since, "$lt": until}}},
+        }
+        return [_facts_from(raw) async for raw in self._facts.find(query)]
+
+    @mapped
     async def get_facts(self, profile_ids: Sequence[str]) -> dict[str, SegmentFacts]:
         if not profile_ids:
             return {}

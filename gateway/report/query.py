@@ -6,6 +6,13 @@ query OmnigateReport($from: DateTime, $to: DateTime, $locationIds: [ID!]) {
     from
     to
     locationIds
+    customers { count multiSourceShare bothChannelsShare }
+    customerClasses {
+      omnichannel { ...Class }
+      onlineOnly { ...Class }
+      inStoreOnly { ...Class }
+    }
+    channelMonths { month buyers crossChannelShare storeToOnline onlineToStore }
     loyalty {
       earnedByChannel { channel points }
       redeemedByChannel { channel points }
@@ -21,5 +28,12 @@ query OmnigateReport($from: DateTime, $to: DateTime, $locationIds: [ID!]) {
       locationId sku unitsSold unitsReceived availableAtStart sellThrough outOfStockHours
     }
   }
+}
+
+fragment Class on CustomerClass {
+  count
+  revenue { mean median }
+  orders { mean }
+  averageOrderValue { mean }
 }
 """

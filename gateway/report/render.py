@@ -74,6 +74,72 @@ def loyalty(analytics: dict[str, Any]) -> Section | None:
     return "Loyalty across channels", chart + table(["channel", "earned", "redeemed"], rows) + share
 
 
+CLASSES = (("omnichannel", "omnichannel"), ("onlineOnly", "online only"),
+           ("inStoreOnly", "in store only"))  # fmt: skip
+
+
+def customers(analytics: dict[str, Any]) -> Section | None:
+    unified, classes = analytics.get("customers"), analytics.get("customerClasses")
+    if unified is None or classes is None:
+        return None
+    rows = [(label, classes[key]) for key, label in CLASSES]
+    chart = charts.bars(
+        "Per customer, by channel class",
+        [label for label, _ in rows],
+        {
+            "revenue (mean)": [c["revenue"]["mean"] or 0 for _, c in rows],
+            "average order value (mean)": [c["averageOrderValue"]["mean"] or 0 for _, c in rows],
+        },
+        ylabel="shop currency",
+    )
+    cells = [
+        [
+            escape(label),
+            number(c["count"]),
+            number(c["revenue"]["mean"]),
+            number(c["revenue"]["median"]),
+            number(c["orders"]["mean"]),
+            number(c["averageOrderValue"]["mean"]),
+        ]
+        for label, c in rows
+    ]
+    head = ["class", "customers", "revenue mean", "revenue median", "orders", "AOV"]
+    rate = (
+        f"<p>{number(unified['count'])} customers bought in the period; "
+        f"<strong>{percent(unified['multiSourceShare'])}</strong> are recognised in two or "
+        f"more sources, {percent(unified['bothChannelsShare'])} bought in both channels.</p>"
+    )
+    return "Customers by channel", rate + chart + table(head, cells)
+
+
+def months(analytics: dict[str, Any]) -> Section | None:
+    rows = analytics.get("channelMonths")
+    if not rows:
+        return None
+    labels = [r["month"][:7] for r in rows]
+    chart = charts.lines(
+        "Channel migration per month",
+        labels,
+        {
+            "store to online": [r["storeToOnline"] for r in rows],
+            "online to store": [r["onlineToStore"] for r in rows],
+        },
+        ylabel="customers",
+    )
+    cells = [
+        [
+            escape(label),
+            number(r["buyers"]),
+            percent(r["crossChannelShare"]),
+            number(r["storeToOnline"]),
+            number(r["onlineToStore"]),
+        ]
+        for label, r in zip(labels, rows, strict=True)
+    ]
+    head = ["month", "buyers", "cross-channel", "store to online", "online to store"]
+    return "Cross-channel months", chart + table(head, cells)
+
+
 def pickup(analytics: dict[str, Any]) -> Section | None:
     rows = analytics.get("pickup")
     if rows is None:
@@ -136,7 +202,13 @@ def stock(analytics: dict[str, Any]) -> Section | None:
 
 
 #: Every section, in page order; each returns None when its figure was not asked for.
-SECTIONS: list[Callable[[dict[str, Any]], Section | None]] = [pickup, stock, loyalty]
+SECTIONS: list[Callable[[dict[str, Any]], Section | None]] = [
+    customers,
+    months,
+    pickup,
+    stock,
+    loyalty,
+]
 
 
 def render_report(analytics: dict[str, Any], *, generated_at: datetime) -> str:

@@ -105,13 +105,20 @@ async def test_in_store_only_is_exactly_the_demo_people_who_buy_only_in_store(
     assert demo.calls() == 0  # no vendor was asked
 
 
+def vendor_reads(demo: Demo) -> int:
+    """Calls to vendors other than the loyalty writer's background profile updates (which
+    the start-up backfill queues and which may still be draining on a loaded machine)."""
+    return demo.calls() - demo.app.state.counter.count(operation="update_profile")
+
+
 async def test_pages_walk_the_segment_in_id_order(demo: Demo) -> None:
+    demo.app.state.counter.reset()
     whole = await every_member(demo, IN_STORE_ONLY, first=100)
     paged = await every_member(demo, IN_STORE_ONLY, first=7)
     assert paged == whole == sorted(whole)
     page = await segment(demo, IN_STORE_ONLY, first=7)
     assert page["totalCount"] == len(whole)
-    assert demo.calls() == 0
+    assert vendor_reads(demo) == 0
 
 
 async def test_and_or_over_the_stack(demo: Demo) -> None:

@@ -79,6 +79,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/stock.py
 	$(BIN)/python bench/loyalty.py
 	$(BIN)/python bench/replicas.py
+	$(BIN)/python bench/analytics.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(ECO)/node_modules $(GRAPHIQL)/node_modules

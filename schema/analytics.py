@@ -127,6 +127,13 @@ class SkuChannelMix:
     in_store_revenue: Decimal
 
 
+@strawberry.type(description="Store pickup against online demand over the period.")
+class PickupShare:
+    picked_up_units: int
+    online_units: int
+    share: float | None
+
+
 @strawberry.type(
     description="Pickup holds at one location: the holds created in the period, by their "
     "status now."
@@ -299,6 +306,23 @@ class Analytics:
         scope = self.scope
         figures = await info.context.services.store.ledger.loyalty_figures(scope.since, scope.until)
         return LoyaltyFigures.of(figures)
+
+    @strawberry.field(
+        description="The share of online demand served by store pickup: units picked up "
+        "from pickup holds created in the period (at the counted stores) over the units of "
+        "the period's counted online orders; null without online units. Holds and orders "
+        "are counted apart (a pickup order's units are in both), so this is a ratio of "
+        "volumes, not of the same orders."
+    )
+    async def pickup_share(self, info: Info) -> PickupShare:
+        rows = await stores.pickup(info.context.services, self.scope)
+        picked = sum(r.units_picked_up for r in rows)
+        online = (await self._order_figures(info)).online_units
+        return PickupShare(
+            picked_up_units=picked,
+            online_units=online,
+            share=picked / online if online else None,
+        )
 
     @strawberry.field(
         description="Pickup adoption per store (only stores with a hold created in the "

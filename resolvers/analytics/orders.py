@@ -91,6 +91,8 @@ class SkuMix:
 @dataclass(frozen=True, slots=True)
 class OrderFigures:
     unified: UnifiedCustomers
+    #: Units of the counted online orders (refunded units off): the online demand.
+    online_units: int
     classes: CustomerClasses
     months: list[ChannelMonth]
     skus: list[SkuMix]
@@ -208,6 +210,7 @@ def order_figures(
     )
     return OrderFigures(
         unified=UnifiedCustomers(count, _share(multi, count), _share(both, count)),
+        online_units=sum(n for (_, channel), n in units.items() if channel is ON),
         classes=CustomerClasses(
             omni, online, in_store, _uplift(omni, online), _uplift(omni, in_store)
         ),

@@ -300,6 +300,7 @@ PICKUP = """query($from: DateTime, $to: DateTime, $at: [ID!]) {
   analytics(from: $from, to: $to, locationIds: $at) {
     pickup { locationId holds units completed released expired active unitsPickedUp
              conversionRate expiryRate }
+    pickupShare { pickedUpUnits onlineUnits share }
   }
 }"""
 
@@ -317,6 +318,10 @@ async def pickup_row(demo: Demo) -> dict[str, Any]:
     assert "errors" not in body, body
     rows = body["data"]["analytics"]["pickup"]
     assert {r["locationId"] for r in rows} <= {PICKUP_STORE}  # narrowed to the store asked
+    share = body["data"]["analytics"]["pickupShare"]
+    assert share["pickedUpUnits"] == sum(r["unitsPickedUp"] for r in rows)
+    if share["onlineUnits"]:
+        assert share["share"] == pytest.approx(share["pickedUpUnits"] / share["onlineUnits"])
     zero = dict.fromkeys(("holds", "units", "completed", "released", "expired", "active"), 0)
     return rows[0] if rows else {**zero, "unitsPickedUp": 0, "locationId": PICKUP_STORE}
 

@@ -117,6 +117,11 @@ def test_sku_mix_sorted_by_the_largest_revenue_difference() -> None:
     assert [m.sku for m in order_figures(PEOPLE, SCOPE, first_skus=1).skus] == ["SKU-1"]
 
 
+def test_online_demand_is_the_units_of_counted_online_orders() -> None:
+    # A 2 (January), B 1 + 3, F 1; A's and C's in-store units do not count.
+    assert order_figures(PEOPLE, SCOPE).online_units == 7
+
+
 def test_locations_narrow_in_store_orders_only() -> None:
     at_l1 = AnalyticsScope(SCOPE.since, SCOPE.until, frozenset({"L1"}))
     got = order_figures(PEOPLE, at_l1)

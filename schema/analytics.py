@@ -216,15 +216,21 @@ class StoreSkuStock:
 )
 class Analytics:
     scope: strawberry.Private[AnalyticsScope]
-    #: The order figures, read once for every customer and order field of this object.
+    #: The order figures and the hold figures, each read once for every field of this
+    #: object that needs them (``pickup`` and ``pickupShare`` share one hold read).
     _orders: strawberry.Private[asyncio.Task[order_rules.OrderFigures] | None] = None
+    _holds: strawberry.Private[asyncio.Task[list[HoldFigures]] | None] = None
 
     async def _order_figures(self, info: Info) -> order_rules.OrderFigures:
         if self._orders is None:
-            self._orders = asyncio.ensure_future(
-                order_rules.figures(info.context.services, self.scope)
-            )
+            reading = order_rules.figures(info.context.services, self.scope)
+            self._orders = asyncio.ensure_future(reading)
         return await asyncio.shield(self._orders)
+
+    async def _hold_figures(self, info: Info) -> list[HoldFigures]:
+        if self._holds is None:
+            self._holds = asyncio.ensure_future(stores.pickup(info.context.services, self.scope))
+        return await asyncio.shield(self._holds)
 
     @strawberry.field(description="The unified customer rate, over the period's buyers.")
     async def customers(self, info: Info) -> UnifiedCustomers:
@@ -315,7 +321,7 @@ class Analytics:
         "volumes, not of the same orders."
     )
     async def pickup_share(self, info: Info) -> PickupShare:
-        rows = await stores.pickup(info.context.services, self.scope)
+        rows = await self._hold_figures(info)
         picked = sum(r.units_picked_up for r in rows)
         online = (await self._order_figures(info)).online_units
         return PickupShare(
@@ -329,7 +335,7 @@ class Analytics:
         "period, by location id): holds, conversion and expiry rates."
     )
     async def pickup(self, info: Info) -> list[StorePickup]:
-        rows = await stores.pickup(info.context.services, self.scope)
+        rows = await self._hold_figures(info)
         return [StorePickup.of(r) for r in rows]
 
     @strawberry.field(
